@@ -1,0 +1,126 @@
+"""Flask routes: the machine-readable twin of every map layer, and the health check.
+
+GET /api/v1/layers               JSON list of layers with metadata
+GET /api/v1/layers/<id>.geojson  WGS84 FeatureCollection (pre-compressed, ETag)
+GET /api/v1/layers/<id>.csv      UTF-8 with BOM, opens in Excel
+GET /healthz                     JSON status
+Errors are JSON with a message, never an HTML page or a 500 stack trace.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from flask import Blueprint, Flask, Response, jsonify, request
+
+from data_sources import SourceError
+from services.context import context
+from services.layers import LayerSnapshot, NotFound, csv_bytes
+
+log = logging.getLogger(__name__)
+api = Blueprint("api", __name__)
+CACHE = "public, max-age=300"
+
+
+def _error(status: int, message: str, **extra) -> Response:
+    response = jsonify({"error": {"status": status, "message": message, **extra}})
+    response.status_code = status
+    return response
+
+
+def _layer_json(snap: LayerSnapshot) -> dict:
+    layer = snap.layer
+    return {
+        "id": layer.id,
+        "title": dict(layer.title),
+        "description": dict(layer.description),
+        "count": snap.count,
+        "updated_at": snap.fetched_at.isoformat(),
+        "source_modified": snap.source_modified.isoformat(),
+        "source": {"kind": layer.source.kind, "dataset": layer.source.dataset},
+        "licence": dict(layer.licence),
+        "credit": dict(layer.credit),
+        "sample": snap.sample,
+        "rejected": snap.report.total_rejected,
+        "links": {
+            "geojson": f"/api/v1/layers/{layer.id}.geojson",
+            "csv": f"/api/v1/layers/{layer.id}.csv",
+        },
+    }
+
+
+@api.get("/api/v1/layers")
+def layers():
+    return jsonify({"layers": [_layer_json(s) for s in context().layers.snapshots()]})
+
+
+def _snapshot_or_error(layer_id: str):
+    try:
+        return context().layers.snapshot(layer_id), None
+    except NotFound:
+        known = ", ".join(context().deployment.layer_ids)
+        return None, _error(404, f"unknown layer {layer_id!r}", known_layers=known)
+    except SourceError as exc:
+        log.warning("layer %s unavailable: %s", layer_id, exc)
+        return None, _error(503, f"layer {layer_id!r} is unavailable: {exc}")
+
+
+@api.get("/api/v1/layers/<layer_id>.geojson")
+def layer_geojson(layer_id: str):
+    snap, error = _snapshot_or_error(layer_id)
+    if error:
+        return error
+    etag = f'"{snap.etag}"'
+    if etag in request.headers.get("If-None-Match", ""):
+        return Response(status=304, headers={"ETag": etag, "Cache-Control": CACHE})
+    gzip_ok = "gzip" in request.headers.get("Accept-Encoding", "")
+    body = snap.geojson_gzip if gzip_ok else snap.geojson
+    response = Response(body, mimetype="application/geo+json")
+    response.headers["Vary"] = "Accept-Encoding"
+    if gzip_ok:
+        response.headers["Content-Encoding"] = "gzip"
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = CACHE
+    response.headers["Last-Modified"] = snap.fetched_at.strftime("%a, %d %b %Y %H:%M:%S GMT")
+    return response
+
+
+@api.get("/api/v1/layers/<layer_id>.csv")
+def layer_csv(layer_id: str):
+    snap, error = _snapshot_or_error(layer_id)
+    if error:
+        return error
+    response = Response(csv_bytes(snap), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    filename = f"{layer_id}-{snap.source_modified.isoformat()}.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = CACHE
+    return response
+
+
+@api.get("/api/v1/<path:rest>")
+def api_not_found(rest: str):
+    return _error(404, f"no such API route: /api/v1/{rest}")
+
+
+@api.get("/healthz")
+def healthz():
+    ctx = context()
+    datasets = {}
+    for layer in ctx.deployment.layers:
+        try:
+            snap = ctx.layers.snapshot(layer.id)
+            datasets[layer.id] = {"status": "ok", "rows": snap.count, "fetched_at": snap.fetched_at.isoformat(),
+                                  "rejected": snap.report.total_rejected}
+        except SourceError as exc:
+            datasets[layer.id] = {"status": "failing", "reason": str(exc)}
+    ok = all(d["status"] == "ok" for d in datasets.values())
+    body = {"status": "ok" if ok else "degraded", "deployment": ctx.deployment.id,
+            "time": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(), "datasets": datasets}
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def register(server: Flask) -> None:
+    server.register_blueprint(api)

@@ -1,0 +1,108 @@
+"""Mieruka — the public map and dashboard app for a prefecture's open data.
+
+    python app.py                 serve on $PORT (default 8050)
+    gunicorn app:server           production (see Procfile)
+
+`create_app(settings)` builds an independent app; the module attribute `server` is made
+on first access (for gunicorn), so importing this module has no side effects.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+
+import dash
+from flask import Flask
+
+import api
+from registry import ConfigError, load_deployment
+from services.areas import AreaTable
+from services.context import Context
+from services.layers import LayerService
+from settings import ROOT, Settings
+
+INDEX = """<!DOCTYPE html>
+<html lang="ja">
+<head>
+{%metas%}
+<title>{%title%}</title>
+{%favicon%}
+{%css%}
+</head>
+<body>
+{%app_entry%}
+<footer>{%config%}{%scripts%}{%renderer%}</footer>
+</body>
+</html>"""
+
+COMPRESS_MIMETYPES = [
+    "text/html", "text/css", "text/csv", "text/javascript", "application/javascript",
+    "application/json", "image/svg+xml",
+]
+
+
+_built = False
+
+
+def create_app(settings: Settings | None = None) -> dash.Dash:
+    """Build the app; raises ConfigError for a deployment config it cannot use.
+
+    One app per process: Dash Pages registers pages and their callbacks globally, and
+    the first app takes them all. Tests therefore share one app (tests/conftest.py).
+    """
+    global _built
+    if _built:
+        raise RuntimeError("create_app() builds one app per process (Dash Pages registers callbacks globally)")
+    settings = settings or Settings.from_env()
+    deployment = load_deployment(settings.config_path)
+    try:
+        areas = AreaTable.from_csv(deployment.area_table)
+    except ValueError as exc:
+        raise ConfigError(f"{deployment.path}: deployment.area_table: {exc}") from None
+    server = Flask(__name__)
+    server.config.update(COMPRESS_MIMETYPES=COMPRESS_MIMETYPES, COMPRESS_MIN_SIZE=500)
+    server.extensions["mieruka"] = Context(settings, deployment, areas, LayerService(deployment, areas, settings))
+    api.register(server)
+    app = dash.Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder=str(ROOT / "pages"),
+        assets_folder=str(ROOT / "assets"),
+        compress=True,
+        serve_locally=True,
+        title=deployment.title["ja"],
+        update_title=None,
+        suppress_callback_exceptions=True,
+        meta_tags=[
+            {"name": "viewport", "content": "width=device-width, initial-scale=1"},
+            {"name": "description", "content": "大阪府のオープンデータを地図とグラフで見える化"},
+        ],
+    )
+    _built = True
+    app.index_string = INDEX
+    app.layout = dash.html.Div(dash.page_container)
+    return app
+
+
+def _create_or_exit() -> dash.Dash:
+    try:
+        return create_app()
+    except ConfigError as exc:
+        print(f"mieruka: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def __getattr__(name: str):
+    if name in ("app", "server"):
+        app = _create_or_exit()
+        globals()["app"], globals()["server"] = app, app.server
+        return globals()[name]
+    raise AttributeError(name)
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO)
+    settings = Settings.from_env()
+    application = _create_or_exit()
+    application.run(host=settings.host, port=settings.port, debug=settings.debug)

@@ -1,0 +1,153 @@
+"""The detail panel of one map feature: its standard fields in readable form.
+
+Dash escapes every text it renders; links are only made from http(s) URLs and
+phone numbers, so a hostile value in the data stays inert text.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from dash import html
+
+from i18n import t, text_of
+from registry import Deployment, LayerSpec
+
+_PHONE = re.compile(r"^[0-9０-９()（）\-‐－ー+＋ ]{6,20}$")
+
+
+def yes_no(value: bool | None, lang: str):
+    if value is None:
+        return html.Span(t("value.unknown", lang), className="mk-unknown")
+    icon, key, cls = ("✓", "value.yes", "mk-yes") if value else ("✕", "value.no", "mk-no")
+    return html.Span([html.Span(icon, className="mk-yn-icon", **{"aria-hidden": "true"}), t(key, lang)],
+                     className=cls)
+
+
+def hours(record: dict[str, Any], lang: str) -> str | None:
+    start, end = record.get("open_time"), record.get("close_time")
+    if not start or not end:
+        return None
+    if start == "00:00" and end in ("24:00", "23:59"):
+        return t("value.open_24h", lang)
+    return t("value.hours", lang, open=start, close=end)
+
+
+def weekdays(days: list[int] | None, lang: str) -> str | None:
+    if not days:
+        return None
+    names = t("value.weekdays", lang).split(",")
+    return ("・" if lang == "ja" else ", ").join(names[d] for d in days if 0 <= d < len(names))
+
+
+def phone_link(value: str | None):
+    if not value or not _PHONE.match(value):
+        return value
+    digits = re.sub(r"[^0-9+]", "", value.translate(str.maketrans("０１２３４５６７８９＋", "0123456789+")))
+    return html.A(value, href=f"tel:{digits}")
+
+
+def url_link(value: str | None, lang: str):
+    if not value:
+        return None
+    if not re.match(r"^https?://", value, re.I):
+        return value  # shown as text, never as a javascript:/data: link
+    return html.A(value, href=value, target="_blank", rel="noopener noreferrer", className="mk-url")
+
+
+def vacancies_table(series: dict[str, list[int | None]], lang: str, months: int = 3):
+    if not series:
+        return None
+    recent = sorted(series)[-months:][::-1]
+    head = html.Tr([html.Th(t("map.month", lang), scope="col")] +
+                   [html.Th(f"{age}歳" if lang == "ja" else f"Age {age}", scope="col") for age in range(6)])
+
+    def cell(v):
+        if v is None:
+            return html.Td(t("value.vacancy_no_class", lang), className="mk-novac")
+        if v == 0:
+            return html.Td(t("value.vacancy_none", lang), className="mk-full")
+        return html.Td(str(v), className="mk-free")
+
+    rows = [html.Tr([html.Th(t("value.vacancy_month", lang, month=m), scope="row")] + [cell(v) for v in series[m]])
+            for m in recent]
+    return html.Table([html.Thead(head), html.Tbody(rows)], className="mk-mini-table")
+
+
+def readings_table(readings: dict[str, dict], layer: LayerSpec, lang: str):
+    if not readings or layer.readings is None:
+        return None
+    rows = []
+    for p in layer.readings.pollutants:
+        r = readings.get(p.id)
+        if not r:
+            continue
+        level = text_of(layer.readings.levels[r["level"] - 1], lang)
+        when = r["time"][5:16].replace("T", " ")
+        rows.append(html.Tr([
+            html.Th(p.id, scope="row"),
+            html.Td(f"{r['value']:g} {p.unit}"),
+            html.Td(html.Span(level, className=f"mk-level mk-level-{r['level']}")),
+            html.Td(t("value.reading_at", lang, time=when)),
+        ]))
+    return html.Table(html.Tbody(rows), className="mk-mini-table")
+
+
+def hazards(record: dict[str, Any], layer: LayerSpec, lang: str):
+    spec = next((f for f in layer.filters if f.kind == "flag" and f.options), None)
+    if spec is None:
+        return None
+    names = [text_of(o.label, lang) for o in spec.options if record.get(o.value)]
+    return "、".join(names) if lang == "ja" else ", ".join(names) or None
+
+
+def field_value(name: str, record: dict[str, Any], layer: LayerSpec, lang: str):
+    spec = layer.field(name)
+    if name == "hours":
+        return hours(record, lang)
+    if name == "hazards":
+        return hazards(record, layer, lang)
+    if name == "area_name":
+        return record.get("area_name_en" if lang == "en" else "area_name") or record.get("area_name")
+    if name == "readings":
+        return readings_table(record.get("readings") or {}, layer, lang)
+    value = record.get(name)
+    if spec is not None:
+        if spec.type == "bool":
+            return yes_no(value, lang)
+        if spec.type == "weekdays":
+            return weekdays(value, lang)
+        if spec.type == "list":
+            return ("、" if lang == "ja" else ", ").join(value) if value else None
+        if spec.type == "monthly":
+            return vacancies_table(value or {}, lang)
+        if spec.type == "int" and value is not None:
+            return f"{value:,}"
+    if name == "phone":
+        return phone_link(value)
+    if name == "url":
+        return url_link(value, lang)
+    return value
+
+
+def feature_details(layer: LayerSpec, record: dict[str, Any], deployment: Deployment, lang: str,
+                    close_id: str):
+    """A labelled definition list of the layer's popup fields; empty values are left out."""
+    items = []
+    for name in layer.popup:
+        value = field_value(name, record, layer, lang)
+        if value in (None, "", []):
+            continue
+        label = text_of(deployment.field_labels.get(name, {"ja": name, "en": name}), lang)
+        items += [html.Dt(label), html.Dd(value)]
+    return html.Section(className="mk-details", **{"aria-labelledby": "details-title"}, children=[
+        html.Div(className="mk-details-head", children=[
+            html.Span(text_of(layer.title, lang), className="mk-details-layer",
+                      style={"borderColor": layer.colour}),
+            html.Button("✕", id=close_id, className="mk-close", n_clicks=0,
+                        title=t("map.close", lang), **{"aria-label": t("map.close", lang)}),
+        ]),
+        html.H2(record.get("name"), id="details-title", tabIndex="-1"),
+        html.P(record.get("name_kana"), className="mk-kana") if record.get("name_kana") else None,
+        html.Dl(items),
+    ])

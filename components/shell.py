@@ -1,0 +1,52 @@
+"""The frame around every page: skip link, header with navigation and language switch,
+the sample-data notice, and the footer with credits."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from dash import html
+
+from i18n import t
+
+
+class ids:
+    LANG_LINK = "lang-link"
+    MAIN = "main"
+
+
+def lang_href(path: str, params: dict, lang: str) -> str:
+    """The same page and query in the other language."""
+    query = {k: v for k, v in params.items() if k != "lang"}
+    if lang == "ja":
+        query["lang"] = "en"
+    return f"{path}?{urlencode(query)}" if query else path
+
+
+def shell(lang: str, active: str, content, *, path: str, params: dict, sample: bool, wide: bool = False):
+    def nav_link(key: str, href: str):
+        current = key == active
+        target = href + ("?lang=en" if lang == "en" else "")
+        return html.Li(html.A(t(f"nav.{key}", lang), href=target, className="mk-nav-link",
+                              **({"aria-current": "page"} if current else {})))
+
+    header = html.Header(className="mk-header", children=[
+        html.A(t("nav.skip", lang), href=f"#{ids.MAIN}", className="mk-skip"),
+        html.A(href="/" + ("?lang=en" if lang == "en" else ""), className="mk-brand", children=[
+            html.Span("見える化", className="mk-brand-ja", lang="ja"),
+            html.Span(" Mieruka", className="mk-brand-en", lang="en"),
+        ]),
+        html.Nav(html.Ul([nav_link("home", "/"), nav_link("map", "/map"), nav_link("about", "/about")]),
+                 className="mk-nav", **{"aria-label": t("nav.label", lang)}),
+        html.A(t("lang.switch", lang), id=ids.LANG_LINK, href=lang_href(path, params, lang),
+               className="mk-lang", lang="en" if lang == "ja" else "ja",
+               title=t("lang.switch_label", lang), **{"aria-label": t("lang.switch_label", lang)}),
+    ])
+    notice = html.P([html.Strong(t("sample.badge", lang)), " ", t("sample.notice", lang)],
+                    className="mk-sample", role="note") if sample else None
+    footer = html.Footer(className="mk-footer", children=[
+        html.Span(t("footer.credit", lang)), " · ",
+        html.A(t("nav.about", lang), href="/about" + ("?lang=en" if lang == "en" else "")),
+    ])
+    return html.Div(className="mk-app" + (" mk-wide" if wide else ""), lang=lang, children=[
+        header, notice, html.Main(content, id=ids.MAIN, tabIndex="-1"), footer,
+    ])

@@ -1,0 +1,300 @@
+"""Source rows (dicts of strings, as read from a CSV) → canonical records + a reject report.
+
+The layer's field mapping in the deployment config says which source columns feed each
+canonical field and of what type. Coercion is forgiving where real files vary (有/無,
+○/×, 1/blank, あり/なし; full-width digits; area codes in any form) and strict where a
+wrong value would mislead (coordinates outside the deployment's box are rejected).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from registry import FieldSpec, LayerSpec, ReadingsSpec
+from services.areas import AreaTable, parse_code
+
+from .text import nfkc, search_key
+
+YES = {"有", "○", "〇", "◯", "1", "あり", "有り", "yes", "y", "true", "t", "可", "対応"}
+NO = {"無", "×", "✕", "0", "なし", "無し", "no", "n", "false", "f", "不可", "", "-", "ー", "－"}
+WEEKDAYS = "月火水木金土日"
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::\d{2})?$")
+_EXAMPLES = 5
+
+
+@dataclass
+class RejectReport:
+    """Rejected and repaired rows counted by reason, with a few examples of each."""
+
+    rejected: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    repaired: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    examples: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def reject(self, reason: str, example: str) -> None:
+        self.rejected[reason] += 1
+        if len(self.examples[reason]) < _EXAMPLES:
+            self.examples[reason].append(example)
+
+    def repair(self, reason: str, example: str) -> None:
+        self.repaired[reason] += 1
+        if len(self.examples[reason]) < _EXAMPLES:
+            self.examples[reason].append(example)
+
+    @property
+    def total_rejected(self) -> int:
+        return sum(self.rejected.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rejected": dict(self.rejected),
+            "repaired": dict(self.repaired),
+            "examples": {k: list(v) for k, v in self.examples.items()},
+        }
+
+
+class ValueProblem(ValueError):
+    """A single value that cannot be coerced to its declared type."""
+
+
+def to_bool(value: str) -> bool | None:
+    v = nfkc(value).strip().lower()
+    if v in YES:
+        return True
+    if v in NO:
+        return False if v else None
+    raise ValueProblem(f"not a yes/no value: {value!r}")
+
+
+def to_number(value: str, kind: type) -> float | int | None:
+    v = nfkc(value).strip().replace(",", "")
+    if not v:
+        return None
+    try:
+        number = float(v)
+    except ValueError:
+        raise ValueProblem(f"not a number: {value!r}") from None
+    if not math.isfinite(number):
+        raise ValueProblem(f"not a number: {value!r}")
+    return int(number) if kind is int else number
+
+
+def to_time(value: str) -> str | None:
+    v = nfkc(value).strip().replace("：", ":")
+    if not v:
+        return None
+    m = _TIME.match(v)
+    if not m or int(m[1]) > 24 or int(m[2]) > 59:
+        raise ValueProblem(f"not a time hh:mm: {value!r}")
+    return f"{int(m[1]):02d}:{m[2]}"
+
+
+def to_date(value: str) -> str | None:
+    v = nfkc(value).strip().replace("/", "-")
+    if not v:
+        return None
+    try:
+        return dt.date.fromisoformat("-".join(p.zfill(2) for p in v.split("-"))).isoformat()
+    except ValueError:
+        raise ValueProblem(f"not a date: {value!r}") from None
+
+
+def to_weekdays(value: str) -> list[int] | None:
+    """'月火水木金' → [0, 1, 2, 3, 4] (Monday = 0); '毎日' → all; '祝' is kept as 7."""
+    v = nfkc(value).strip()
+    if not v:
+        return None
+    if "毎日" in v or "全日" in v or "年中無休" in v:
+        return list(range(7))
+    days = sorted({WEEKDAYS.index(c) for c in v if c in WEEKDAYS} | ({7} if "祝" in v else set()))
+    if not days:
+        raise ValueProblem(f"no weekdays in {value!r}")
+    return days
+
+
+def to_list(value: str) -> list[str]:
+    return [p.strip() for p in re.split(r"[;；、,]", value) if p.strip()]
+
+
+def _first(row: Mapping[str, str], columns: tuple[str, ...]) -> str:
+    for column in columns:
+        value = row.get(column)
+        if value is not None:
+            return str(value)
+    return ""
+
+
+def coerce(spec: FieldSpec, raw: str) -> Any:
+    if spec.type == "text":
+        return raw.strip() or None
+    if spec.type == "bool":
+        return to_bool(raw)
+    if spec.type in ("int", "float"):
+        return to_number(raw, int if spec.type == "int" else float)
+    if spec.type == "time":
+        return to_time(raw)
+    if spec.type == "date":
+        return to_date(raw)
+    if spec.type == "list":
+        return to_list(raw)
+    if spec.type == "weekdays":
+        return to_weekdays(raw)
+    raise AssertionError(spec.type)
+
+
+def normalise_rows(
+    rows: Iterable[Mapping[str, str]],
+    layer: LayerSpec,
+    areas: AreaTable,
+    bbox: tuple[float, float, float, float],
+    readings: Iterable[Mapping[str, str]] | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[list[dict[str, Any]], RejectReport]:
+    """Map, coerce and validate source rows into canonical records of `layer`.
+
+    `now` (aware) drops readings stamped in the future; default: the current time.
+    """
+    report = RejectReport()
+    monthly = [f for f in layer.fields if f.type == "monthly"]
+    plain = [f for f in layer.fields if f.type != "monthly"]
+    records: dict[str, dict[str, Any]] = {}
+    west, south, east, north = layer.bbox or bbox
+    for number, row in enumerate(rows, start=2):  # row 1 is the header
+        record: dict[str, Any] = {}
+        where = f"row {number}"
+        try:
+            for spec in plain:
+                raw = _first(row, spec.columns)
+                if spec.name in ("lat", "lon"):
+                    record[spec.name] = raw
+                elif spec.type == "area_code":
+                    record[spec.name] = raw
+                else:
+                    try:
+                        record[spec.name] = coerce(spec, raw)
+                    except ValueProblem as exc:
+                        report.repair(f"unreadable {spec.name}", f"{where}: {exc}")
+                        record[spec.name] = None
+            record_id = record.get("id")
+            if not record_id:
+                raise ValueProblem("missing id")
+            if not record.get("name"):
+                raise ValueProblem("missing name")
+            where = f"{where} (id {record_id})"
+            record["lat"], record["lon"] = _coordinates(record["lat"], record["lon"], west, south, east, north,
+                                                        report, where)
+            _area(record, areas, report, where)
+        except ValueProblem as exc:
+            report.reject(str(exc), where)
+            continue
+        for spec in monthly:
+            month = nfkc(str(row.get(spec.month_column, ""))).strip()[:7]
+            values = []
+            for column in spec.value_columns:
+                try:
+                    values.append(to_number(str(row.get(column, "")), int))
+                except ValueProblem as exc:
+                    report.repair(f"unreadable {spec.name}", f"{where}: {exc}")
+                    values.append(None)
+            record[spec.name] = {month: values} if month else {}
+        existing = records.get(record["id"])
+        if existing is None:
+            records[record["id"]] = record
+        elif monthly:  # one row per facility per month: merge the months
+            for spec in monthly:
+                existing[spec.name].update(record[spec.name])
+        else:
+            report.reject("duplicate id", where)
+    result = list(records.values())
+    if layer.readings is not None and readings is not None:
+        _attach_readings(result, layer.readings, readings, report, now or dt.datetime.now(dt.timezone.utc))
+    for record in result:
+        record["search"] = search_key(record.get("name"), record.get("name_kana"), record.get("address"))
+    return result, report
+
+
+def _coordinates(lat_raw: str, lon_raw: str, west, south, east, north, report: RejectReport, where: str):
+    try:
+        lat = to_number(lat_raw, float)
+        lon = to_number(lon_raw, float)
+    except ValueProblem:
+        raise ValueProblem("unreadable coordinates") from None
+    if lat is None or lon is None:
+        raise ValueProblem("missing coordinates")
+    if lat == 0 or lon == 0:
+        raise ValueProblem("zero coordinates")
+
+    def inside(la, lo):
+        return south <= la <= north and west <= lo <= east
+
+    if not inside(lat, lon):
+        if inside(lon, lat):
+            report.repair("latitude and longitude swapped", f"{where}: {lat_raw}, {lon_raw}")
+            return round(lon, 6), round(lat, 6)
+        raise ValueProblem("coordinates outside the area")
+    return round(lat, 6), round(lon, 6)
+
+
+def _area(record: dict[str, Any], areas: AreaTable, report: RejectReport, where: str) -> None:
+    raw = record.get("area_code") or ""
+    area = areas.get(raw)
+    if area is not None:
+        record["area_code"] = area.code
+        record["area_name"] = area.name_ja
+        record["area_name_en"] = area.name_en
+        return
+    candidates = parse_code(raw)
+    if candidates:  # a valid code of an area outside this deployment's table (e.g. shared events)
+        record["area_code"] = candidates[0]
+        record["area_name"] = record.get("area_name") or None
+        return
+    report.repair("unknown area code", f"{where}: {raw!r}")
+    record["area_code"] = None
+
+
+def level_of(value: float, thresholds: tuple[float, ...]) -> int:
+    """1-based level: 1 when value ≤ thresholds[0], … len(thresholds)+1 above the last."""
+    for i, upper in enumerate(thresholds):
+        if value <= upper:
+            return i + 1
+    return len(thresholds) + 1
+
+
+def _attach_readings(stations: list[dict[str, Any]], spec: ReadingsSpec,
+                     readings: Iterable[Mapping[str, str]], report: RejectReport, now: dt.datetime) -> None:
+    """Attach each station's latest non-blank value per pollutant, with its time and level."""
+    latest: dict[str, dict[str, tuple[str, float]]] = defaultdict(dict)
+    for row in readings:
+        station = str(row.get(spec.station_column, "")).strip()
+        when = str(row.get(spec.time_column, "")).strip()
+        try:
+            stamp = dt.datetime.fromisoformat(when)
+            if stamp.tzinfo is None:
+                raise ValueError
+        except ValueError:
+            report.reject("unreadable reading time", f"station {station}: {when!r}")
+            continue
+        if stamp > now:
+            continue  # not yet measured: sample series run to the end of the day
+        for p in spec.pollutants:
+            raw = str(row.get(p.column, ""))
+            try:
+                value = to_number(raw, float)
+            except ValueProblem:
+                report.repair(f"unreadable {p.id} reading", f"station {station} at {when}: {raw!r}")
+                continue
+            if value is None:
+                continue
+            seen = latest[station].get(p.id)
+            if seen is None or when > seen[0]:
+                latest[station][p.id] = (when, value)
+    for record in stations:
+        values = latest.get(str(record["id"]), {})
+        record["readings"] = {
+            p.id: {"value": values[p.id][1], "time": values[p.id][0], "unit": p.unit,
+                   "level": level_of(values[p.id][1], p.thresholds)}
+            for p in spec.pollutants if p.id in values
+        }

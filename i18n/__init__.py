@@ -1,0 +1,30 @@
+"""Message catalogs: every text shown to people comes from here (one TOML file per language)."""
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+LANGUAGES = ("ja", "en")
+DEFAULT = "ja"
+_DIR = Path(__file__).resolve().parent
+
+
+@lru_cache(maxsize=None)
+def catalog(lang: str) -> dict[str, str]:
+    return tomllib.loads((_DIR / f"{lang}.toml").read_text(encoding="utf-8"))
+
+
+def lang_or_default(value: object) -> str:
+    return value if value in LANGUAGES else DEFAULT
+
+
+def t(key: str, lang: str = DEFAULT, **values: object) -> str:
+    """The message `key` in `lang`, formatted with `values`; a missing key shows itself."""
+    text = catalog(lang_or_default(lang)).get(key) or catalog(DEFAULT).get(key) or key
+    return text.format(**values) if values else text
+
+
+def text_of(mapping: dict, lang: str) -> str:
+    """A config text {"ja": …, "en": …} in `lang`."""
+    return mapping.get(lang) or mapping.get(DEFAULT) or ""

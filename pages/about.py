@@ -1,0 +1,50 @@
+"""/about — sources, licences, credits and the sample-data notice."""
+from __future__ import annotations
+
+import dash
+from dash import html
+
+from components.shell import shell
+from i18n import lang_or_default, t, text_of
+from services.context import context
+
+dash.register_page(__name__, path="/about", title="このサイトについて — 見える化", name="about")
+
+
+def layout(**params):
+    ctx = context()
+    lang = lang_or_default(params.get("lang"))
+    snapshots = ctx.layers.snapshots()
+    rows = []
+    for snap in snapshots:
+        layer = snap.layer
+        source = t("sample.badge", lang) if snap.sample else f"{layer.source.kind}: {layer.source.dataset}"
+        rows.append(html.Tr([
+            html.Th(text_of(layer.title, lang), scope="row"),
+            html.Td([source, html.Br(), html.Small(text_of(layer.credit, lang))]),
+            html.Td(html.A(layer.licence["name"], href=layer.licence["url"], rel="license noopener", target="_blank")),
+            html.Td(f"{snap.count:,}", className="mk-num"),
+            html.Td(f"{snap.report.total_rejected:,}", className="mk-num"),
+            html.Td([html.A("GeoJSON", href=f"/api/v1/layers/{layer.id}.geojson"), " · ",
+                     html.A("CSV", href=f"/api/v1/layers/{layer.id}.csv")]),
+        ]))
+    table = html.Table(className="mk-table", children=[
+        html.Thead(html.Tr([html.Th(t(k, lang), scope="col") for k in
+                            ("about.layer", "about.source", "about.licence", "about.rows", "about.rejected", "about.api")])),
+        html.Tbody(rows),
+    ])
+    content = html.Article(className="mk-prose", children=[
+        html.H1(t("about.title", lang)),
+        html.P(t("about.lead", lang)),
+        html.H2(t("about.sample_title", lang), id="sample"),
+        html.P(t("about.sample_body", lang)),
+        html.H2(t("about.sources", lang)),
+        html.Div(table, className="mk-table-wrap"),
+        html.H2(t("about.api", lang)),
+        html.P([t("about.api_body", lang), " ", html.A("/api/v1/layers", href="/api/v1/layers")]),
+        html.H2(t("about.privacy", lang)),
+        html.P(t("about.privacy_body", lang)),
+        html.H2(t("about.credits", lang)),
+        html.Ul([html.Li(t("about.credit_tiles", lang)), html.Li(t("about.credit_software", lang))]),
+    ])
+    return shell(lang, "about", content, path="/about", params=params, sample=any(s.sample for s in snapshots))

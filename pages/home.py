@@ -1,0 +1,44 @@
+"""/ — a card per map layer, with its count and the data's freshness."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import dash
+from dash import html
+
+from components.map_controls import marker_badge
+from components.shell import shell
+from i18n import lang_or_default, t, text_of
+from services.context import context
+
+dash.register_page(__name__, path="/", title="見える化 — 大阪府オープンデータ", name="home")
+
+
+def layout(**params):
+    ctx = context()
+    lang = lang_or_default(params.get("lang"))
+    snapshots = ctx.layers.snapshots()
+    extra = {"lang": "en"} if lang == "en" else {}
+    cards = []
+    for snap in snapshots:
+        layer = snap.layer
+        href = "/map?" + urlencode({**extra, "layers": layer.id})
+        cards.append(html.Li(className="mk-card", children=[
+            html.H3(html.A([marker_badge(layer), " ", text_of(layer.title, lang)], href=href)),
+            html.P(text_of(layer.description, lang)),
+            html.P(className="mk-card-meta", children=[
+                html.Strong(t("home.count", lang, count=f"{snap.count:,}")), " · ",
+                html.Span(t("home.updated", lang, date=snap.source_modified.isoformat())),
+            ]),
+        ]))
+    content = [
+        html.Section(className="mk-hero", children=[
+            html.H1(t("home.title", lang)),
+            html.P(t("home.lead", lang)),
+            html.A(t("home.all_layers", lang), href="/map" + ("?lang=en" if lang == "en" else ""),
+                   className="mk-button mk-button-primary"),
+        ]),
+        html.H2(t("home.maps", lang)),
+        html.Ul(cards, className="mk-cards"),
+    ]
+    return shell(lang, "home", content, path="/", params=params, sample=any(s.sample for s in snapshots))

@@ -1,0 +1,228 @@
+"""/map — nine open-data layers on one Leaflet map, with filters, search, municipality,
+"near me", a list view and the whole view in the URL."""
+from __future__ import annotations
+
+import dash
+import dash_leaflet as dl
+from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
+
+from components.details import feature_details
+from components.map_controls import (area_options, filter_controls, ids, layer_switches)
+from components.shell import shell
+from i18n import lang_or_default, t, text_of
+from services.map_state import LayerFacts, area_members, area_view, hideout_of, layer_meta, parse_view
+from services.context import GSI_ATTRIBUTION, context
+
+dash.register_page(__name__, path="/map", title="地図 — 見える化", name="map")
+
+
+def _fn(name: str) -> dict:
+    return {"variable": f"mieruka.map.{name}"}
+
+
+def layout(**params):
+    ctx = context()
+    dep = ctx.deployment
+    lang = lang_or_default(params.get("lang"))
+    snapshots = {s.layer.id: s for s in ctx.layers.snapshots()}
+    facts = {lid: LayerFacts(s.options, s.months) for lid, s in snapshots.items()}
+    state, ignored = parse_view(params, dep, ctx.areas, facts)
+    lang = state.lang
+
+    layers_meta = [layer_meta(layer, lang, f"/api/v1/layers/{layer.id}.geojson?v={snapshots[layer.id].etag}",
+                              snapshots[layer.id].months) for layer in dep.layers]
+    air = next((l for l in dep.layers if l.readings), None)
+    meta = {
+        "lang": lang, "tz": dep.timezone, "layers": layers_meta,
+        "areaMembers": area_members(ctx.areas), "areaView": area_view(ctx.areas),
+        "tiles": ctx.tile_urls(),
+        "text": {
+            "count": t("map.count", lang), "name": text_of(dep.field_labels["name"], lang),
+            "layer": t("map.list_layer", lang), "area": text_of(dep.field_labels["area_name"], lang),
+            "address": text_of(dep.field_labels["address"], lang), "sortBy": t("map.sort_by", lang),
+            "listCaption": t("map.list_caption", lang), "listEmpty": t("map.list_empty", lang),
+            "listMore": t("map.list_more", lang), "nearTitle": t("map.near_title", lang),
+            "nearNone": t("map.near_none", lang), "geoError": t("map.geo_error", lang),
+            "geoUnsupported": t("map.geo_unsupported", lang),
+        },
+    }
+    view = dep.default_view
+    center = [state.lat, state.lon] if state.lat is not None else [view.lat, view.lon]
+    zoom = state.z if state.z is not None else view.zoom
+    if state.lat is None and state.area:
+        lat, lon, zoom = meta["areaView"][state.area]
+        center = [lat, lon]
+
+    geojson_layers = [
+        dl.GeoJSON(
+            id=ids.layer(lm["id"]), url=lm["url"], cluster=True, zoomToBoundsOnClick=True,
+            superClusterOptions={"radius": 90, "maxZoom": 16}, spiderfyOnMaxZoom=True,
+            pointToLayer=_fn("pointToLayer"), filter=_fn("filter"), clusterToLayer=_fn("clusterToLayer"),
+            hideout=hideout_of(state, lm, meta),
+        ) for lm in layers_meta
+    ]
+    the_map = dl.Map(
+        id=ids.MAP, center=center, zoom=zoom, minZoom=7, maxZoom=18, keyboard=True, trackViewport=True,
+        className="mk-leaflet", children=[
+            dl.TileLayer(id=ids.TILES, url=meta["tiles"].get(state.base, meta["tiles"]["pale"]),
+                         attribution=GSI_ATTRIBUTION, maxZoom=18),
+            *geojson_layers,
+            dl.LayerGroup(id=ids.HERE),
+            dl.ScaleControl(position="bottomleft", imperial=False),
+        ])
+
+    filters = [filter_controls(layer, state.filters.get(layer.id, {}), lang, snapshots[layer.id].options,
+                               snapshots[layer.id].months,
+                               [text_of(l, lang) for l in (layer.readings.levels if layer.readings else ())])
+               for layer in dep.layers]
+
+    panel = html.Div(className="mk-panel", children=[
+        html.Div(className="mk-control", children=[
+            html.Label(t("map.search", lang), htmlFor=ids.SEARCH, className="mk-label"),
+            dcc.Input(id=ids.SEARCH, type="search", value=state.q, debounce=0.4, maxLength=100,
+                      placeholder=t("map.search_placeholder", lang), className="mk-input", autoComplete="off"),
+        ]),
+        html.Div(className="mk-control", children=[
+            html.Label(t("map.area", lang), htmlFor=ids.AREA, className="mk-label"),
+            dcc.Dropdown(id=ids.AREA, options=area_options(ctx.areas, lang), value=state.area,
+                         placeholder=t("map.area_all", lang), clearable=True, searchable=True),
+        ]),
+        html.Div(className="mk-control", children=[
+            html.Button(t("map.near_me", lang), id=ids.NEAR, n_clicks=0, className="mk-button"),
+            html.P(t("map.near_me_note", lang), className="mk-hint"),
+            html.Div(id=ids.NEAR_LIST, **{"aria-live": "polite"}),
+        ]),
+        layer_switches(dep.layers, state.layers, lang),
+        *[f for f in filters if f is not None],
+        html.Fieldset(className="mk-fieldset", children=[
+            html.Legend(t("map.basemap", lang)),
+            dcc.RadioItems(id=ids.BASEMAP, value=state.base, className="mk-radios", inputClassName="mk-radio",
+                           labelClassName="mk-radio-label",
+                           options=[{"label": t(f"map.basemap.{b}", lang), "value": b} for b in ("pale", "std", "photo")]),
+        ]),
+    ])
+
+    notices = []
+    if ignored:
+        notices.append(html.P(t("map.ignored", lang, items=", ".join(ignored)), className="mk-notice", role="status"))
+
+    content = html.Div(id=ids.PAGE, className=f"mk-map-page mk-view-{state.view}", children=[
+        dcc.Store(id=ids.STATE, data=state.as_store()),
+        dcc.Store(id=ids.META, data=meta),
+        dcc.Store(id=ids.SELECTED, data=state.sel),
+        dcc.Store(id=ids.POSITION, storage_type="memory"),
+        dcc.Store(id=ids.SORT, data={"key": "name", "dir": "asc"}),
+        html.H1(t("map.title", lang), className="mk-visually-hidden"),
+        *notices,
+        html.Div(className="mk-view-switch", children=[
+            html.Span(t("map.view_switch", lang), className="mk-visually-hidden", id="view-switch-label"),
+            dcc.RadioItems(id=ids.VIEW, value=state.view, className="mk-tabs", inputClassName="mk-tab-input",
+                           labelClassName="mk-tab",
+                           options=[{"label": t("map.view_map", lang), "value": "map"},
+                                    {"label": t("map.view_list", lang), "value": "list"}]),
+        ]),
+        panel,
+        html.Div(className="mk-stage", children=[
+            html.Div(the_map, className="mk-map-wrap", role="region", **{"aria-label": t("map.region", lang)}),
+            html.Div(id=ids.LIST, className="mk-list", **{"aria-live": "polite"}),
+        ]),
+        html.Aside(id=ids.DETAILS, className="mk-details-wrap", **{"aria-live": "polite"},
+                   **{"aria-label": t("map.details", lang)}),
+    ])
+    return shell(lang, "map", content, path="/map", params=params, sample=any(s.sample for s in snapshots.values()),
+                 wide=True)
+
+
+# ---- clientside: everything a filter or layer click changes runs in the browser ----
+
+clientside_callback(
+    ClientsideFunction("mieruka", "state"),
+    Output(ids.STATE, "data"), Output(ids.SELECTED, "data"), Output(ids.MAP, "viewport", allow_duplicate=True),
+    Input(ids.LAYERS, "value"),
+    Input({"type": "filter", "layer": ALL, "filter": ALL, "part": ALL}, "value"),
+    Input(ids.SEARCH, "value"), Input(ids.AREA, "value"), Input(ids.BASEMAP, "value"), Input(ids.VIEW, "value"),
+    Input({"type": "layer", "id": ALL}, "clickData"),
+    Input({"type": "list-select", "key": ALL}, "n_clicks"),
+    Input({"type": "details-close", "key": ALL}, "n_clicks"),
+    Input(ids.MAP, "center"), Input(ids.MAP, "zoom"),
+    State(ids.STATE, "data"), State(ids.META, "data"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    ClientsideFunction("mieruka", "hideouts"),
+    Output({"type": "layer", "id": ALL}, "hideout"),
+    Input(ids.STATE, "data"), State(ids.META, "data"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    ClientsideFunction("mieruka", "counts"),
+    Output({"type": "layer-count", "id": ALL}, "children"), Output(ids.COUNT, "children"),
+    Input(ids.STATE, "data"), State(ids.META, "data"),
+)
+
+clientside_callback(
+    ClientsideFunction("mieruka", "url"),
+    Output("lang-link", "href"),
+    Input(ids.STATE, "data"), State(ids.META, "data"),
+)
+
+clientside_callback(
+    ClientsideFunction("mieruka", "view"),
+    Output(ids.TILES, "url"), Output(ids.PAGE, "className"), Output(ids.MAP, "invalidateSize"),
+    Input(ids.STATE, "data"), State(ids.META, "data"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    ClientsideFunction("mieruka", "listView"),
+    Output(ids.LIST, "children"),
+    Input(ids.STATE, "data"), Input(ids.MAP, "bounds"), Input(ids.SORT, "data"), State(ids.META, "data"),
+)
+
+clientside_callback(
+    ClientsideFunction("mieruka", "sort"),
+    Output(ids.SORT, "data"),
+    Input({"type": "list-sort", "key": ALL}, "n_clicks"), State(ids.SORT, "data"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    ClientsideFunction("mieruka", "locate"),
+    Output(ids.POSITION, "data"),
+    Input(ids.NEAR, "n_clicks"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    ClientsideFunction("mieruka", "nearest"),
+    Output(ids.NEAR_LIST, "children"), Output(ids.HERE, "children"),
+    Output(ids.MAP, "viewport", allow_duplicate=True),
+    Input(ids.POSITION, "data"), Input(ids.STATE, "data"), State(ids.META, "data"),
+    prevent_initial_call=True,
+)
+
+
+# ---- server: the detail panel of the selected feature ----
+
+@callback(
+    Output(ids.DETAILS, "children"), Output(ids.DETAILS, "className"),
+    Input(ids.SELECTED, "data"), State(ids.META, "data"),
+)
+def show_details(selected: str | None, meta: dict | None):
+    lang = lang_or_default((meta or {}).get("lang"))
+    return details_panel(selected, lang)
+
+
+def details_panel(selected: str | None, lang: str):
+    """(children, className) of the detail panel for a `layer:id` selection."""
+    if not selected:
+        return None, "mk-details-wrap"
+    ctx = context()
+    lid, _, rid = selected.partition(":")
+    layer = ctx.deployment.layer(lid)
+    record = ctx.layers.snapshot(lid).record(rid) if layer else None
+    if record is None:
+        return html.P(t("map.not_found", lang), className="mk-notice", role="status"), "mk-details-wrap mk-open"
+    return feature_details(layer, record, ctx.deployment, lang, ids.details_close()), "mk-details-wrap mk-open"

@@ -1,0 +1,345 @@
+"""The deployment config: what the app shows, declared once as data.
+
+`load_deployment(path)` reads a TOML file into frozen specs and validates it. Every
+problem raises `ConfigError` whose message names the file, the key and the problem in
+one line, so a bad config stops the app at start-up with a clear message.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+LANGUAGES = ("ja", "en")
+FIELD_TYPES = {"text", "bool", "int", "float", "time", "date", "list", "weekdays", "area_code", "monthly"}
+FILTER_KINDS = {"flag", "open_now", "open_24h", "choice", "contains", "vacancy", "air_level", "date_window"}
+SOURCE_KINDS = {"bundled"}  # file/url/ckan/ngsi-ld/ngsi-v2 arrive with the live-data issue
+LAYER_ID = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
+COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+# Fields the map relies on for every layer.
+REQUIRED_FIELDS = ("id", "name", "lat", "lon", "area_code")
+# Popup entries computed from other fields (see components/details.py).
+DERIVED_FIELDS = {"hours", "hazards", "area_name", "readings"}
+
+
+class ConfigError(ValueError):
+    """A deployment config that cannot be used; str() is one line for the operator."""
+
+
+Text = dict  # {"ja": "...", "en": "..."}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    columns: tuple[str, ...]  # source column names (aliases), first match wins
+    type: str = "text"
+    month_column: str | None = None  # for type "monthly"
+    value_columns: tuple[str, ...] = ()  # for type "monthly"
+
+
+@dataclass(frozen=True)
+class FilterOption:
+    value: str
+    label: Text
+
+
+@dataclass(frozen=True)
+class FilterSpec:
+    id: str
+    kind: str
+    label: Text
+    fields: tuple[str, ...]  # canonical fields the filter reads
+    options: tuple[FilterOption, ...] = ()
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    kind: str
+    dataset: str
+    readings: str | None = None  # a second dataset joined by station (air quality)
+    ttl: int = 86400  # seconds a snapshot stays fresh
+
+
+@dataclass(frozen=True)
+class Pollutant:
+    id: str
+    column: str
+    unit: str
+    thresholds: tuple[float, ...]  # upper bounds of levels 1..n-1; above the last → level n
+
+
+@dataclass(frozen=True)
+class ReadingsSpec:
+    station_column: str
+    time_column: str
+    pollutants: tuple[Pollutant, ...]
+    levels: tuple[Text, ...]  # names of levels 1..n
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    id: str
+    title: Text
+    description: Text
+    icon: str
+    shape: str
+    colour: str
+    source: SourceSpec
+    fields: tuple[FieldSpec, ...]
+    popup: tuple[str, ...]
+    filters: tuple[FilterSpec, ...]
+    licence: Text  # {"name":..., "url":...}
+    credit: Text
+    bbox: tuple[float, float, float, float] | None = None
+    readings: ReadingsSpec | None = None
+
+    def field(self, name: str) -> FieldSpec | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    def filter(self, filter_id: str) -> FilterSpec | None:
+        return next((f for f in self.filters if f.id == filter_id), None)
+
+
+@dataclass(frozen=True)
+class View:
+    lat: float
+    lon: float
+    zoom: int
+
+
+@dataclass(frozen=True)
+class Deployment:
+    path: Path
+    id: str
+    title: Text
+    prefecture: Text  # {"code":..., "ja":..., "en":...}
+    bbox: tuple[float, float, float, float]  # west, south, east, north
+    default_view: View
+    area_table: Path
+    timezone: str
+    layers: tuple[LayerSpec, ...]
+    field_labels: dict = field(default_factory=dict)  # canonical field → Text
+
+    def layer(self, layer_id: str) -> LayerSpec | None:
+        return next((l for l in self.layers if l.id == layer_id), None)
+
+    @property
+    def layer_ids(self) -> tuple[str, ...]:
+        return tuple(l.id for l in self.layers)
+
+
+class _Reader:
+    """Walks the TOML tree, remembering the key path for error messages."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.path}: {key}: {problem}")
+
+    def get(self, table: dict, key: str, where: str, kind: type | tuple, default: Any = ...) -> Any:
+        full = f"{where}.{key}" if where else key
+        if key not in table:
+            if default is ...:
+                raise self.fail(full, "is missing")
+            return default
+        value = table[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            raise self.fail(full, f"must be {names}, got {type(value).__name__} {value!r}")
+        return value
+
+    def text(self, table: dict, key: str, where: str, default: Any = ...) -> Text:
+        value = self.get(table, key, where, (dict, str), default)
+        if value is default and default is not ...:
+            return value
+        full = f"{where}.{key}"
+        if isinstance(value, str):
+            raise self.fail(full, 'needs a title per language, e.g. { ja = "…", en = "…" }')
+        for lang in LANGUAGES:
+            if not isinstance(value.get(lang), str) or not value[lang].strip():
+                raise self.fail(f"{full}.{lang}", "is missing or empty")
+        return dict(value)
+
+    def bbox(self, table: dict, key: str, where: str, default: Any = ...):
+        value = self.get(table, key, where, list, default)
+        if value is None:
+            return None
+        full = f"{where}.{key}" if where else key
+        if len(value) != 4 or not all(isinstance(v, (int, float)) for v in value):
+            raise self.fail(full, "must be [west, south, east, north] in degrees")
+        west, south, east, north = map(float, value)
+        if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+            raise self.fail(full, f"is not a valid box: {value}")
+        return (west, south, east, north)
+
+
+def load_deployment(path: str | Path) -> Deployment:
+    path = Path(path)
+    r = _Reader(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found (set MIERUKA_CONFIG to a deployment config)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    dep = r.get(raw, "deployment", "", dict)
+    bbox = r.bbox(dep, "bbox", "deployment")
+    view_raw = r.get(dep, "default_view", "deployment", dict)
+    view = View(
+        lat=r.get(view_raw, "lat", "deployment.default_view", float),
+        lon=r.get(view_raw, "lon", "deployment.default_view", float),
+        zoom=r.get(view_raw, "zoom", "deployment.default_view", int),
+    )
+    if not (bbox[1] <= view.lat <= bbox[3] and bbox[0] <= view.lon <= bbox[2]):
+        raise r.fail("deployment.default_view", "lies outside deployment.bbox")
+    area_table = (path.parent / r.get(dep, "area_table", "deployment", str)).resolve()
+    if not area_table.is_file():
+        raise r.fail("deployment.area_table", f"file not found: {area_table}")
+    prefecture = r.get(dep, "prefecture", "deployment", dict)
+    for key in ("code", *LANGUAGES):
+        r.get(prefecture, key, "deployment.prefecture", str)
+
+    labels_raw = r.get(raw, "field_labels", "", dict, {})
+    field_labels = {name: r.text(labels_raw, name, "field_labels") for name in labels_raw}
+
+    layers_raw = r.get(raw, "layers", "", list)
+    layers = tuple(_layer(r, item, i) for i, item in enumerate(layers_raw))
+    seen: set[str] = set()
+    for i, layer in enumerate(layers):
+        if layer.id in seen:
+            raise r.fail(f"layers[{i}].id", f"duplicate layer id {layer.id!r}")
+        seen.add(layer.id)
+        for name in layer.popup:
+            if name not in field_labels:
+                raise r.fail(f"layers[{i}].popup", f"field {name!r} has no entry in [field_labels]")
+    return Deployment(
+        path=path,
+        id=r.get(dep, "id", "deployment", str),
+        title=r.text(dep, "title", "deployment"),
+        prefecture=dict(prefecture),
+        bbox=bbox,
+        default_view=view,
+        area_table=area_table,
+        timezone=r.get(dep, "timezone", "deployment", str, "Asia/Tokyo"),
+        layers=layers,
+        field_labels=field_labels,
+    )
+
+
+def _layer(r: _Reader, raw: Any, index: int) -> LayerSpec:
+    where = f"layers[{index}]"
+    if not isinstance(raw, dict):
+        raise r.fail(where, "must be a table ([[layers]])")
+    layer_id = r.get(raw, "id", where, str)
+    if not LAYER_ID.match(layer_id):
+        raise r.fail(f"{where}.id", f"{layer_id!r} must be lower-case letters, digits and '-'")
+    where = f"layers.{layer_id}"
+    colour = r.get(raw, "colour", where, str)
+    if not COLOUR.match(colour):
+        raise r.fail(f"{where}.colour", f"{colour!r} must be a #RRGGBB colour")
+
+    src = r.get(raw, "source", where, dict)
+    kind = r.get(src, "kind", f"{where}.source", str)
+    if kind not in SOURCE_KINDS:
+        raise r.fail(f"{where}.source.kind", f"unknown kind {kind!r} (known: {', '.join(sorted(SOURCE_KINDS))})")
+    source = SourceSpec(
+        kind=kind,
+        dataset=r.get(src, "dataset", f"{where}.source", str),
+        readings=r.get(src, "readings", f"{where}.source", str, None),
+        ttl=r.get(src, "ttl", f"{where}.source", int, 86400),
+    )
+    if source.ttl < 10:
+        raise r.fail(f"{where}.source.ttl", f"must be at least 10 seconds, got {source.ttl}")
+
+    fields_raw = r.get(raw, "fields", where, dict)
+    fields = []
+    for name, spec in fields_raw.items():
+        fwhere = f"{where}.fields.{name}"
+        if isinstance(spec, str):
+            spec = {"from": [spec]}
+        if not isinstance(spec, dict):
+            raise r.fail(fwhere, 'must be a column name or { from = ["…"], type = "…" }')
+        columns = spec.get("from", [])
+        columns = [columns] if isinstance(columns, str) else columns
+        ftype = r.get(spec, "type", fwhere, str, "text")
+        if ftype not in FIELD_TYPES:
+            raise r.fail(f"{fwhere}.type", f"unknown type {ftype!r} (known: {', '.join(sorted(FIELD_TYPES))})")
+        if ftype == "monthly":
+            fields.append(FieldSpec(name, (), ftype, r.get(spec, "month", fwhere, str),
+                                    tuple(r.get(spec, "columns", fwhere, list))))
+            continue
+        if not columns or not all(isinstance(c, str) for c in columns):
+            raise r.fail(f"{fwhere}.from", "needs at least one source column name")
+        fields.append(FieldSpec(name, tuple(columns), ftype))
+    names = {f.name for f in fields}
+    for required in REQUIRED_FIELDS:
+        if required not in names:
+            raise r.fail(f"{where}.fields", f"needs a mapping for {required!r}")
+
+    popup = tuple(r.get(raw, "popup", where, list, []))
+    for name in popup:
+        if name not in names and name not in DERIVED_FIELDS:
+            raise r.fail(f"{where}.popup", f"field {name!r} is not declared in {where}.fields")
+
+    filters = []
+    for i, fraw in enumerate(r.get(raw, "filters", where, list, [])):
+        fwhere = f"{where}.filters[{i}]"
+        fkind = r.get(fraw, "kind", fwhere, str)
+        if fkind not in FILTER_KINDS:
+            raise r.fail(f"{fwhere}.kind", f"unknown filter kind {fkind!r} (known: {', '.join(sorted(FILTER_KINDS))})")
+        ffields = r.get(fraw, "fields", fwhere, list, [])
+        for name in ffields:
+            if name not in names:
+                raise r.fail(f"{fwhere}.fields", f"field {name!r} is not declared in {where}.fields")
+        options = tuple(
+            FilterOption(str(r.get(o, "value", f"{fwhere}.options[{j}]", (str, int))),
+                         r.text(o, "label", f"{fwhere}.options[{j}]"))
+            for j, o in enumerate(r.get(fraw, "options", fwhere, list, []))
+        )
+        filters.append(FilterSpec(r.get(fraw, "id", fwhere, str), fkind, r.text(fraw, "label", fwhere),
+                                  tuple(ffields), options))
+
+    readings = None
+    if source.readings:
+        rr = r.get(raw, "readings", where, dict)
+        rwhere = f"{where}.readings"
+        pollutants = []
+        for j, p in enumerate(r.get(rr, "pollutants", rwhere, list)):
+            pwhere = f"{rwhere}.pollutants[{j}]"
+            thresholds = tuple(float(t) for t in r.get(p, "thresholds", pwhere, list))
+            if list(thresholds) != sorted(thresholds):
+                raise r.fail(f"{pwhere}.thresholds", "must be increasing")
+            pollutants.append(Pollutant(r.get(p, "id", pwhere, str), r.get(p, "column", pwhere, str),
+                                        r.get(p, "unit", pwhere, str), thresholds))
+        levels = tuple(r.text({"l": l}, "l", f"{rwhere}.levels[{j}]") for j, l in enumerate(r.get(rr, "levels", rwhere, list)))
+        for p in pollutants:
+            if len(p.thresholds) + 1 > len(levels):
+                raise r.fail(f"{rwhere}.levels", f"{p.id} has {len(p.thresholds) + 1} levels but only {len(levels)} are named")
+        readings = ReadingsSpec(r.get(rr, "station", rwhere, str), r.get(rr, "time", rwhere, str),
+                                tuple(pollutants), levels)
+
+    licence = r.get(raw, "licence", where, dict)
+    r.get(licence, "name", f"{where}.licence", str)
+    r.get(licence, "url", f"{where}.licence", str)
+    return LayerSpec(
+        id=layer_id,
+        title=r.text(raw, "title", where),
+        description=r.text(raw, "description", where),
+        icon=r.get(raw, "icon", where, str),
+        shape=r.get(raw, "shape", where, str, "circle"),
+        colour=colour,
+        source=source,
+        fields=tuple(fields),
+        popup=popup,
+        filters=tuple(filters),
+        licence=dict(licence),
+        credit=r.text(raw, "credit", where),
+        bbox=r.bbox(raw, "bbox", where, None),
+        readings=readings,
+    )

@@ -1,0 +1,6 @@
+"""Seeded generator of the app's embedded SAMPLE data (invented, labelled as sample)."""
+
+from .columns import COLUMNS, DATASETS
+from .generator import DEFAULT_SEED, generate, generate_all
+
+__all__ = ["COLUMNS", "DATASETS", "DEFAULT_SEED", "generate", "generate_all"]

@@ -1,0 +1,185 @@
+"""Layer snapshots: normalised records of one map layer plus everything derived from them
+once (GeoJSON body, its gzip, ETag, filter options), read by the API and the pages.
+
+A snapshot is immutable; the service builds it on first use and keeps it per process
+until the sample data's date changes. (The shared store with background refresh and
+stale-but-safe fallback arrives with the live-data issue.)
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import hashlib
+import io
+import json
+import threading
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from data_sources import bundled
+from data_sources.normalise import RejectReport, normalise_rows
+from registry import Deployment, LayerSpec
+from services.areas import AreaTable
+from settings import Settings
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class NotFound(KeyError):
+    """An unknown layer id."""
+
+
+@dataclass(frozen=True)
+class LayerSnapshot:
+    layer: LayerSpec
+    records: tuple[dict[str, Any], ...]
+    report: RejectReport
+    fetched_at: dt.datetime
+    source_modified: dt.date
+    sample: bool
+    options: dict[str, tuple[str, ...]]  # filter id → values found in the data
+    months: tuple[str, ...]  # months of monthly fields, newest last
+    geojson: bytes
+    geojson_gzip: bytes
+    etag: str
+
+    @property
+    def count(self) -> int:
+        return len(self.records)
+
+    def record(self, record_id: str) -> dict[str, Any] | None:
+        return next((r for r in self.records if str(r["id"]) == str(record_id)), None)
+
+
+class LayerService:
+    def __init__(self, deployment: Deployment, areas: AreaTable, settings: Settings):
+        self.deployment = deployment
+        self.areas = areas
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._snapshots: dict[tuple[str, dt.date], LayerSnapshot] = {}
+
+    def as_of(self) -> dt.date:
+        if self.settings.sample_as_of:
+            return self.settings.sample_as_of
+        return dt.datetime.now(ZoneInfo(self.deployment.timezone)).date()
+
+    def layer(self, layer_id: str) -> LayerSpec:
+        layer = self.deployment.layer(layer_id)
+        if layer is None:
+            raise NotFound(layer_id)
+        return layer
+
+    def snapshot(self, layer_id: str) -> LayerSnapshot:
+        layer = self.layer(layer_id)
+        key = (layer_id, self.as_of())
+        snap = self._snapshots.get(key)
+        if snap is None or self._expired(snap):
+            with self._lock:
+                snap = self._snapshots.get(key)
+                if snap is None or self._expired(snap):
+                    snap = self._build(layer, key[1])
+                    self._snapshots = {k: v for k, v in self._snapshots.items() if k[0] != layer_id}
+                    self._snapshots[key] = snap
+        return snap
+
+    def _expired(self, snap: LayerSnapshot) -> bool:
+        age = dt.datetime.now(dt.timezone.utc) - snap.fetched_at
+        return age.total_seconds() > snap.layer.source.ttl
+
+    def snapshots(self) -> list[LayerSnapshot]:
+        return [self.snapshot(layer.id) for layer in self.deployment.layers]
+
+    def _build(self, layer: LayerSpec, as_of: dt.date) -> LayerSnapshot:
+        seed = self.settings.sample_seed
+        rows = bundled.fetch_rows(layer.source.dataset, self.areas, as_of, seed)
+        readings = (bundled.fetch_rows(layer.source.readings, self.areas, as_of, seed)
+                    if layer.source.readings else None)
+        records, report = normalise_rows(rows, layer, self.areas, self.deployment.bbox, readings)
+        records.sort(key=lambda r: (r.get("area_code") or "", str(r["id"])))
+        body = geojson_bytes(layer, records)
+        return LayerSnapshot(
+            layer=layer,
+            records=tuple(records),
+            report=report,
+            fetched_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
+            source_modified=as_of,
+            sample=layer.source.kind == "bundled",
+            options=_filter_options(layer, records),
+            months=_months(layer, records),
+            geojson=body,
+            geojson_gzip=gzip.compress(body, compresslevel=6, mtime=0),
+            etag=hashlib.sha256(body).hexdigest()[:20],
+        )
+
+
+def _filter_options(layer: LayerSpec, records: list[dict[str, Any]]) -> dict[str, tuple[str, ...]]:
+    options: dict[str, tuple[str, ...]] = {}
+    for spec in layer.filters:
+        if spec.kind not in ("choice", "contains") or spec.options:
+            continue
+        values: set[str] = set()
+        for record in records:
+            value = record.get(spec.fields[0])
+            if isinstance(value, list):
+                values.update(value)
+            elif value:
+                values.add(str(value))
+        options[spec.id] = tuple(sorted(values))
+    return options
+
+
+def _months(layer: LayerSpec, records: list[dict[str, Any]]) -> tuple[str, ...]:
+    months: set[str] = set()
+    for spec in layer.fields:
+        if spec.type == "monthly":
+            for record in records:
+                months.update(record.get(spec.name) or {})
+    return tuple(sorted(months))
+
+
+def geojson_bytes(layer: LayerSpec, records: list[dict[str, Any]]) -> bytes:
+    """A compact WGS84 FeatureCollection; properties hold the canonical fields."""
+    features = []
+    for r in records:
+        props = {k: v for k, v in r.items() if k not in ("lat", "lon") and v is not None}
+        props["id"] = str(r["id"])
+        features.append({"type": "Feature", "id": props["id"],
+                         "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
+                         "properties": props})
+    collection = {"type": "FeatureCollection", "layer": layer.id, "features": features}
+    return json.dumps(collection, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def csv_columns(layer: LayerSpec) -> list[str]:
+    names = [f.name for f in layer.fields]
+    extra = ["area_name"] + (["readings"] if layer.readings else [])
+    return names + [n for n in extra if n not in names]
+
+
+def csv_bytes(snapshot: LayerSnapshot) -> bytes:
+    """UTF-8 with BOM (opens in Excel); yes/no as 有/無, lists joined by ';', nested as JSON."""
+    columns = csv_columns(snapshot.layer)
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for record in snapshot.records:
+        writer.writerow([_csv_value(record.get(c)) for c in columns])
+    return out.getvalue().encode("utf-8")
+
+
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "有" if value else "無"
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if isinstance(value, str) and value[:1] in _FORMULA_STARTS:
+        return "'" + value  # keep a hostile '=cmd|…' from running as a spreadsheet formula
+    return str(value)

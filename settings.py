@@ -1,0 +1,41 @@
+"""Settings read once from the environment (the only module that reads os.environ)."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+#: Default GSI tile templates (地理院タイル). `{style}` picks pale / std / seamlessphoto.
+GSI_TILE_URL = "https://cyberjapandata.gsi.go.jp/xyz/{style}/{z}/{x}/{y}.{ext}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app takes from its environment. Documented in the README."""
+
+    config_path: Path = ROOT / "config" / "osaka.toml"
+    port: int = 8050
+    host: str = "127.0.0.1"
+    debug: bool = False
+    tile_url: str | None = None  # MIERUKA_TILE_URL: overrides the GSI tile template
+    sample_as_of: dt.date | None = None  # MIERUKA_SAMPLE_AS_OF: pin the sample data's date
+    sample_seed: int = 20261125
+    cache_dir: Path = ROOT / ".cache"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        as_of = env.get("MIERUKA_SAMPLE_AS_OF")
+        return cls(
+            config_path=Path(env.get("MIERUKA_CONFIG", cls.config_path)),
+            port=int(env.get("PORT", cls.port)),
+            host=env.get("HOST", cls.host),
+            debug=env.get("MIERUKA_DEBUG", "") in {"1", "true", "yes"},
+            tile_url=env.get("MIERUKA_TILE_URL") or None,
+            sample_as_of=dt.date.fromisoformat(as_of) if as_of else None,
+            sample_seed=int(env.get("MIERUKA_SAMPLE_SEED", cls.sample_seed)),
+            cache_dir=Path(env.get("MIERUKA_CACHE_DIR", cls.cache_dir)),
+        )

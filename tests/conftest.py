@@ -1,0 +1,44 @@
+"""Shared fixtures. One Dash app per test session (Dash Pages registers callbacks
+globally); it serves the embedded sample data with map tiles from a local asset, so
+browser tests need no network and their console stays clean."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT.parent / "shared" / "reference"
+LOCAL_TILES = "/assets/blank-tile.png?{z}/{x}/{y}"
+
+
+def reference_file(name: str) -> Path:
+    """A file of ../shared/reference, or skip the test with the reason."""
+    path = REFERENCE / name
+    if not path.exists():
+        pytest.skip(f"reference data not available: {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory):
+    from settings import Settings
+
+    return Settings(tile_url=LOCAL_TILES, cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="session")
+def dash_app(settings):
+    from app import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+def client(dash_app):
+    return dash_app.server.test_client()
+
+
+@pytest.fixture(scope="session")
+def ctx(dash_app):
+    return dash_app.server.extensions["mieruka"]
