@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 
 import dash
 from flask import Flask
@@ -61,7 +62,10 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         raise ConfigError(f"{deployment.path}: deployment.area_table: {exc}") from None
     server = Flask(__name__)
     server.config.update(COMPRESS_MIMETYPES=COMPRESS_MIMETYPES, COMPRESS_MIN_SIZE=500)
-    server.extensions["mieruka"] = Context(settings, deployment, areas, LayerService(deployment, areas, settings))
+    layers = LayerService(deployment, areas, settings)
+    server.extensions["mieruka"] = Context(settings, deployment, areas, layers)
+    # Build the layer snapshots now, in the background, so the first visitor does not wait.
+    threading.Thread(target=layers.snapshots, name="warm-layers", daemon=True).start()
     api.register(server)
     app = dash.Dash(
         __name__,

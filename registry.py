@@ -313,8 +313,8 @@ def _layer(r: _Reader, raw: Any, index: int) -> LayerSpec:
         for j, p in enumerate(r.get(rr, "pollutants", rwhere, list)):
             pwhere = f"{rwhere}.pollutants[{j}]"
             thresholds = tuple(float(t) for t in r.get(p, "thresholds", pwhere, list))
-            if list(thresholds) != sorted(thresholds):
-                raise r.fail(f"{pwhere}.thresholds", "must be increasing")
+            if any(a >= b for a, b in zip(thresholds, thresholds[1:])):
+                raise r.fail(f"{pwhere}.thresholds", f"must be strictly increasing, got {list(thresholds)}")
             pollutants.append(Pollutant(r.get(p, "id", pwhere, str), r.get(p, "column", pwhere, str),
                                         r.get(p, "unit", pwhere, str), thresholds))
         levels = tuple(r.text({"l": l}, "l", f"{rwhere}.levels[{j}]") for j, l in enumerate(r.get(rr, "levels", rwhere, list)))

@@ -106,7 +106,10 @@
   /** Does feature properties `p` pass every active filter in hideout `h`? */
   m.match = function (p, h, now) {
     if (h.areas && h.areas.indexOf(p.area_code) < 0) return false;
-    if (h.q && (p.search || "").indexOf(h.q) < 0) return false;
+    if (h.q) {
+      if (p._q === undefined) p._q = m.searchKey([p.name, p.name_kana, p.address].join(" "));
+      if (p._q.indexOf(h.q) < 0) return false;
+    }
     var filters = h.filters || [];
     for (var i = 0; i < filters.length; i++) {
       var f = filters[i], test = kinds[f.kind];
@@ -234,7 +237,7 @@
 
   /* ---------- clientside callbacks ---------- */
 
-  var last = {};
+  var last = {}, lastNear = null;
 
   m.cb = Object.assign(m.cb || {}, {
     /** Control values → hideout of every layer; unchanged layers get no_update. */
@@ -289,7 +292,7 @@
         var collator = new Intl.Collator(lang === "en" ? "en" : "ja");
         var value = function (r) {
           if (key === "layer") return r.layer.title;
-          if (key === "area") return (lang === "en" ? r.p.area_name_en : r.p.area_name) || "";
+          if (key === "area") return areaName(meta, r.p);
           return r.p[key] || "";
         };
         rows.sort(function (a, c) { return dir * collator.compare(String(value(a)), String(value(c))); });
@@ -312,7 +315,7 @@
               id: { type: "list-select", key: selectId }, className: "mk-link", n_clicks: 0,
             }, [swatch(r.layer), r.p.name])),
             el("Td", {}, r.layer.title),
-            el("Td", {}, (lang === "en" ? r.p.area_name_en : r.p.area_name) || "—"),
+            el("Td", {}, areaName(meta, r.p) || "—"),
             el("Td", {}, r.p.address || "—"),
           ]);
         });
@@ -353,6 +356,10 @@
     nearest: function (position, state, meta) {
       var nc = window.dash_clientside.no_update;
       if (!position) return [nc, nc, nc];
+      // only what is shown matters, not where the map is panned to
+      var key = JSON.stringify([position, state.layers, state.filters, state.q, state.area]);
+      if (key === lastNear) return [nc, nc, nc];
+      lastNear = key;
       if (position.error) {
         var msg = position.error === "unsupported" ? meta.text.geoUnsupported : meta.text.geoError;
         return [el("P", { className: "mk-error", role: "alert" }, msg), [], nc];
@@ -403,6 +410,10 @@
   // Dash looks clientside callbacks up as window.dash_clientside[namespace][name].
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.mieruka = m.cb;
+
+  function areaName(meta, p) {
+    return meta.areaNames[p.area_code] || p.area_name || "";
+  }
 
   function normaliseBounds(bounds) {
     if (!bounds) return null;

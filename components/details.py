@@ -12,6 +12,7 @@ from dash import html
 
 from i18n import t, text_of
 from registry import Deployment, LayerSpec
+from services.areas import AreaTable
 
 _PHONE = re.compile(r"^[0-9０-９()（）\-‐－ー+＋ ]{6,20}$")
 
@@ -101,14 +102,20 @@ def hazards(record: dict[str, Any], layer: LayerSpec, lang: str):
     return "、".join(names) if lang == "ja" else ", ".join(names) or None
 
 
-def field_value(name: str, record: dict[str, Any], layer: LayerSpec, lang: str):
+def field_value(name: str, record: dict[str, Any], layer: LayerSpec, lang: str, areas: AreaTable):
     spec = layer.field(name)
     if name == "hours":
         return hours(record, lang)
     if name == "hazards":
         return hazards(record, layer, lang)
     if name == "area_name":
-        return record.get("area_name_en" if lang == "en" else "area_name") or record.get("area_name")
+        area = areas.get(record.get("area_code"))
+        if area is None:
+            return record.get("area_name")
+        city = areas.municipality_of(area.code)
+        if area.is_ward and lang == "ja":
+            return f"{city.name_ja}{area.name_ja}"
+        return area.name(lang)
     if name == "readings":
         return readings_table(record.get("readings") or {}, layer, lang)
     value = record.get(name)
@@ -130,12 +137,12 @@ def field_value(name: str, record: dict[str, Any], layer: LayerSpec, lang: str):
     return value
 
 
-def feature_details(layer: LayerSpec, record: dict[str, Any], deployment: Deployment, lang: str,
-                    close_id: str):
+def feature_details(layer: LayerSpec, record: dict[str, Any], deployment: Deployment, areas: AreaTable,
+                    lang: str, close_id: dict):
     """A labelled definition list of the layer's popup fields; empty values are left out."""
     items = []
     for name in layer.popup:
-        value = field_value(name, record, layer, lang)
+        value = field_value(name, record, layer, lang, areas)
         if value in (None, "", []):
             continue
         label = text_of(deployment.field_labels.get(name, {"ja": name, "en": name}), lang)

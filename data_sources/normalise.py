@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping
 from registry import FieldSpec, LayerSpec, ReadingsSpec
 from services.areas import AreaTable, parse_code
 
-from .text import nfkc, search_key
+from .text import nfkc
 
 YES = {"有", "○", "〇", "◯", "1", "あり", "有り", "yes", "y", "true", "t", "可", "対応"}
 NO = {"無", "×", "✕", "0", "なし", "無し", "no", "n", "false", "f", "不可", "", "-", "ー", "－"}
@@ -211,8 +211,6 @@ def normalise_rows(
     result = list(records.values())
     if layer.readings is not None and readings is not None:
         _attach_readings(result, layer.readings, readings, report, now or dt.datetime.now(dt.timezone.utc))
-    for record in result:
-        record["search"] = search_key(record.get("name"), record.get("name_kana"), record.get("address"))
     return result, report
 
 
@@ -244,7 +242,6 @@ def _area(record: dict[str, Any], areas: AreaTable, report: RejectReport, where:
     if area is not None:
         record["area_code"] = area.code
         record["area_name"] = area.name_ja
-        record["area_name_en"] = area.name_en
         return
     candidates = parse_code(raw)
     if candidates:  # a valid code of an area outside this deployment's table (e.g. shared events)

@@ -1,6 +1,7 @@
 """Japanese-aware text normalisation shared by the importer and the search index.
 
-`search_key` must stay in step with `mieruka.searchKey` in assets/mieruka-map.js:
+`search_key` normalises the map's search text on the server exactly as
+`mieruka.searchKey` in assets/mieruka-map.js does in the browser:
 NFKC (full-width → half-width digits/letters, half-width kana → full-width),
 katakana → hiragana, lower case, no white space.
 """

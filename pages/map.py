@@ -35,6 +35,8 @@ def layout(**params):
     meta = {
         "lang": lang, "tz": dep.timezone, "layers": layers_meta,
         "areaMembers": area_members(ctx.areas), "areaView": area_view(ctx.areas),
+        "areaNames": {a.code: (f"{ctx.areas.municipality_of(a.code).name_ja}{a.name_ja}" if a.is_ward and lang == "ja"
+                               else a.name(lang)) for a in ctx.areas},
         "tiles": ctx.tile_urls(),
         "text": {
             "count": t("map.count", lang), "name": text_of(dep.field_labels["name"], lang),
@@ -225,4 +227,4 @@ def details_panel(selected: str | None, lang: str):
     record = ctx.layers.snapshot(lid).record(rid) if layer else None
     if record is None:
         return html.P(t("map.not_found", lang), className="mk-notice", role="status"), "mk-details-wrap mk-open"
-    return feature_details(layer, record, ctx.deployment, lang, ids.details_close()), "mk-details-wrap mk-open"
+    return feature_details(layer, record, ctx.deployment, ctx.areas, lang, ids.details_close()), "mk-details-wrap mk-open"

@@ -177,3 +177,91 @@ def test_list_view_is_sortable_and_selecting_a_row_shows_details(dash_duo, dash_
     dash_duo.wait_for_text_to_equal("#details-title", name)
     assert "sel=baby-stations" in urllib.parse.unquote(dash_duo.driver.current_url)
     assert dash_duo.get_logs() == []
+
+
+def test_search_matches_kana_and_width_variants(dash_duo, dash_app, client):
+    rows = features(client, "toilets")
+    target = rows[0]["properties"]
+    # the katakana reading typed in half-width kana finds the place by its kana name
+    import unicodedata
+
+    kana = target["name_kana"][:6]
+    half_width = "".join(
+        {v: k for k, v in ((chr(c), unicodedata.normalize("NFKC", chr(c))) for c in range(0xFF66, 0xFF9E))}.get(ch, ch)
+        for ch in kana)
+    expected = sum(1 for f in rows if kana in (f["properties"].get("name_kana") or "")
+                   or kana in (f["properties"].get("name") or "") or kana in (f["properties"].get("address") or ""))
+    open_map(dash_duo, dash_app, "?layers=toilets")
+    wait_for_summary(dash_duo, (2500, 2500))
+    search = dash_duo.find_element("#map-search")
+    search.send_keys(half_width)
+    search.send_keys(Keys.ENTER)
+    deadline = time.time() + 10
+    while time.time() < deadline and summary(dash_duo) == (2500, 2500):
+        time.sleep(0.1)
+    shown, total = summary(dash_duo)
+    assert total == 2500 and 1 <= shown < 2500
+    assert shown >= expected
+    assert "q=" in dash_duo.driver.current_url
+    assert dash_duo.get_logs() == []
+
+
+def test_municipality_filter_counts_only_its_wards_and_zooms_there(dash_duo, dash_app, client):
+    rows = features(client, "aed")
+    osaka_wards = {a for a in ("2710",)}  # Osaka City: its wards' codes start with 2710 / 2711 / 2712
+    expected = sum(1 for f in rows if f["properties"]["area_code"][:4] in ("2710", "2711", "2712"))
+    open_map(dash_duo, dash_app, "?layers=aed&area=27100")  # 5-digit JIS form of 大阪市
+    wait_for_summary(dash_duo, (expected, 9000))
+    assert "area=271004" in dash_duo.driver.current_url
+    assert dash_duo.get_logs() == []
+
+
+def test_near_me_lists_the_nearest_places_without_sending_the_position(dash_duo, dash_app, client):
+    open_map(dash_duo, dash_app, "?layers=aed")
+    wait_for_summary(dash_duo, (9000, 9000))
+    driver = dash_duo.driver
+    driver.execute_cdp_cmd("Browser.grantPermissions", {"permissions": ["geolocation"]})
+    driver.execute_cdp_cmd("Emulation.setGeolocationOverride",
+                           {"latitude": 34.6937, "longitude": 135.5022, "accuracy": 10})
+    before = dash_requests(dash_duo)
+    dash_duo.find_element("#near-me").click()
+    dash_duo.wait_for_element("#near-list ol li")
+    texts = driver.execute_script(
+        "return Array.from(document.querySelectorAll('#near-list ol li .mk-dist')).map(e => e.textContent.trim());")
+    assert len(texts) == 10
+    distances = []
+    for text in texts:
+        value = float(text.split()[0].replace(",", ""))
+        distances.append(value * (1000 if text.endswith("km") else 1))
+    assert distances == sorted(distances)
+    # the nearest computed here from the API agrees with the browser
+    import math
+
+    def metres(lat, lon):
+        r = math.pi / 180
+        a = (math.sin((lat - 34.6937) * r / 2) ** 2
+             + math.cos(34.6937 * r) * math.cos(lat * r) * math.sin((lon - 135.5022) * r / 2) ** 2)
+        return 2 * 6371008.8 * math.asin(math.sqrt(a))
+
+    nearest = min(metres(f["geometry"]["coordinates"][1], f["geometry"]["coordinates"][0]) for f in features(client, "aed"))
+    assert abs(distances[0] - nearest) <= max(1, nearest * 0.01)
+    assert dash_requests(dash_duo) == before, "the position must stay in the browser"
+    assert dash_duo.get_logs() == []
+
+
+def test_clicking_a_marker_shows_its_details_and_puts_it_in_the_url(dash_duo, dash_app):
+    open_map(dash_duo, dash_app, "?layers=air-quality&lat=34.69374&lon=135.50218&z=13")
+    wait_for_summary(dash_duo, (90, 90))
+    marker = dash_duo.wait_for_element(".mk-marker-air-quality")
+    name = marker.get_attribute("title").split(" (")[0]
+    marker.click()
+    dash_duo.wait_for_text_to_equal("#details-title", name)
+    details = dash_duo.find_element("#details").text
+    assert "最新の測定値" in details and "時点" in details
+    assert "sel=air-quality" in urllib.parse.unquote(dash_duo.driver.current_url)
+    dash_duo.find_element("#details .mk-close").click()
+    deadline = time.time() + 5
+    while "sel=" in dash_duo.driver.current_url and time.time() < deadline:
+        time.sleep(0.1)
+    assert "sel=" not in dash_duo.driver.current_url
+    assert dash_duo.get_logs() == []

@@ -1,0 +1,33 @@
+# Two commands for a newcomer (see README):
+#   make run    set up and start the app on its embedded sample data (http://127.0.0.1:8050)
+#   make test   set up everything the tests need and run them (what CI runs)
+PY ?= python3
+VENV := .venv
+PORT ?= 8050
+SYSTEM_PACKAGES := chromium chromium-driver redis-server
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test setup system bench
+
+$(VENV)/.installed: requirements.txt
+	$(PY) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+run: setup
+	PORT=$(PORT) $(VENV)/bin/python app.py
+
+system:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v redis-server >/dev/null; then \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES); \
+	fi
+
+test: system setup
+	$(VENV)/bin/pytest
+
+bench: system setup
+	$(VENV)/bin/python bench/map_load.py

@@ -1,0 +1,160 @@
+"""Tests for registry.load_deployment: the real config loads, and a broken one stops the
+app with one line naming the file, the key and the problem."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from registry import ConfigError, load_deployment
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = ROOT / "config" / "osaka.toml"
+AREAS = ROOT / "data" / "areas" / "osaka.csv"
+LAYER_IDS = ("baby-stations", "nursery-vacancies", "toilets", "aed", "evacuation-sites", "wifi", "medical",
+             "air-quality", "events")
+
+
+def _config_text() -> str:
+    """The real config, with the area table as an absolute path so a copy loads anywhere."""
+    text = CONFIG.read_text(encoding="utf-8")
+    relative = 'area_table = "../data/areas/osaka.csv"'
+    assert text.count(relative) == 1
+    return text.replace(relative, f'area_table = "{AREAS.as_posix()}"')
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "broken.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _edit(tmp_path: Path, old: str, new: str) -> Path:
+    text = _config_text()
+    assert text.count(old) == 1, f"the edit must hit exactly one place: {old!r}"
+    return _write(tmp_path, text.replace(old, new))
+
+
+def _error_of(path: Path) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_deployment(path)
+    message = str(info.value)
+    assert "\n" not in message, "one line for the operator"
+    assert str(path) in message, "names the file"
+    return message
+
+
+# --------------------------------------------------------------------------- the real config
+
+
+def test_real_config_loads_nine_layers() -> None:
+    deployment = load_deployment(CONFIG)
+    assert deployment.layer_ids == LAYER_IDS
+    assert deployment.id == "osaka"
+    assert deployment.area_table == AREAS.resolve()
+    west, south, east, north = deployment.bbox
+    view = deployment.default_view
+    assert south <= view.lat <= north and west <= view.lon <= east
+    for layer in deployment.layers:
+        assert layer.title["ja"] and layer.title["en"]
+        names = {f.name for f in layer.fields}
+        assert {"id", "name", "lat", "lon", "area_code"} <= names, layer.id
+    assert deployment.layer("nope") is None
+    assert deployment.layer("events").bbox == (133.10, 33.80, 136.25, 35.65)
+    air = deployment.layer("air-quality")
+    assert air.readings is not None
+    assert [p.id for p in air.readings.pollutants] == ["PM2.5", "NO2", "Ox", "SPM", "SO2"]
+    assert len(air.readings.levels) == 4
+
+
+def test_copy_with_absolute_area_table_loads(tmp_path: Path) -> None:
+    """The helper below must start from a config that loads, or every failure case is moot."""
+    deployment = load_deployment(_write(tmp_path, _config_text()))
+    assert deployment.layer_ids == LAYER_IDS
+    assert deployment.area_table == AREAS.resolve()
+
+
+# --------------------------------------------------------------------------- broken copies
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere.toml"
+    message = _error_of(path)
+    assert "file not found" in message and "MIERUKA_CONFIG" in message
+
+
+def test_invalid_toml(tmp_path: Path) -> None:
+    path = _write(tmp_path, _config_text().replace('id = "osaka"', 'id = "osaka', 1))
+    message = _error_of(path)
+    assert "not valid TOML" in message
+    assert re.search(r"line \d+", message), message
+
+
+def test_missing_deployment_bbox(tmp_path: Path) -> None:
+    text = _config_text()
+    without = re.sub(r"(?m)^bbox = \[135\.09.*\n", "", text)
+    assert without != text
+    message = _error_of(_write(tmp_path, without))
+    assert "deployment.bbox: is missing" in message
+
+
+CASES = [
+    pytest.param('colour = "#0072B2"', 'colour = "blue"', "layers.toilets.colour", "#RRGGBB", id="bad-colour"),
+    pytest.param('source = { kind = "bundled", dataset = "toilets" }', 'source = { kind = "ftp", dataset = "toilets" }',
+                 "layers.toilets.source.kind", "unknown kind 'ftp'", id="unknown-source-kind"),
+    pytest.param('wheelchair = { from = ["車椅子使用者用トイレ有無"], type = "bool" }',
+                 'wheelchair = { from = ["車椅子使用者用トイレ有無"], type = "boolean" }',
+                 "layers.toilets.fields.wheelchair.type", "unknown type 'boolean'", id="unknown-field-type"),
+    pytest.param('id = "wheelchair"\nkind = "flag"', 'id = "wheelchair"\nkind = "switch"',
+                 "layers.toilets.filters[0].kind", "unknown filter kind 'switch'", id="unknown-filter-kind"),
+    pytest.param('fields = ["wheelchair"]', 'fields = ["wheelchairs"]', "layers.toilets.filters[0].fields",
+                 "'wheelchairs' is not declared", id="filter-field-not-declared"),
+    pytest.param('id = "aed"', 'id = "toilets"', "layers[3].id", "duplicate layer id 'toilets'",
+                 id="duplicate-layer-id"),
+    pytest.param('popup = ["location_detail", "address", "area_name", "wheelchair",',
+                 'popup = ["location_detail", "parking", "address", "area_name", "wheelchair",',
+                 "layers.toilets.popup", "'parking' is not declared", id="popup-field-not-declared"),
+    pytest.param('title = { ja = "公衆トイレ", en = "Public toilets" }', 'title = { ja = "公衆トイレ" }',
+                 "layers.toilets.title.en", "missing or empty", id="title-without-en"),
+    pytest.param('title = { ja = "公衆トイレ", en = "Public toilets" }', 'title = "公衆トイレ"',
+                 "layers.toilets.title", "per language", id="title-as-plain-string"),
+    pytest.param("default_view = { lat = 34.66, lon = 135.50, zoom = 10 }",
+                 "default_view = { lat = 35.66, lon = 139.70, zoom = 10 }",
+                 "deployment.default_view", "outside deployment.bbox", id="default-view-outside-bbox"),
+    pytest.param("thresholds = [15, 35, 70]", "thresholds = [35, 15, 70]",
+                 "layers.air-quality.readings.pollutants[0].thresholds", "increasing", id="decreasing-thresholds"),
+    pytest.param("thresholds = [15, 35, 70]", "thresholds = [15, 15, 70]",
+                 "layers.air-quality.readings.pollutants[0].thresholds", "increasing", id="repeated-threshold"),
+    pytest.param('id = "available_24h"\nkind = "open_24h"', 'id = "available_24h"\nkind = 24',
+                 "layers.aed.filters[0].kind", "must be str", id="filter-kind-not-a-string"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "key", "problem"), CASES)
+def test_broken_config_names_key_and_problem(tmp_path: Path, old: str, new: str, key: str, problem: str) -> None:
+    message = _error_of(_edit(tmp_path, old, new))
+    assert f": {key}: " in message, message
+    assert problem in message, message
+
+
+def test_missing_area_table(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-areas.csv"
+    path = _edit(tmp_path, f'area_table = "{AREAS.as_posix()}"', f'area_table = "{missing.as_posix()}"')
+    message = _error_of(path)
+    assert "deployment.area_table" in message
+    assert "file not found" in message and str(missing) in message
+
+
+def test_filter_entry_that_is_not_a_table(tmp_path: Path) -> None:
+    """A list of strings where tables belong is a config error, not a Python traceback."""
+    text = _config_text()
+    old = '[[layers.filters]]\nid = "provider"\nkind = "choice"\nfields = ["provider"]\nlabel = { ja = "設置者", en = "Provider" }\n'
+    assert text.count(old) == 1
+    source = 'source = { kind = "bundled", dataset = "wifi" }\n'
+    assert text.count(source) == 1
+    text = text.replace(old, "").replace(source, source + 'filters = ["provider"]\n')
+    path = _write(tmp_path, text)
+    message = _error_of(path)
+    assert "layers.wifi.filters[0]" in message
