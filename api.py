@@ -1,7 +1,8 @@
 """Flask routes: the machine-readable twin of every map layer, and the health check.
 
 GET /api/v1/layers               JSON list of layers with metadata
-GET /api/v1/layers/<id>.geojson  WGS84 FeatureCollection (pre-compressed, ETag)
+GET /api/v1/layers/<id>.geojson  WGS84 FeatureCollection (pre-compressed, ETag);
+                                 ?profile=map: only the fields the map filters on
 GET /api/v1/layers/<id>.csv      UTF-8 with BOM, opens in Excel
 GET /healthz                     JSON status
 Errors are JSON with a message, never an HTML page or a 500 stack trace.
@@ -15,7 +16,7 @@ from flask import Blueprint, Flask, Response, jsonify, request
 
 from data_sources import SourceError
 from services.context import context
-from services.layers import LayerSnapshot, NotFound, csv_bytes
+from services.layers import PROFILES, LayerSnapshot, NotFound, csv_bytes
 
 log = logging.getLogger(__name__)
 api = Blueprint("api", __name__)
@@ -37,7 +38,7 @@ def _layer_json(snap: LayerSnapshot) -> dict:
         "count": snap.count,
         "updated_at": snap.fetched_at.isoformat(),
         "source_modified": snap.source_modified.isoformat(),
-        "source": {"kind": layer.source.kind, "dataset": layer.source.dataset},
+        "source": {"kind": layer.source.kind, "name": layer.source.name},
         "licence": dict(layer.licence),
         "credit": dict(layer.credit),
         "sample": snap.sample,
@@ -70,11 +71,15 @@ def layer_geojson(layer_id: str):
     snap, error = _snapshot_or_error(layer_id)
     if error:
         return error
-    etag = f'"{snap.etag}"'
+    profile = request.args.get("profile", "full")
+    if profile not in PROFILES:
+        return _error(400, f"unknown profile {profile!r}", known_profiles=", ".join(PROFILES))
+    chosen = snap.bodies[profile]
+    etag = f'"{chosen.etag}"'
     if etag in request.headers.get("If-None-Match", ""):
         return Response(status=304, headers={"ETag": etag, "Cache-Control": CACHE})
     gzip_ok = "gzip" in request.headers.get("Accept-Encoding", "")
-    body = snap.geojson_gzip if gzip_ok else snap.geojson
+    body = chosen.gzip if gzip_ok else chosen.raw
     response = Response(body, mimetype="application/geo+json")
     response.headers["Vary"] = "Accept-Encoding"
     if gzip_ok:

@@ -12,14 +12,16 @@ import logging
 import sys
 import threading
 
+import html
+
 import dash
-from flask import Flask
+from flask import Flask, current_app, request
 
 import api
 from registry import ConfigError, load_deployment
 from services.areas import AreaTable
 from services.context import Context
-from services.layers import LayerService
+from services.layers import LayerService, map_data_url
 from settings import ROOT, Settings
 
 INDEX = """<!DOCTYPE html>
@@ -45,6 +47,25 @@ COMPRESS_MIMETYPES = [
 _built = False
 
 
+class MierukaDash(dash.Dash):
+    """Dash whose /map page asks the browser to start downloading the shown layers'
+    data at once, in parallel with the scripts, instead of after the first render."""
+
+    def interpolate_index(self, **kwargs):
+        if request.path.rstrip("/") == "/map":
+            kwargs["metas"] += "".join(
+                f'<link rel="preload" as="fetch" crossorigin="anonymous" href="{html.escape(url)}">'
+                for url in map_preload_urls(request.args))
+        return super().interpolate_index(**kwargs)
+
+
+def map_preload_urls(args) -> list[str]:
+    ctx = current_app.extensions["mieruka"]
+    wanted = args.get("layers")
+    ids = [lid for lid in ctx.deployment.layer_ids if wanted is None or lid in wanted.split(",")]
+    return [map_data_url(ctx.layers.snapshot(lid)) for lid in ids]
+
+
 def create_app(settings: Settings | None = None) -> dash.Dash:
     """Build the app; raises ConfigError for a deployment config it cannot use.
 
@@ -67,7 +88,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     # Build the layer snapshots now, in the background, so the first visitor does not wait.
     threading.Thread(target=layers.snapshots, name="warm-layers", daemon=True).start()
     api.register(server)
-    app = dash.Dash(
+    app = MierukaDash(
         __name__,
         server=server,
         use_pages=True,

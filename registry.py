@@ -15,7 +15,7 @@ from typing import Any
 LANGUAGES = ("ja", "en")
 FIELD_TYPES = {"text", "bool", "int", "float", "time", "date", "list", "weekdays", "area_code", "monthly"}
 FILTER_KINDS = {"flag", "open_now", "open_24h", "choice", "contains", "vacancy", "air_level", "date_window"}
-SOURCE_KINDS = {"bundled"}  # file/url/ckan/ngsi-ld/ngsi-v2 arrive with the live-data issue
+SOURCE_KINDS = {"bundled", "file"}  # url/ckan/ngsi-ld/ngsi-v2 arrive with the live-data issue
 LAYER_ID = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
 COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 # Fields the map relies on for every layer.
@@ -58,9 +58,15 @@ class FilterSpec:
 @dataclass(frozen=True)
 class SourceSpec:
     kind: str
-    dataset: str
+    dataset: str | None = None  # bundled: the sample dataset id
+    path: Path | None = None  # file: a CSV path (relative paths are relative to the config file)
     readings: str | None = None  # a second dataset joined by station (air quality)
     ttl: int = 86400  # seconds a snapshot stays fresh
+
+    @property
+    def name(self) -> str:
+        """What the source is called in public (a file's name, never its server path)."""
+        return self.dataset if self.kind == "bundled" else (self.path.name if self.path else "")
 
 
 @dataclass(frozen=True)
@@ -248,9 +254,13 @@ def _layer(r: _Reader, raw: Any, index: int) -> LayerSpec:
     kind = r.get(src, "kind", f"{where}.source", str)
     if kind not in SOURCE_KINDS:
         raise r.fail(f"{where}.source.kind", f"unknown kind {kind!r} (known: {', '.join(sorted(SOURCE_KINDS))})")
+    path = None
+    if kind == "file":
+        path = (r.path.parent / r.get(src, "path", f"{where}.source", str)).resolve()
     source = SourceSpec(
         kind=kind,
-        dataset=r.get(src, "dataset", f"{where}.source", str),
+        dataset=r.get(src, "dataset", f"{where}.source", str) if kind == "bundled" else None,
+        path=path,
         readings=r.get(src, "readings", f"{where}.source", str, None),
         ttl=r.get(src, "ttl", f"{where}.source", int, 86400),
     )

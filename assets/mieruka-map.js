@@ -254,16 +254,18 @@
 
     /** Shown / total per layer and in all, once the data has loaded. */
     counts: function (state, meta) {
+      // layers that are off show their total without loading their data
       var on = meta.layers.filter(function (l) { return state.layers.indexOf(l.id) >= 0; });
       var now = m.nowParts(meta.tz);
-      return loadAll(meta.layers).then(function (all) {
-        var shown = 0, total = 0;
-        var perLayer = all.map(function (entry) {
+      return loadAll(on).then(function (all) {
+        var shown = 0, total = 0, counted = {};
+        all.forEach(function (entry) {
           var h = m.hideoutOf(state, meta, entry.layer);
           var n = entry.features.filter(function (f) { return m.match(f.properties, h, now); }).length;
-          if (on.indexOf(entry.layer) >= 0) { shown += n; total += entry.features.length; }
-          return n.toLocaleString() + " / " + entry.features.length.toLocaleString();
+          shown += n; total += entry.features.length;
+          counted[entry.layer.id] = n.toLocaleString() + " / " + entry.features.length.toLocaleString();
         });
+        var perLayer = meta.layers.map(function (l) { return counted[l.id] || l.count.toLocaleString(); });
         var summary = meta.text.count.replace("{shown}", shown.toLocaleString()).replace("{total}", total.toLocaleString());
         return [perLayer, summary];
       }).catch(function () {

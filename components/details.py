@@ -5,6 +5,7 @@ phone numbers, so a hostile value in the data stays inert text.
 """
 from __future__ import annotations
 
+import calendar
 import re
 from typing import Any
 
@@ -56,6 +57,14 @@ def url_link(value: str | None, lang: str):
     return html.A(value, href=value, target="_blank", rel="noopener noreferrer", className="mk-url")
 
 
+def _month(month: str, lang: str) -> str:
+    """'2026-11' → '2026年11月' (ja) / 'Nov 2026' (en), for "as of the 1st" labels."""
+    year, _, number = month.partition("-")
+    if not (year.isdigit() and number.isdigit() and 1 <= int(number) <= 12):
+        return month
+    return f"{year}年{int(number)}月" if lang == "ja" else f"{calendar.month_abbr[int(number)]} {year}"
+
+
 def vacancies_table(series: dict[str, list[int | None]], lang: str, months: int = 3):
     if not series:
         return None
@@ -70,7 +79,8 @@ def vacancies_table(series: dict[str, list[int | None]], lang: str, months: int 
             return html.Td(t("value.vacancy_none", lang), className="mk-full")
         return html.Td(str(v), className="mk-free")
 
-    rows = [html.Tr([html.Th(t("value.vacancy_month", lang, month=m), scope="row")] + [cell(v) for v in series[m]])
+    rows = [html.Tr([html.Th(t("value.vacancy_month", lang, month=_month(m, lang)), scope="row")] +
+                    [cell(v) for v in series[m]])
             for m in recent]
     return html.Table([html.Thead(head), html.Tbody(rows)], className="mk-mini-table")
 

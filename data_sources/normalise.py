@@ -263,7 +263,7 @@ def level_of(value: float, thresholds: tuple[float, ...]) -> int:
 def _attach_readings(stations: list[dict[str, Any]], spec: ReadingsSpec,
                      readings: Iterable[Mapping[str, str]], report: RejectReport, now: dt.datetime) -> None:
     """Attach each station's latest non-blank value per pollutant, with its time and level."""
-    latest: dict[str, dict[str, tuple[str, float]]] = defaultdict(dict)
+    latest: dict[str, dict[str, tuple[dt.datetime, str, float]]] = defaultdict(dict)
     for row in readings:
         station = str(row.get(spec.station_column, "")).strip()
         when = str(row.get(spec.time_column, "")).strip()
@@ -286,12 +286,12 @@ def _attach_readings(stations: list[dict[str, Any]], spec: ReadingsSpec,
             if value is None:
                 continue
             seen = latest[station].get(p.id)
-            if seen is None or when > seen[0]:
-                latest[station][p.id] = (when, value)
+            if seen is None or stamp > seen[0]:  # compare instants: sources mix offsets and formats
+                latest[station][p.id] = (stamp, when, value)
     for record in stations:
         values = latest.get(str(record["id"]), {})
         record["readings"] = {
-            p.id: {"value": values[p.id][1], "time": values[p.id][0], "unit": p.unit,
-                   "level": level_of(values[p.id][1], p.thresholds)}
+            p.id: {"value": values[p.id][2], "time": values[p.id][1], "unit": p.unit,
+                   "level": level_of(values[p.id][2], p.thresholds)}
             for p in spec.pollutants if p.id in values
         }

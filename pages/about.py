@@ -18,7 +18,7 @@ def layout(**params):
     rows = []
     for snap in snapshots:
         layer = snap.layer
-        source = t("sample.badge", lang) if snap.sample else f"{layer.source.kind}: {layer.source.dataset}"
+        source = t("sample.badge", lang) if snap.sample else f"{layer.source.kind}: {layer.source.name}"
         rows.append(html.Tr([
             html.Th(text_of(layer.title, lang), scope="row"),
             html.Td([source, html.Br(), html.Small(text_of(layer.credit, lang))]),

@@ -12,6 +12,7 @@ from components.shell import shell
 from i18n import lang_or_default, t, text_of
 from services.map_state import LayerFacts, area_members, area_view, hideout_of, layer_meta, parse_view
 from services.context import GSI_ATTRIBUTION, context
+from services.layers import map_data_url
 
 dash.register_page(__name__, path="/map", title="地図 — 見える化", name="map")
 
@@ -29,8 +30,8 @@ def layout(**params):
     state, ignored = parse_view(params, dep, ctx.areas, facts)
     lang = state.lang
 
-    layers_meta = [layer_meta(layer, lang, f"/api/v1/layers/{layer.id}.geojson?v={snapshots[layer.id].etag}",
-                              snapshots[layer.id].months) for layer in dep.layers]
+    layers_meta = [layer_meta(layer, lang, map_data_url(snapshots[layer.id]), snapshots[layer.id].months,
+                              snapshots[layer.id].count) for layer in dep.layers]
     air = next((l for l in dep.layers if l.readings), None)
     meta = {
         "lang": lang, "tz": dep.timezone, "layers": layers_meta,

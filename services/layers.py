@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from data_sources import bundled
+from data_sources import bundled, files
 from data_sources.normalise import RejectReport, normalise_rows
 from registry import Deployment, LayerSpec
 from services.areas import AreaTable
@@ -31,6 +31,24 @@ class NotFound(KeyError):
     """An unknown layer id."""
 
 
+# Fields every map feature carries: identity, search (name, kana, address) and area.
+MAP_FIELDS = ("id", "name", "name_kana", "address", "area_code")
+PROFILES = ("full", "map")
+
+
+@dataclass(frozen=True)
+class Body:
+    """One pre-serialised GeoJSON body, raw and gzipped, with its ETag."""
+
+    raw: bytes
+    gzip: bytes
+    etag: str
+
+    @classmethod
+    def of(cls, raw: bytes) -> "Body":
+        return cls(raw, gzip.compress(raw, compresslevel=6, mtime=0), hashlib.sha256(raw).hexdigest()[:20])
+
+
 @dataclass(frozen=True)
 class LayerSnapshot:
     layer: LayerSpec
@@ -41,9 +59,7 @@ class LayerSnapshot:
     sample: bool
     options: dict[str, tuple[str, ...]]  # filter id → values found in the data
     months: tuple[str, ...]  # months of monthly fields, newest last
-    geojson: bytes
-    geojson_gzip: bytes
-    etag: str
+    bodies: dict[str, Body]  # profile → GeoJSON: "full" (all canonical fields), "map" (what the map filters on)
 
     @property
     def count(self) -> int:
@@ -94,12 +110,16 @@ class LayerService:
 
     def _build(self, layer: LayerSpec, as_of: dt.date) -> LayerSnapshot:
         seed = self.settings.sample_seed
-        rows = bundled.fetch_rows(layer.source.dataset, self.areas, as_of, seed)
-        readings = (bundled.fetch_rows(layer.source.readings, self.areas, as_of, seed)
-                    if layer.source.readings else None)
+        source = layer.source
+        if source.kind == "file":
+            rows, readings = files.fetch_rows(source.path), None
+        else:
+            rows = bundled.fetch_rows(source.dataset, self.areas, as_of, seed)
+            readings = bundled.fetch_rows(source.readings, self.areas, as_of, seed) if source.readings else None
         records, report = normalise_rows(rows, layer, self.areas, self.deployment.bbox, readings)
         records.sort(key=lambda r: (r.get("area_code") or "", str(r["id"])))
-        body = geojson_bytes(layer, records)
+        bodies = {"full": Body.of(geojson_bytes(layer, records)),
+                  "map": Body.of(geojson_bytes(layer, records, map_fields(layer)))}
         return LayerSnapshot(
             layer=layer,
             records=tuple(records),
@@ -109,9 +129,7 @@ class LayerService:
             sample=layer.source.kind == "bundled",
             options=_filter_options(layer, records),
             months=_months(layer, records),
-            geojson=body,
-            geojson_gzip=gzip.compress(body, compresslevel=6, mtime=0),
-            etag=hashlib.sha256(body).hexdigest()[:20],
+            bodies=bodies,
         )
 
 
@@ -140,11 +158,28 @@ def _months(layer: LayerSpec, records: list[dict[str, Any]]) -> tuple[str, ...]:
     return tuple(sorted(months))
 
 
-def geojson_bytes(layer: LayerSpec, records: list[dict[str, Any]]) -> bytes:
-    """A compact WGS84 FeatureCollection; properties hold the canonical fields."""
+def map_data_url(snapshot: LayerSnapshot) -> str:
+    """The URL the map loads a layer from: the slim profile, versioned for caching."""
+    return f"/api/v1/layers/{snapshot.layer.id}.geojson?profile=map&v={snapshot.bodies['map'].etag}"
+
+
+def map_fields(layer: LayerSpec) -> set[str]:
+    """The properties the map needs in the browser: the rest is shown by the detail panel."""
+    fields = set(MAP_FIELDS)
+    for spec in layer.filters:
+        fields.update(spec.fields)
+        fields.update(o.value for o in spec.options if layer.field(o.value))  # hazard flags
+    if layer.readings:
+        fields.add("readings")
+    return fields
+
+
+def geojson_bytes(layer: LayerSpec, records: list[dict[str, Any]], fields: set[str] | None = None) -> bytes:
+    """A compact WGS84 FeatureCollection; properties hold the canonical fields (or `fields`)."""
     features = []
     for r in records:
-        props = {k: v for k, v in r.items() if k not in ("lat", "lon") and v is not None}
+        props = {k: v for k, v in r.items()
+                 if k not in ("lat", "lon") and v is not None and (fields is None or k in fields)}
         props["id"] = str(r["id"])
         features.append({"type": "Feature", "id": props["id"],
                          "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
@@ -177,7 +212,7 @@ def _csv_value(value: Any) -> str:
     if isinstance(value, bool):
         return "有" if value else "無"
     if isinstance(value, list):
-        return ";".join(str(v) for v in value)
+        value = ";".join(str(v) for v in value)  # then guarded like any text below
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     if isinstance(value, str) and value[:1] in _FORMULA_STARTS:

@@ -147,7 +147,9 @@ def _valid_filter_value(layer: LayerSpec, filter_id: str, value: str, facts: Lay
     if spec.kind == "air_level":
         pollutant, _, level = value.partition(":")
         ids = {p.id for p in layer.readings.pollutants} if layer.readings else set()
-        return pollutant in ids and level.isdigit() and 1 <= int(level) <= len(layer.readings.levels)
+        # ASCII digits only: '²' passes isdigit() but not int(), and the browser's parseInt reads neither '２'
+        return (pollutant in ids and level.isascii() and level.isdigit()
+                and 1 <= int(level) <= len(layer.readings.levels))
     if spec.kind == "date_window":
         if value in ("today", "week"):
             return True
@@ -179,10 +181,10 @@ def hideout_of(state: ViewState, layer_meta: Mapping[str, Any], meta: Mapping[st
     }
 
 
-def layer_meta(layer: LayerSpec, lang: str, url: str, months: tuple[str, ...]) -> dict[str, Any]:
+def layer_meta(layer: LayerSpec, lang: str, url: str, months: tuple[str, ...], count: int) -> dict[str, Any]:
     return {
         "id": layer.id, "title": text_of(layer.title, lang), "icon": layer.icon, "shape": layer.shape,
-        "colour": layer.colour, "url": url, "latest": months[-1] if months else None,
+        "colour": layer.colour, "url": url, "latest": months[-1] if months else None, "count": count,
         "filters": [{"id": f.id, "kind": f.kind, "fields": list(f.fields)} for f in layer.filters],
     }
 

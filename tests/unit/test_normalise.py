@@ -1,0 +1,366 @@
+"""Tests for data_sources.normalise: source rows → canonical records + reject report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from data_sources.normalise import (
+    ValueProblem,
+    level_of,
+    normalise_rows,
+    to_bool,
+    to_date,
+    to_time,
+    to_weekdays,
+)
+from registry import Deployment, load_deployment
+from services.areas import AreaTable
+
+ROOT = Path(__file__).resolve().parents[2]
+JST = dt.timezone(dt.timedelta(hours=9))
+TOYONAKA = "272035"
+
+
+@pytest.fixture(scope="module")
+def deployment() -> Deployment:
+    return load_deployment(ROOT / "config" / "osaka.toml")
+
+
+@pytest.fixture(scope="module")
+def areas(deployment: Deployment) -> AreaTable:
+    return AreaTable.from_csv(deployment.area_table)
+
+
+def toilet(**columns: str) -> dict[str, str]:
+    """A toilets source row (column names as in the open-data standard), overridable."""
+    row = {
+        "ID": "T1", "名称": "テスト公衆トイレ", "名称_カナ": "テストコウシュウトイレ",
+        "所在地_連結表記": "大阪府豊中市中桜塚3丁目1-1", "設置位置": "公園内",
+        "緯度": "34.7813", "経度": "135.4695", "全国地方公共団体コード": TOYONAKA,
+        "車椅子使用者用トイレ有無": "有", "乳幼児用設備設置トイレ有無": "無", "オストメイト設置トイレ有無": "",
+        "利用開始時間": "9:00", "利用終了時間": "17:00", "利用可能時間特記事項": "", "備考": "",
+    }
+    row.update(columns)
+    return row
+
+
+def run(deployment, areas, layer_id, rows, **kwargs):
+    return normalise_rows(rows, deployment.layer(layer_id), areas, deployment.bbox, **kwargs)
+
+
+# --------------------------------------------------------------------------- yes/no
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("有", True), ("無", False), ("○", True), ("〇", True), ("×", False), ("1", True), ("0", False),
+     ("", None), ("あり", True), ("なし", False), ("有り", True), ("無し", False),
+     ("１", True), ("０", False), ("ＹＥＳ", True), ("Ｎｏ", False), (" 有 ", True)],
+)
+def test_yes_no_forms(deployment, areas, raw: str, expected: bool | None) -> None:
+    records, report = run(deployment, areas, "toilets", [toilet(**{"車椅子使用者用トイレ有無": raw})])
+    assert len(records) == 1
+    assert records[0]["wheelchair"] is expected
+    assert report.total_rejected == 0 and not report.repaired
+    assert to_bool(raw) is expected
+
+
+def test_unreadable_yes_no_keeps_the_row_as_unknown(deployment, areas) -> None:
+    records, report = run(deployment, areas, "toilets", [toilet(**{"車椅子使用者用トイレ有無": "たぶん"})])
+    assert len(records) == 1 and records[0]["wheelchair"] is None
+    assert report.repaired == {"unreadable wheelchair": 1}
+    assert "たぶん" in report.examples["unreadable wheelchair"][0]
+    with pytest.raises(ValueProblem):
+        to_bool("たぶん")
+
+
+# --------------------------------------------------------------------------- coordinates
+
+
+def test_full_width_coordinates(deployment, areas) -> None:
+    records, report = run(deployment, areas, "toilets", [toilet(緯度="３４．７８１３", 経度="１３５．４６９５")])
+    assert (records[0]["lat"], records[0]["lon"]) == (34.7813, 135.4695)
+    assert report.total_rejected == 0
+
+
+def test_bad_coordinates_rejected_and_counted(deployment, areas) -> None:
+    rows = [
+        toilet(ID="ok"),
+        toilet(ID="blank-lat", 緯度=""),
+        toilet(ID="blank-lon", 経度="  "),
+        toilet(ID="zero", 緯度="0", 経度="0"),
+        toilet(ID="zero-lon", 経度="0.0"),
+        toilet(ID="text", 緯度="北緯34度"),
+        toilet(ID="nan", 経度="nan"),
+        toilet(ID="tokyo", 緯度="35.6812", 経度="139.7671"),
+    ]
+    records, report = run(deployment, areas, "toilets", rows)
+    assert [r["id"] for r in records] == ["ok"]
+    assert dict(report.rejected) == {
+        "missing coordinates": 2,
+        "zero coordinates": 2,
+        "unreadable coordinates": 2,
+        "coordinates outside the area": 1,
+    }
+    assert report.total_rejected == 7
+    # Examples say where: the row number (header is row 1) and the id.
+    assert report.examples["coordinates outside the area"] == ["row 9 (id tokyo)"]
+    assert report.examples["missing coordinates"] == ["row 3 (id blank-lat)", "row 4 (id blank-lon)"]
+
+
+def test_swapped_coordinates_repaired(deployment, areas) -> None:
+    records, report = run(deployment, areas, "toilets", [toilet(緯度="135.4695", 経度="34.7813")])
+    assert (records[0]["lat"], records[0]["lon"]) == (34.7813, 135.4695)
+    assert report.repaired == {"latitude and longitude swapped": 1}
+    assert report.total_rejected == 0
+
+
+def test_layer_bbox_widens_the_deployment_box(deployment, areas) -> None:
+    """Events share Osaka, Nara and Tottori: a Tottori point is kept there, rejected elsewhere."""
+    tottori = {"緯度": "35.5011", "経度": "134.2351"}
+    event = {"ID": "E1", "イベント名": "砂丘まつり", "都道府県コード又は市区町村コード": "312011", **tottori}
+    records, report = run(deployment, areas, "events", [event])
+    assert len(records) == 1 and report.total_rejected == 0
+    assert records[0]["area_code"] == "312011" and records[0]["area_name"] is None
+    records, report = run(deployment, areas, "toilets", [toilet(**tottori)])
+    assert records == [] and report.rejected == {"coordinates outside the area": 1}
+
+
+# --------------------------------------------------------------------------- area codes
+
+
+@pytest.mark.parametrize("raw", ["272035", "27203", "２７２０３", "２７２０３５", "27203.0", " 27203 "])
+def test_area_code_forms_resolve_to_six_digits(deployment, areas, raw: str) -> None:
+    records, report = run(deployment, areas, "toilets", [toilet(全国地方公共団体コード=raw)])
+    assert records[0]["area_code"] == TOYONAKA
+    assert records[0]["area_name"] == "豊中市"
+    assert not report.repaired
+
+
+def test_ward_code_names_the_ward(deployment, areas) -> None:
+    records, _ = run(deployment, areas, "toilets", [toilet(全国地方公共団体コード="27127", 緯度="34.705", 経度="135.50")])
+    assert records[0]["area_code"] == "271276" and records[0]["area_name"] == "北区"
+
+
+def test_area_code_with_dropped_leading_zero(deployment, areas) -> None:
+    """A spreadsheet drops the zero of 01100 → 1100: still read as 011002 (not an Osaka area)."""
+    records, report = run(deployment, areas, "toilets", [toilet(全国地方公共団体コード="1100")])
+    assert records[0]["area_code"] == "011002"
+    assert records[0]["area_name"] is None
+    assert not report.repaired
+
+
+def test_older_column_name_is_an_alias(deployment, areas) -> None:
+    row = toilet()
+    row["都道府県コード又は市区町村コード"] = row.pop("全国地方公共団体コード")
+    records, _ = run(deployment, areas, "toilets", [row])
+    assert records[0]["area_code"] == TOYONAKA
+
+
+@pytest.mark.parametrize("raw", ["99999", "272030", "豊中", ""])
+def test_unknown_area_code_kept_without_area(deployment, areas, raw: str) -> None:
+    records, report = run(deployment, areas, "toilets", [toilet(全国地方公共団体コード=raw)])
+    assert len(records) == 1
+    assert records[0]["area_code"] is None and "area_name" not in records[0]
+    assert report.repaired == {"unknown area code": 1}
+
+
+# --------------------------------------------------------------------------- ids and names
+
+
+def test_duplicate_id_keeps_the_first(deployment, areas) -> None:
+    rows = [toilet(ID="T1", 名称="最初"), toilet(ID="T2"), toilet(ID="T1", 名称="二番目")]
+    records, report = run(deployment, areas, "toilets", rows)
+    assert [(r["id"], r["name"]) for r in records] == [("T1", "最初"), ("T2", "テスト公衆トイレ")]
+    assert report.rejected == {"duplicate id": 1}
+    assert report.examples["duplicate id"] == ["row 4 (id T1)"]
+
+
+def test_missing_name_and_id_rejected(deployment, areas) -> None:
+    rows = [toilet(ID="T1", 名称=""), toilet(ID="T2", 名称="   "), toilet(ID="")]
+    records, report = run(deployment, areas, "toilets", rows)
+    assert records == []
+    assert report.rejected == {"missing name": 2, "missing id": 1}
+
+
+def test_at_most_five_examples_per_reason(deployment, areas) -> None:
+    rows = [toilet(ID=f"T{i}", 名称="") for i in range(8)] + [toilet(ID="good")]
+    records, report = run(deployment, areas, "toilets", rows)
+    assert [r["id"] for r in records] == ["good"]
+    assert report.rejected["missing name"] == 8
+    assert report.examples["missing name"] == [f"row {i + 2}" for i in range(5)]
+    assert report.as_dict()["rejected"] == {"missing name": 8}
+
+
+def test_times_and_text_fields(deployment, areas) -> None:
+    records, report = run(deployment, areas, "toilets", [toilet(利用開始時間="９：００", 利用終了時間="25:00")])
+    record = records[0]
+    assert record["open_time"] == "09:00"
+    assert record["close_time"] is None
+    assert report.repaired == {"unreadable close_time": 1}
+    assert record["hours_note"] is None and record["location_detail"] == "公園内"
+
+
+# --------------------------------------------------------------------------- nursery months
+
+
+def nursery(month: str, ages: list[str], **columns: str) -> dict[str, str]:
+    row = {"ID": "N1", "名称": "さくら保育園", "種別": "認可保育所", "緯度": "34.7813", "経度": "135.4695",
+           "全国地方公共団体コード": TOYONAKA, "収容定員": "90", "年月": month}
+    row.update({f"{age}歳児": value for age, value in enumerate(ages)})
+    row.update(columns)
+    return row
+
+
+def test_nursery_months_merged_per_facility(deployment, areas) -> None:
+    rows = [
+        nursery("2026-10", ["0", "1", "", "2", "0", "0"]),
+        nursery("2026-11", ["３", "0", "", "", "1", "0"]),
+        nursery("2026-11", ["1", "1", "1", "1", "1", "1"], ID="N2", 名称="ひまわり保育園"),
+    ]
+    records, report = run(deployment, areas, "nursery-vacancies", rows)
+    assert report.total_rejected == 0
+    by_id = {r["id"]: r for r in records}
+    assert set(by_id) == {"N1", "N2"}
+    assert by_id["N1"]["vacancies"] == {
+        "2026-10": [0, 1, None, 2, 0, 0],
+        "2026-11": [3, 0, None, None, 1, 0],
+    }
+    assert by_id["N1"]["capacity"] == 90
+    assert by_id["N2"]["vacancies"] == {"2026-11": [1, 1, 1, 1, 1, 1]}
+
+
+def test_nursery_month_with_day_is_cut_to_the_month(deployment, areas) -> None:
+    records, _ = run(deployment, areas, "nursery-vacancies", [nursery("2026-11-01", ["1"] * 6)])
+    assert list(records[0]["vacancies"]) == ["2026-11"]
+
+
+# --------------------------------------------------------------------------- air quality
+
+
+def station(**columns: str) -> dict[str, str]:
+    row = {"局番号": "27203010", "測定局名": "豊中一般局", "測定局種別": "一般局", "緯度": "34.7813",
+           "経度": "135.4695", "全国地方公共団体コード": TOYONAKA}
+    row.update(columns)
+    return row
+
+
+def reading(when: str, station_id: str = "27203010", **values: str) -> dict[str, str]:
+    row = {"局番号": station_id, "日時": when, "PM2.5": "", "NO2": "", "Ox": "", "SPM": "", "SO2": ""}
+    row.update({k.replace("_", "."): v for k, v in values.items()})
+    return row
+
+
+NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=JST)
+
+
+def test_latest_reading_per_pollutant_with_level(deployment, areas) -> None:
+    readings = [
+        reading("2026-11-25T11:00+09:00", NO2="0.06", PM2_5=""),  # blank PM2.5: keep the earlier value
+        reading("2026-11-25T10:00+09:00", PM2_5="20", NO2="0.01", SPM="0.1"),
+        reading("2026-11-25T09:00+09:00", PM2_5="5", Ox="0.3"),
+        reading("2026-11-25T13:00+09:00", PM2_5="90", NO2="0.2"),  # after `now`: not measured yet
+        reading("2026-11-25T11:00+09:00", station_id="other", PM2_5="80"),
+    ]
+    records, report = run(deployment, areas, "air-quality", [station()], readings=readings, now=NOW)
+    got = records[0]["readings"]
+    assert set(got) == {"PM2.5", "NO2", "Ox", "SPM"}  # no SO2 value at all
+    assert got["PM2.5"] == {"value": 20.0, "time": "2026-11-25T10:00+09:00", "unit": "µg/m³", "level": 2}
+    assert got["NO2"]["value"] == 0.06 and got["NO2"]["level"] == 2  # exactly on a threshold
+    assert got["SPM"]["level"] == 1
+    assert got["Ox"] == {"value": 0.3, "time": "2026-11-25T09:00+09:00", "unit": "ppm", "level": 4}
+    assert report.total_rejected == 0
+
+
+def test_latest_reading_compares_times_not_strings(deployment, areas) -> None:
+    """02:30 UTC is 11:30 in Osaka: later than 11:00+09:00 though it sorts earlier as text."""
+    readings = [
+        reading("2026-11-25T11:00+09:00", PM2_5="10"),
+        reading("2026-11-25T02:30:00+00:00", PM2_5="40"),
+    ]
+    records, _ = run(deployment, areas, "air-quality", [station()], readings=readings, now=NOW)
+    assert records[0]["readings"]["PM2.5"]["value"] == 40.0
+    assert records[0]["readings"]["PM2.5"]["level"] == 3
+
+
+def test_unreadable_readings_reported(deployment, areas) -> None:
+    readings = [
+        reading("2026-11-25T10:00+09:00", PM2_5="欠測"),
+        reading("2026-11-25 10:00", PM2_5="30"),  # no time zone: cannot be placed
+        reading("yesterday", PM2_5="30"),
+    ]
+    records, report = run(deployment, areas, "air-quality", [station()], readings=readings, now=NOW)
+    assert records[0]["readings"] == {}
+    assert report.rejected == {"unreadable reading time": 2}
+    assert report.repaired == {"unreadable PM2.5 reading": 1}
+
+
+def test_station_without_readings_has_none(deployment, areas) -> None:
+    records, _ = run(deployment, areas, "air-quality", [station()], readings=[], now=NOW)
+    assert records[0]["readings"] == {}
+
+
+# --------------------------------------------------------------------------- value parsers
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("9:00", "09:00"), ("09:00", "09:00"), ("09:00:00", "09:00"), ("０９：３０", "09:30"), ("24:00", "24:00"),
+     ("0:00", "00:00"), ("", None), ("  ", None)],
+)
+def test_to_time(raw: str, expected: str | None) -> None:
+    assert to_time(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["25:00", "12:60", "noon", "9時", "12:5", "-1:00"])
+def test_to_time_rejects(raw: str) -> None:
+    with pytest.raises(ValueProblem):
+        to_time(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("2026-11-25", "2026-11-25"), ("2026/1/5", "2026-01-05"), ("２０２６／１２／０１", "2026-12-01"),
+     ("2028-02-29", "2028-02-29"), ("", None)],
+)
+def test_to_date(raw: str, expected: str | None) -> None:
+    assert to_date(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["2026-02-30", "2026-13-01", "tomorrow", "2026/11"])
+def test_to_date_rejects(raw: str) -> None:
+    with pytest.raises(ValueProblem):
+        to_date(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("月火水木金", [0, 1, 2, 3, 4]), ("毎日", [0, 1, 2, 3, 4, 5, 6]), ("土日祝", [5, 6, 7]),
+     ("月・水・金", [0, 2, 4]), ("日月", [0, 6]), ("年中無休", list(range(7))), ("", None)],
+)
+def test_to_weekdays(raw: str, expected: list[int] | None) -> None:
+    assert to_weekdays(raw) == expected
+
+
+def test_to_weekdays_rejects_text_without_days() -> None:
+    with pytest.raises(ValueProblem):
+        to_weekdays("要予約")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(0, 1), (15, 1), (15.0001, 2), (35, 2), (35.1, 3), (70, 3), (70.0001, 4), (1000, 4)],
+)
+def test_level_of_pm25(value: float, expected: int) -> None:
+    assert level_of(value, (15.0, 35.0, 70.0)) == expected
+
+
+def test_level_of_uses_the_configured_thresholds(deployment) -> None:
+    pollutants = {p.id: p for p in deployment.layer("air-quality").readings.pollutants}
+    assert level_of(0.04, pollutants["NO2"].thresholds) == 1
+    assert level_of(0.0401, pollutants["NO2"].thresholds) == 2
+    assert level_of(0.24, pollutants["Ox"].thresholds) == 3
+    assert level_of(0.2401, pollutants["Ox"].thresholds) == 4

@@ -1,0 +1,61 @@
+"""Start-up behaviour an operator sees, and the message catalogs."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import string
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_broken_config_stops_start_up_with_one_line(tmp_path: Path) -> None:
+    text = (ROOT / "config" / "osaka.toml").read_text(encoding="utf-8")
+    text = text.replace('area_table = "../data/areas/osaka.csv"',
+                        f'area_table = "{(ROOT / "data" / "areas" / "osaka.csv").as_posix()}"')
+    assert text.count('colour = "#0072B2"') == 1
+    config = tmp_path / "broken.toml"
+    config.write_text(text.replace('colour = "#0072B2"', 'colour = "blue"'), encoding="utf-8")
+    env = {**os.environ, "MIERUKA_CONFIG": str(config), "PORT": str(_free_port())}
+    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=30)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("mieruka: configuration error:")
+    assert str(config) in lines[0] and "layers.toilets.colour" in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_message_catalogs_have_the_same_keys() -> None:
+    catalogs = {lang: tomllib.loads((ROOT / "i18n" / f"{lang}.toml").read_text(encoding="utf-8"))
+                for lang in ("ja", "en")}
+    ja, en = set(catalogs["ja"]), set(catalogs["en"])
+    assert ja - en == set(), "keys missing in en.toml"
+    assert en - ja == set(), "keys missing in ja.toml"
+    for lang, catalog in catalogs.items():
+        empty = [key for key, value in catalog.items() if not isinstance(value, str) or not value.strip()]
+        assert empty == [], f"empty messages in {lang}.toml"
+
+
+def test_message_placeholders_match() -> None:
+    """A translation that drops or renames {count} would show a broken text or raise."""
+    catalogs = [tomllib.loads((ROOT / "i18n" / f"{lang}.toml").read_text(encoding="utf-8")) for lang in ("ja", "en")]
+
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    ja, en = catalogs
+    differ = {key: (fields(ja[key]), fields(en[key])) for key in ja.keys() & en.keys()
+              if fields(ja[key]) != fields(en[key])}
+    assert differ == {}
