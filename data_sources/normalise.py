@@ -22,6 +22,7 @@ from .text import nfkc
 YES = {"有", "○", "〇", "◯", "1", "あり", "有り", "yes", "y", "true", "t", "可", "対応"}
 NO = {"無", "×", "✕", "0", "なし", "無し", "no", "n", "false", "f", "不可", "", "-", "ー", "－"}
 WEEKDAYS = "月火水木金土日"
+_DAY_RANGE = re.compile(r"([月火水木金土日])\s*[~〜～\-−ー－]\s*([月火水木金土日])")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::\d{2})?$")
 _EXAMPLES = 5
 
@@ -103,12 +104,15 @@ def to_date(value: str) -> str | None:
 
 
 def to_weekdays(value: str) -> list[int] | None:
-    """'月火水木金' → [0, 1, 2, 3, 4] (Monday = 0); '毎日' → all; '祝' is kept as 7."""
+    """'月火水木金' or '月～金' → [0, 1, 2, 3, 4] (Monday = 0); '毎日' → all; '平日' → Mon–Fri;
+    '祝' (holidays) is kept as 7."""
     v = nfkc(value).strip()
     if not v:
         return None
     if "毎日" in v or "全日" in v or "年中無休" in v:
         return list(range(7))
+    v = v.replace("平日", "月~金").replace("曜日", "").replace("曜", "")
+    v = _DAY_RANGE.sub(lambda m: WEEKDAYS[WEEKDAYS.index(m[1]):WEEKDAYS.index(m[2]) + 1], v)
     days = sorted({WEEKDAYS.index(c) for c in v if c in WEEKDAYS} | ({7} if "祝" in v else set()))
     if not days:
         raise ValueProblem(f"no weekdays in {value!r}")

@@ -339,7 +339,9 @@ def test_to_date_rejects(raw: str) -> None:
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [("月火水木金", [0, 1, 2, 3, 4]), ("毎日", [0, 1, 2, 3, 4, 5, 6]), ("土日祝", [5, 6, 7]),
-     ("月・水・金", [0, 2, 4]), ("日月", [0, 6]), ("年中無休", list(range(7))), ("", None)],
+     ("月・水・金", [0, 2, 4]), ("日月", [0, 6]), ("年中無休", list(range(7))), ("", None),
+     ("月～金", [0, 1, 2, 3, 4]), ("月-土", [0, 1, 2, 3, 4, 5]), ("平日", [0, 1, 2, 3, 4]),
+     ("月曜～金曜・祝", [0, 1, 2, 3, 4, 7])],
 )
 def test_to_weekdays(raw: str, expected: list[int] | None) -> None:
     assert to_weekdays(raw) == expected
