@@ -104,6 +104,11 @@
     return Promise.resolve(viewport).then(function (vp) { return [next, selected, vp]; });
   };
 
+  /** On a phone the controls start folded, so that the map comes first. */
+  m.cb.panel = function () {
+    return !window.matchMedia("(max-width: 899px)").matches;
+  };
+
   /** View state → base map tiles, page classes (map or list view). */
   m.cb.view = function (state, meta) {
     return [meta.tiles[state.base] || meta.tiles.pale, "mk-map-page mk-view-" + state.view, state.view + (state.base || "")];

@@ -31,6 +31,7 @@ class ids:
     LIST = "list"
     DETAILS = "details"
     PAGE = "map-page"
+    PANEL = "map-panel"
 
     @staticmethod
     def layer(lid: str) -> dict:

@@ -79,7 +79,8 @@ def layout(**params):
                                [text_of(l, lang) for l in (layer.readings.levels if layer.readings else ())])
                for layer in dep.layers]
 
-    panel = html.Div(className="mk-panel", children=[
+    panel = html.Details(id=ids.PANEL, open=True, className="mk-panel", children=[
+        html.Summary(t("map.panel", lang), className="mk-panel-summary"),
         html.Div(className="mk-control", children=[
             html.Label(t("map.search", lang), htmlFor=ids.SEARCH, className="mk-label"),
             dcc.Input(id=ids.SEARCH, type="search", value=state.q, debounce=0.4, maxLength=100,
@@ -150,6 +151,12 @@ clientside_callback(
     Input(ids.MAP, "center"), Input(ids.MAP, "zoom"),
     State(ids.STATE, "data"), State(ids.META, "data"),
     prevent_initial_call=True,
+)
+
+clientside_callback(
+    ClientsideFunction("mieruka", "panel"),
+    Output(ids.PANEL, "open"),
+    Input(ids.META, "data"),
 )
 
 clientside_callback(

@@ -57,7 +57,8 @@ def checkbox(dash_duo, container, value):
     return dash_duo.find_element(f"{container} input[value='{value}']")
 
 
-def open_map(dash_duo, dash_app, query=""):
+def open_map(dash_duo, dash_app, query="", width=1280):
+    dash_duo.driver.set_window_size(width, 900)
     dash_duo.start_server(dash_app)
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/map{query}")
     dash_duo.wait_for_element(".leaflet-container")
@@ -264,4 +265,94 @@ def test_clicking_a_marker_shows_its_details_and_puts_it_in_the_url(dash_duo, da
     while "sel=" in dash_duo.driver.current_url and time.time() < deadline:
         time.sleep(0.1)
     assert "sel=" not in dash_duo.driver.current_url
+    assert dash_duo.get_logs() == []
+
+
+def test_on_a_phone_the_map_comes_first_and_the_controls_unfold(dash_duo, dash_app):
+    open_map(dash_duo, dash_app, "?layers=wifi", width=480)
+    dash_duo.wait_for_element(".mk-marker-wifi, .mk-cluster-wifi")
+    panel = dash_duo.find_element("#map-panel")
+    deadline = time.time() + 5
+    while panel.get_attribute("open") is not None and time.time() < deadline:
+        time.sleep(0.1)
+    assert panel.get_attribute("open") is None
+    assert not dash_duo.find_element("#map-search").is_displayed()
+    dash_duo.find_element("#map-panel summary").click()
+    assert dash_duo.find_element("#map-search").is_displayed()
+    assert dash_duo.get_logs() == []
+
+
+def _tokyo_now():
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo("Asia/Tokyo"))
+
+
+def _open_at(p, now):
+    """Python twin of the browser's open-now rule, for the expected counts."""
+    if p.get("days") is not None and now.weekday() not in p["days"]:
+        return False
+    if not p.get("open_time") or not p.get("close_time"):
+        return False
+    minutes = now.hour * 60 + now.minute
+    start = int(p["open_time"][:2]) * 60 + int(p["open_time"][3:])
+    end = int(p["close_time"][:2]) * 60 + int(p["close_time"][3:])
+    if end <= start:
+        return minutes >= start or minutes < end
+    return start <= minutes < end
+
+
+def test_every_filter_kind_gives_the_count_computed_from_the_data(dash_duo, dash_app, client):
+    import datetime as dt
+
+    today = _tokyo_now().date()
+    week_end = (today + dt.timedelta(days=6)).isoformat()
+    range_from, range_to = (today + dt.timedelta(days=20)).isoformat(), (today + dt.timedelta(days=40)).isoformat()
+    providers = sorted({f["properties"]["provider"] for f in features(client, "wifi")})
+
+    def count(layer, keep):
+        rows = [f["properties"] for f in features(client, layer)]
+        return sum(1 for p in rows if keep(p)), len(rows)
+
+    def all_day(p):
+        return (set(range(7)) <= set(p.get("days") or range(7)) and p.get("open_time") == "00:00"
+                and p.get("close_time") in ("24:00", "23:59"))
+
+    cases = [
+        ("baby-stations", "nursing_room", "1", lambda p: p.get("nursing_room") is True),
+        ("aed", "available_24h", "1", all_day),
+        ("aed", "child_pads", "1", lambda p: p.get("child_pads") is True),
+        ("evacuation-sites", "hazard", "tsunami", lambda p: p.get("tsunami") is True),
+        ("medical", "kind", "病院", lambda p: p.get("kind") == "病院"),
+        ("medical", "department", "小児科", lambda p: "小児科" in (p.get("departments") or [])),
+        ("wifi", "provider", providers[0], lambda p: p.get("provider") == providers[0]),
+        ("air-quality", "level", "PM2.5:2", lambda p: (p.get("readings", {}).get("PM2.5") or {}).get("level", 0) >= 2),
+        ("events", "when", "week", lambda p: p["start_date"] <= week_end and p.get("end_date", p["start_date"]) >= today.isoformat()),
+        ("events", "when", f"{range_from}..{range_to}",
+         lambda p: p["start_date"] <= range_to and p.get("end_date", p["start_date"]) >= range_from),
+        ("events", "prefecture", "奈良県", lambda p: p.get("prefecture") == "奈良県"),
+    ]
+    dash_duo.driver.set_window_size(1280, 900)
+    dash_duo.start_server(dash_app)
+    for layer, fid, value, keep in cases:
+        expected = count(layer, keep)
+        assert 0 < expected[0] < expected[1], f"{layer}.{fid}={value}: the sample data should exercise the filter"
+        dash_duo.driver.get(f"{dash_duo.server_url}/map?layers={layer}&f.{layer}.{fid}={urllib.parse.quote(value)}")
+        try:
+            wait_for_summary(dash_duo, expected)
+        except AssertionError as exc:
+            raise AssertionError(f"{layer}.{fid}={value}: {exc}") from None
+
+    # open now depends on the clock: accept the count of the minute before or after the page computed it
+    for layer in ("toilets", "medical"):
+        before = count(layer, lambda p: _open_at(p, _tokyo_now()))
+        dash_duo.driver.get(f"{dash_duo.server_url}/map?layers={layer}&f.{layer}.open_now=1")
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            after = count(layer, lambda p: _open_at(p, _tokyo_now()))
+            if summary(dash_duo) in (before, after):
+                break
+            time.sleep(0.2)
+        assert summary(dash_duo) in (before, after), f"{layer} open now: {summary(dash_duo)} not {before} or {after}"
     assert dash_duo.get_logs() == []
