@@ -75,10 +75,10 @@ def layer_geojson(layer_id: str):
     if profile not in PROFILES:
         return _error(400, f"unknown profile {profile!r}", known_profiles=", ".join(PROFILES))
     chosen = snap.bodies[profile]
-    etag = f'"{chosen.etag}"'
-    if etag in request.headers.get("If-None-Match", ""):
-        return Response(status=304, headers={"ETag": etag, "Cache-Control": CACHE})
     gzip_ok = "gzip" in request.headers.get("Accept-Encoding", "")
+    etag = f'"{chosen.etag}-gz"' if gzip_ok else f'"{chosen.etag}"'  # one ETag per encoding
+    if etag in request.headers.get("If-None-Match", "") or request.headers.get("If-None-Match") == "*":
+        return Response(status=304, headers={"ETag": etag, "Cache-Control": CACHE, "Vary": "Accept-Encoding"})
     body = chosen.gzip if gzip_ok else chosen.raw
     response = Response(body, mimetype="application/geo+json")
     response.headers["Vary"] = "Accept-Encoding"

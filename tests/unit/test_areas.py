@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-if str(PROJECT_ROOT) not in sys.path:  # plain `pytest` without a pythonpath setting
-    sys.path.insert(0, str(PROJECT_ROOT))
-
-from services.areas import (  # noqa: E402
+from services.areas import (
     DEFAULT_CSV,
     Area,
     AreaTable,
@@ -23,7 +18,7 @@ from services.areas import (  # noqa: E402
     parse_code,
 )
 
-REFERENCE_DIR = (PROJECT_ROOT / ".." / "shared" / "reference").resolve()
+REFERENCE_DIR = (Path(__file__).resolve().parents[2] / ".." / "shared" / "reference").resolve()
 N03_GEOJSON = REFERENCE_DIR / "osaka-municipalities-n03-2021.geojson"
 HEADER = "code,name_ja,name_kana,name_en,kind,parent_code,lat,lon,area_km2,weight"
 
