@@ -165,10 +165,22 @@
 
   /* ---------- functions handed to dash-leaflet ---------- */
 
+  // Enter or Space on a focused marker acts as a click (Leaflet only makes it focusable);
+  // propagated so that the layer reports it, as it does a mouse click.
+  function keyboardClick(marker) {
+    marker.on("keydown", function (e) {
+      var key = e.originalEvent.key;
+      if (key !== "Enter" && key !== " ") return;
+      e.originalEvent.preventDefault();
+      this.fire("click", { originalEvent: e.originalEvent, latlng: this.getLatLng() }, true);
+    });
+    return marker;
+  }
+
   m.map = {
     pointToLayer: function (feature, latlng, context) {
       var h = context.hideout, p = feature.properties;
-      return L.marker(latlng, { icon: m.markerIcon(h), title: p.name + " (" + h.title + ")", alt: p.name, keyboard: true, riseOnHover: true });
+      return keyboardClick(L.marker(latlng, { icon: m.markerIcon(h), title: p.name + " (" + h.title + ")", alt: p.name, keyboard: true, riseOnHover: true }));
     },
     filter: function (feature, context) {
       var h = context.hideout;
@@ -185,8 +197,7 @@
         }).length;
         if (!count) return null;
       }
-      var marker = L.marker(latlng, { icon: clusterIcon(h, count), title: count + " " + h.title, keyboard: true });
-      return marker;
+      return keyboardClick(L.marker(latlng, { icon: clusterIcon(h, count), title: count + " " + h.title, keyboard: true }));
     },
   };
 

@@ -265,6 +265,13 @@ def test_clicking_a_marker_shows_its_details_and_puts_it_in_the_url(dash_duo, da
     while "sel=" in dash_duo.driver.current_url and time.time() < deadline:
         time.sleep(0.1)
     assert "sel=" not in dash_duo.driver.current_url
+    # keyboard users: a marker takes focus and Enter opens its details
+    markers = dash_duo.driver.find_elements(By.CSS_SELECTOR, ".mk-marker-air-quality")
+    other = markers[-1]
+    other_name = other.get_attribute("title").split(" (")[0]
+    assert other.get_attribute("tabindex") == "0"
+    other.send_keys(Keys.ENTER)
+    dash_duo.wait_for_text_to_equal("#details-title", other_name)
     assert dash_duo.get_logs() == []
 
 
