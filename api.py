@@ -4,6 +4,8 @@ GET /api/v1/layers               JSON list of layers with metadata
 GET /api/v1/layers/<id>.geojson  WGS84 FeatureCollection (pre-compressed, ETag);
                                  ?profile=map: only the fields the map filters on
 GET /api/v1/layers/<id>.csv      UTF-8 with BOM, opens in Excel
+GET /api/v1/indicators           JSON list of indicators with metadata
+GET /api/v1/indicators/<id>.json and .csv   long form; ?area=&from=&to=&per_capita=&measure=&breakdown=
 GET /healthz                     JSON status
 Errors are JSON with a message, never an HTML page or a 500 stack trace.
 """
@@ -16,6 +18,9 @@ from flask import Blueprint, Flask, Response, jsonify, request
 
 from data_sources import SourceError
 from services.context import context
+from services.indicators import BadQuery
+from services.indicators import NotFound as IndicatorNotFound
+from services.indicators import csv_bytes as indicator_csv_bytes
 from services.layers import PROFILES, LayerSnapshot, NotFound, csv_bytes
 
 log = logging.getLogger(__name__)
@@ -129,3 +134,77 @@ def healthz():
 
 def register(server: Flask) -> None:
     server.register_blueprint(api)
+
+
+# ---- indicators ----
+
+def _indicator_json(snap) -> dict:
+    spec = snap.indicator
+    return {
+        "id": spec.id,
+        "title": dict(spec.title),
+        "description": dict(spec.description),
+        "definition": dict(spec.definition),
+        "numerator": dict(spec.numerator),
+        "denominator": dict(spec.denominator) if spec.denominator else None,
+        "frequency": spec.frequency,
+        "area_level": spec.area_level,
+        "headline": spec.headline,
+        "measures": [{"id": m.id, "title": dict(m.title), "unit": dict(m.unit), "frequency": m.frequency,
+                      "higher_is": m.higher_is, "per_capita": m.per_capita} for m in spec.measures],
+        "breakdown": dict(spec.breakdown) if spec.breakdown else None,
+        "source": {"kind": spec.source.kind, "name": spec.source.name},
+        "licence": dict(spec.licence),
+        "credit": dict(spec.credit),
+        "caveats": dict(spec.caveats) if spec.caveats else None,
+        "sample": snap.sample,
+        "updated_at": snap.fetched_at.isoformat(),
+        "source_modified": snap.source_modified.isoformat(),
+        "links": {"json": f"/api/v1/indicators/{spec.id}.json", "csv": f"/api/v1/indicators/{spec.id}.csv"},
+    }
+
+
+@api.get("/api/v1/indicators")
+def indicators():
+    return jsonify({"indicators": [_indicator_json(s) for s in context().indicators.snapshots()]})
+
+
+def _indicator_rows(indicator_id: str):
+    """(snapshot, rows, None) or (None, None, error response) for the query string."""
+    service = context().indicators
+    args = request.args
+    per_capita = args.get("per_capita", "0")
+    if per_capita not in ("0", "1", "true", "false"):
+        return None, None, _error(400, f"per_capita: {per_capita!r} must be 0 or 1")
+    areas = [a for a in args.get("area", "").split(",") if a] or None
+    try:
+        snap = service.snapshot(indicator_id)
+        rows = service.query(indicator_id, measure=args.get("measure") or None, areas=areas,
+                             start=args.get("from") or None, end=args.get("to") or None,
+                             per_capita=per_capita in ("1", "true"), breakdown=args.get("breakdown"),
+                             lang=args.get("lang") if args.get("lang") in ("ja", "en") else "ja")
+    except IndicatorNotFound:
+        known = ", ".join(i.id for i in context().deployment.indicators)
+        return None, None, _error(404, f"unknown indicator {indicator_id!r}", known_indicators=known)
+    except BadQuery as exc:
+        return None, None, _error(400, str(exc))
+    return snap, rows, None
+
+
+@api.get("/api/v1/indicators/<indicator_id>.json")
+def indicator_json(indicator_id: str):
+    snap, rows, error = _indicator_rows(indicator_id)
+    if error:
+        return error
+    return jsonify({"indicator": indicator_id, "sample": snap.sample, "count": len(rows), "records": rows})
+
+
+@api.get("/api/v1/indicators/<indicator_id>.csv")
+def indicator_csv(indicator_id: str):
+    snap, rows, error = _indicator_rows(indicator_id)
+    if error:
+        return error
+    response = Response(indicator_csv_bytes(rows), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{indicator_id}-{snap.source_modified}.csv"'
+    return response

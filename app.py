@@ -21,6 +21,7 @@ import api
 from registry import ConfigError, load_deployment
 from services.areas import AreaTable
 from services.context import Context
+from services.indicators import IndicatorService
 from services.layers import LayerService, map_data_url
 from settings import ROOT, Settings
 
@@ -84,7 +85,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     server = Flask(__name__)
     server.config.update(COMPRESS_MIMETYPES=COMPRESS_MIMETYPES, COMPRESS_MIN_SIZE=500)
     layers = LayerService(deployment, areas, settings)
-    server.extensions["mieruka"] = Context(settings, deployment, areas, layers)
+    indicators = IndicatorService(deployment, areas, settings)
+    server.extensions["mieruka"] = Context(settings, deployment, areas, layers, indicators)
     # Build the layer snapshots now, in the background, so the first visitor does not wait.
     threading.Thread(target=layers.snapshots, name="warm-layers", daemon=True).start()
     api.register(server)

@@ -109,6 +109,50 @@ class LayerSpec:
         return next((f for f in self.filters if f.id == filter_id), None)
 
 
+FREQUENCIES = ("monthly", "yearly", "daily")
+AREA_LEVELS = ("prefecture", "municipality", "ward", "station")
+HIGHER_IS = ("better", "worse", "neutral")
+
+
+@dataclass(frozen=True)
+class MeasureSpec:
+    id: str
+    title: Text
+    unit: Text
+    frequency: str
+    decimals: int = 0
+    higher_is: str = "neutral"
+    per_capita: bool = False  # a count for which "per 100,000 residents" makes sense
+    additive: bool = False  # areas add up (a count): compared among peers, not with the prefecture
+
+    @property
+    def is_count(self) -> bool:
+        return self.additive or self.per_capita
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    id: str
+    title: Text
+    description: Text
+    definition: Text
+    numerator: Text
+    denominator: Text | None
+    frequency: str
+    area_level: str
+    headline: str  # the measure shown on the KPI card
+    measures: tuple[MeasureSpec, ...]
+    breakdown: Text | None  # name of the breakdown dimension (手口, 年齢 …), if any
+    source: SourceSpec
+    licence: Text
+    credit: Text
+    caveats: Text | None
+    colour: str
+
+    def measure(self, measure_id: str) -> MeasureSpec | None:
+        return next((m for m in self.measures if m.id == measure_id), None)
+
+
 @dataclass(frozen=True)
 class View:
     lat: float
@@ -128,6 +172,10 @@ class Deployment:
     timezone: str
     layers: tuple[LayerSpec, ...]
     field_labels: dict = field(default_factory=dict)  # canonical field → Text
+    indicators: tuple[IndicatorSpec, ...] = ()
+
+    def indicator(self, indicator_id: str) -> IndicatorSpec | None:
+        return next((i for i in self.indicators if i.id == indicator_id), None)
 
     def layer(self, layer_id: str) -> LayerSpec | None:
         return next((l for l in self.layers if l.id == layer_id), None)
@@ -224,7 +272,14 @@ def load_deployment(path: str | Path) -> Deployment:
         for name in layer.popup:
             if name not in field_labels:
                 raise r.fail(f"layers[{i}].popup", f"field {name!r} has no entry in [field_labels]")
+    indicators = tuple(_indicator(r, item, i) for i, item in enumerate(r.get(raw, "indicators", "", list, [])))
+    seen = set()
+    for i, indicator in enumerate(indicators):
+        if indicator.id in seen:
+            raise r.fail(f"indicators[{i}].id", f"duplicate indicator id {indicator.id!r}")
+        seen.add(indicator.id)
     return Deployment(
+        indicators=indicators,
         path=path,
         id=r.get(dep, "id", "deployment", str),
         title=r.text(dep, "title", "deployment"),
@@ -352,4 +407,71 @@ def _layer(r: _Reader, raw: Any, index: int) -> LayerSpec:
         credit=r.text(raw, "credit", where),
         bbox=r.bbox(raw, "bbox", where, None),
         readings=readings,
+    )
+
+
+def _choice(r: _Reader, table: dict, key: str, where: str, options: tuple[str, ...], default: Any = ...) -> str:
+    value = r.get(table, key, where, str, default)
+    if value not in options:
+        raise r.fail(f"{where}.{key}", f"{value!r} is not one of {', '.join(options)}")
+    return value
+
+
+def _indicator(r: _Reader, raw: Any, index: int) -> IndicatorSpec:
+    where = f"indicators[{index}]"
+    if not isinstance(raw, dict):
+        raise r.fail(where, "must be a table ([[indicators]])")
+    indicator_id = r.get(raw, "id", where, str)
+    if not LAYER_ID.match(indicator_id):
+        raise r.fail(f"{where}.id", f"{indicator_id!r} must be lower-case letters, digits and '-'")
+    where = f"indicators.{indicator_id}"
+    frequency = _choice(r, raw, "frequency", where, FREQUENCIES)
+    measures = []
+    for j, m in enumerate(r.get(raw, "measures", where, list)):
+        mwhere = f"{where}.measures[{j}]"
+        if not isinstance(m, dict):
+            raise r.fail(mwhere, "must be a table")
+        decimals = r.get(m, "decimals", mwhere, int, 0)
+        if not 0 <= decimals <= 4:
+            raise r.fail(f"{mwhere}.decimals", f"must be 0 to 4, got {decimals}")
+        measures.append(MeasureSpec(
+            id=r.get(m, "id", mwhere, str), title=r.text(m, "title", mwhere),
+            unit=r.text(m, "unit", mwhere, None) or {"ja": "", "en": ""},
+            frequency=_choice(r, m, "frequency", mwhere, FREQUENCIES, frequency), decimals=decimals,
+            higher_is=_choice(r, m, "higher_is", mwhere, HIGHER_IS, "neutral"),
+            per_capita=r.get(m, "per_capita", mwhere, bool, False),
+            additive=r.get(m, "additive", mwhere, bool, False)))
+    if not measures:
+        raise r.fail(f"{where}.measures", "needs at least one measure")
+    headline = r.get(raw, "headline", where, str, measures[0].id)
+    if headline not in {m.id for m in measures}:
+        raise r.fail(f"{where}.headline", f"{headline!r} is not one of its measures")
+    src = r.get(raw, "source", where, dict)
+    kind = r.get(src, "kind", f"{where}.source", str)
+    if kind != "bundled":
+        raise r.fail(f"{where}.source.kind", f"unknown kind {kind!r} (known: bundled)")
+    colour = r.get(raw, "colour", where, str, "#0072B2")
+    if not COLOUR.match(colour):
+        raise r.fail(f"{where}.colour", f"{colour!r} must be a #RRGGBB colour")
+    licence = r.get(raw, "licence", where, dict)
+    r.get(licence, "name", f"{where}.licence", str)
+    r.get(licence, "url", f"{where}.licence", str)
+    return IndicatorSpec(
+        id=indicator_id,
+        title=r.text(raw, "title", where),
+        description=r.text(raw, "description", where),
+        definition=r.text(raw, "definition", where),
+        numerator=r.text(raw, "numerator", where),
+        denominator=r.text(raw, "denominator", where, None),
+        frequency=frequency,
+        area_level=_choice(r, raw, "area_level", where, AREA_LEVELS),
+        headline=headline,
+        measures=tuple(measures),
+        breakdown=r.text(raw, "breakdown", where, None),
+        source=SourceSpec(kind=kind, dataset=r.get(src, "dataset", f"{where}.source", str),
+                          ttl=r.get(src, "ttl", f"{where}.source", int, 86400)),
+        licence=dict(licence),
+        credit=r.text(raw, "credit", where),
+        caveats=r.text(raw, "caveats", where, None),
+        colour=colour,
     )

@@ -2,5 +2,6 @@
 
 from .columns import COLUMNS, DATASETS
 from .generator import DEFAULT_SEED, generate, generate_all
+from .indicators import INDICATORS, generate_indicator
 
-__all__ = ["COLUMNS", "DATASETS", "DEFAULT_SEED", "generate", "generate_all"]
+__all__ = ["COLUMNS", "DATASETS", "DEFAULT_SEED", "INDICATORS", "generate", "generate_all", "generate_indicator"]

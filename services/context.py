@@ -8,6 +8,7 @@ from flask import current_app
 
 from registry import Deployment
 from services.areas import AreaTable
+from services.indicators import IndicatorService
 from services.layers import LayerService
 from settings import GSI_TILE_URL, Settings
 
@@ -21,6 +22,7 @@ class Context:
     deployment: Deployment
     areas: AreaTable
     layers: LayerService
+    indicators: IndicatorService
 
     def tile_urls(self) -> dict[str, str]:
         template = self.settings.tile_url or GSI_TILE_URL

@@ -1,0 +1,67 @@
+"""A KPI card: the latest value of an indicator's headline measure for the prefecture,
+its change against the previous period and a year earlier, a sparkline and its date."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from dash import html
+
+from components.charts import sparkline_src
+from i18n import t, text_of
+from services import indicator_math as im
+from services.indicators import Kpi
+
+ARROWS = {"up": "▲", "down": "▼", "flat": "→"}
+
+
+def change_badge(change: im.Change, higher_is: str, label: str, lang: str, decimals: int):
+    """'▲ +1.2% 前年同月比' coloured good / bad / neutral, with the words for screen readers."""
+    if change.direction is None:
+        return html.Span([label, " ", t("kpi.no_comparison", lang)], className="mk-change mk-change-unknown")
+    verdict = im.assess(change.direction, higher_is)
+    if change.relative is not None:
+        amount = f"{change.relative * 100:+.1f}%"
+    else:
+        amount = f"{'+' if change.absolute >= 0 else ''}{im.format_number(change.absolute, lang, decimals)}"
+    words = t(f"kpi.verdict.{verdict}", lang)
+    return html.Span(className=f"mk-change mk-change-{verdict}", children=[
+        html.Span(ARROWS.get(change.direction, ""), **{"aria-hidden": "true"}), " ",
+        html.Strong(amount), " ", html.Span(label), html.Span(f"（{words}）" if lang == "ja" else f" ({words})",
+                                                               className="mk-visually-hidden"),
+    ])
+
+
+def comparison_labels(frequency: str, lang: str) -> tuple[str, str | None]:
+    """Labels of (vs previous period, vs a year earlier); yearly data has only one."""
+    if frequency == "yearly":
+        return t("kpi.vs_prev_year", lang), None
+    if frequency == "daily":
+        return t("kpi.vs_prev_day", lang), t("kpi.vs_year_ago_day", lang)
+    return t("kpi.vs_prev_month", lang), t("kpi.vs_year_ago_month", lang)
+
+
+def kpi_card(kpi: Kpi, lang: str, sample: bool):
+    spec, measure = kpi.indicator, kpi.measure
+    href = f"/dashboard/{spec.id}" + ("?" + urlencode({"lang": "en"}) if lang == "en" else "")
+    unit = text_of(measure.unit, lang)
+    prev_label, year_label = comparison_labels(measure.frequency, lang)
+    spark = sparkline_src([v for _, v in kpi.spark], spec.colour if spec.colour != "#F0E442" else "#8a7a00")
+    changes = [change_badge(kpi.vs_previous, measure.higher_is, prev_label, lang, measure.decimals)]
+    if year_label:
+        changes.append(change_badge(kpi.vs_last_year, measure.higher_is, year_label, lang, measure.decimals))
+    value = im.format_number(kpi.value, lang, measure.decimals)
+    return html.Li(className="mk-kpi", style={"--mk-colour": spec.colour}, children=[
+        html.H2(html.A(text_of(spec.title, lang), href=href)),
+        html.P(text_of(measure.title, lang), className="mk-kpi-measure"),
+        html.P(className="mk-kpi-value", children=[
+            html.Span(value, className="mk-kpi-number"), " ", html.Span(unit, className="mk-kpi-unit"),
+        ]),
+        html.P(im.format_period(kpi.period, lang) if kpi.period else t("kpi.no_data", lang), className="mk-kpi-period"),
+        html.Div(changes, className="mk-kpi-changes"),
+        html.Img(src=spark, alt=t("kpi.spark_alt", lang, count=len(kpi.spark)), className="mk-spark",
+                 width=160, height=40) if spark else None,
+        html.P(className="mk-kpi-meta", children=[
+            t("home.updated", lang, date=kpi.as_of.isoformat()),
+            html.Span(t("sample.badge", lang), className="mk-chip") if sample else None,
+        ]),
+    ])

@@ -1,0 +1,248 @@
+"""Indicator snapshots and queries: long-form records (one per area, period, measure and
+breakdown value) read by the dashboards and the API. The arithmetic lives in
+services/indicator_math.py as pure functions; this module only selects and joins."""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo
+
+from registry import Deployment, IndicatorSpec, MeasureSpec
+from sample_data import generate
+from sample_data.indicators import generate_indicator
+from services import indicator_math as im
+from services.areas import AreaTable
+from settings import Settings
+
+PER_CAPITA_BASE = 100_000
+
+
+class NotFound(KeyError):
+    """An unknown indicator id."""
+
+
+class BadQuery(ValueError):
+    """A query parameter the caller has to fix; str() says which and why."""
+
+
+@dataclass(frozen=True)
+class IndicatorSnapshot:
+    indicator: IndicatorSpec
+    records: tuple[dict[str, Any], ...]
+    fetched_at: dt.datetime
+    source_modified: dt.date
+    sample: bool
+    by_key: dict[tuple[str, str, str], list[dict[str, Any]]] = field(repr=False)  # (measure, breakdown, area) → rows by period
+    stations: dict[str, str] = field(default_factory=dict)  # station id → name (air)
+
+    def series(self, measure: str, area: str, breakdown: str = "") -> list[dict[str, Any]]:
+        return self.by_key.get((measure, breakdown, area), [])
+
+    def areas(self, measure: str) -> list[str]:
+        return sorted({a for (m, b, a) in self.by_key if m == measure and b == ""})
+
+    def breakdowns(self, measure: str) -> list[str]:
+        seen: dict[str, None] = {}
+        for (m, b, _a) in self.by_key:
+            if m == measure and b:
+                seen.setdefault(b, None)
+        return list(seen)
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """What a KPI card shows: the headline measure for the whole prefecture."""
+
+    indicator: IndicatorSpec
+    measure: MeasureSpec
+    area_code: str
+    period: str | None
+    value: float | None
+    vs_previous: im.Change
+    vs_last_year: im.Change
+    previous_period: str | None
+    last_year_period: str | None
+    spark: list[tuple[str, float | None]]
+    as_of: dt.date
+
+
+class IndicatorService:
+    def __init__(self, deployment: Deployment, areas: AreaTable, settings: Settings):
+        self.deployment = deployment
+        self.areas = areas
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._snapshots: dict[tuple[str, dt.date], IndicatorSnapshot] = {}
+        self._names: dict[tuple[str, str], str] = {}  # (area code, lang) → display name
+
+    def as_of(self) -> dt.date:
+        if self.settings.sample_as_of:
+            return self.settings.sample_as_of
+        return dt.datetime.now(ZoneInfo(self.deployment.timezone)).date()
+
+    def indicator(self, indicator_id: str) -> IndicatorSpec:
+        spec = self.deployment.indicator(indicator_id)
+        if spec is None:
+            raise NotFound(indicator_id)
+        return spec
+
+    def snapshot(self, indicator_id: str) -> IndicatorSnapshot:
+        spec = self.indicator(indicator_id)
+        key = (indicator_id, self.as_of())
+        snap = self._snapshots.get(key)
+        if snap is None:
+            with self._lock:
+                snap = self._snapshots.get(key)
+                if snap is None:
+                    snap = self._build(spec, key[1])
+                    self._snapshots = {k: v for k, v in self._snapshots.items() if k[0] != indicator_id}
+                    self._snapshots[key] = snap
+        return snap
+
+    def snapshots(self) -> list[IndicatorSnapshot]:
+        return [self.snapshot(i.id) for i in self.deployment.indicators]
+
+    def _build(self, spec: IndicatorSpec, as_of: dt.date) -> IndicatorSnapshot:
+        rows = generate_indicator(spec.source.dataset, self.areas, as_of, self.settings.sample_seed)
+        by_key: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        records = []
+        for row in rows:
+            if spec.measure(row["measure"]) is None:
+                continue
+            area_code = row.get("station") or row["area_code"]
+            record = {"area_code": area_code, "period": row["period"], "measure": row["measure"],
+                      "breakdown": row.get("breakdown") or "", "value": row["value"]}
+            if row.get("station"):
+                record["station"] = row["station"]
+                record["municipality_code"] = row["area_code"]
+            records.append(record)
+            by_key.setdefault((record["measure"], record["breakdown"], area_code), []).append(record)
+        for series in by_key.values():
+            series.sort(key=lambda r: r["period"])
+        stations = {}
+        if any(r.get("station") for r in records):
+            stations = {row["局番号"]: row["測定局名"]
+                        for row in generate("air-quality-stations", self.areas, as_of, self.settings.sample_seed)}
+        return IndicatorSnapshot(spec, tuple(records), dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
+                                 as_of, spec.source.kind == "bundled", by_key, stations)
+
+    # ---- queries ----
+
+    def population(self, area_code: str) -> dict[str, float]:
+        """Population by month of an area (from the population indicator)."""
+        if self.deployment.indicator("population") is None:
+            return {}
+        return {r["period"]: r["value"] for r in self.snapshot("population").series("total", area_code)
+                if r["value"] is not None}
+
+    def area_name(self, code: str, lang: str, stations: dict[str, str] | None = None) -> str:
+        name = self._names.get((code, lang))
+        if name is None:
+            area = self.areas.get(code)
+            if area is None:
+                return (stations or {}).get(code, code)
+            name = area.name(lang)
+            if area.is_ward and lang == "ja":
+                name = f"{self.areas.municipality_of(code).name_ja}{area.name_ja}"
+            self._names[(code, lang)] = name
+        return name
+
+    def kpi(self, indicator_id: str) -> Kpi:
+        snap = self.snapshot(indicator_id)
+        spec = snap.indicator
+        measure = spec.measure(spec.headline)
+        area = self.deployment.prefecture["code"]
+        series = [(r["period"], r["value"]) for r in snap.series(measure.id, area)]
+        values = dict(series)
+        period = next((p for p, v in reversed(series) if v is not None), None)
+        value = values.get(period) if period else None
+        previous = im.previous_period(period) if period else None
+        last_year = im.same_period_last_year(period) if period else None
+        return Kpi(spec, measure, area, period, value,
+                   im.change(value, values.get(previous)), im.change(value, values.get(last_year)),
+                   previous, last_year, series[-24:], snap.source_modified)
+
+    def query(self, indicator_id: str, *, measure: str | None = None, areas: Iterable[str] | None = None,
+              start: str | None = None, end: str | None = None, per_capita: bool = False,
+              breakdown: str | None = None, lang: str = "ja") -> list[dict[str, Any]]:
+        """Long-form rows: area_code, area_name, period, measure, breakdown, value, unit.
+
+        Raises BadQuery for a parameter that cannot be honoured (unknown measure or
+        area, a malformed or reversed period, per capita of a measure without it)."""
+        snap = self.snapshot(indicator_id)
+        spec = snap.indicator
+        measures = [spec.measure(measure)] if measure else list(spec.measures)
+        if measures == [None]:
+            raise BadQuery(f"measure: {measure!r} is not one of {', '.join(m.id for m in spec.measures)}")
+        for name, bound in (("from", start), ("to", end)):
+            if bound is None:
+                continue
+            try:
+                im.frequency(bound)
+            except ValueError:
+                raise BadQuery(f"{name}: {bound!r} is not a period (YYYY, YYYY-MM or YYYY-MM-DD)") from None
+        if start and end and start[:len(end)] > end[:len(start)]:
+            raise BadQuery(f"from {start} is after to {end}")
+        if per_capita:
+            lacking = [m.id for m in measures if not m.per_capita]
+            if measure and lacking:
+                raise BadQuery(f"per_capita: {measure!r} is not a count that can be divided by population")
+            measures = [m for m in measures if m.per_capita]
+            if not measures:
+                raise BadQuery(f"per_capita: indicator {indicator_id!r} has no measure that can be divided by population")
+        codes = None
+        if areas is not None:
+            present = {a for (_m, _b, a) in snap.by_key}
+            codes = []
+            for raw in areas:
+                area = self.areas.get(raw)
+                code = area.code if area else str(raw)
+                if code not in present and area is None:
+                    raise BadQuery(f"area: {raw!r} is not a known area code")
+                codes.append(code)
+        stations = snap.stations
+        rows = []
+        for m in measures:
+            unit = spec_unit(m, lang, per_capita)
+            wanted = codes if codes is not None else snap.areas(m.id)
+            if breakdown is not None and breakdown and breakdown not in snap.breakdowns(m.id):
+                raise BadQuery(f"breakdown: {breakdown!r} is not one of {', '.join(snap.breakdowns(m.id)) or 'none'}")
+            breakdowns = [""] + snap.breakdowns(m.id) if breakdown is None else [breakdown]
+            for code in wanted:
+                population = self.population(code) if per_capita else {}
+                name = self.area_name(code, lang, stations)
+                for b in breakdowns:
+                    for r in im.window(snap.series(m.id, code, b), start, end):
+                        value = r["value"]
+                        if per_capita:
+                            value = im.per_capita(value, im.population_for(r["period"], population), PER_CAPITA_BASE)
+                        rows.append({"area_code": code, "area_name": name,
+                                     "period": r["period"], "measure": m.id, "breakdown": b,
+                                     "value": value, "unit": unit})
+        return rows
+
+
+CSV_COLUMNS = ("area_code", "area_name", "period", "measure", "breakdown", "value", "unit")
+
+
+def csv_bytes(rows: list[dict[str, Any]]) -> bytes:
+    """Long-form rows as CSV, UTF-8 with BOM (opens in Excel)."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow(["" if row.get(c) is None else row.get(c) for c in CSV_COLUMNS])
+    return out.getvalue().encode("utf-8")
+
+
+def spec_unit(measure: MeasureSpec, lang: str, per_capita: bool) -> str:
+    unit = measure.unit.get(lang) or measure.unit.get("ja") or ""
+    if not per_capita:
+        return unit
+    return f"{unit}（人口10万人あたり）" if lang == "ja" else f"{unit} per 100,000 residents"
