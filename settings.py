@@ -24,6 +24,7 @@ class Settings:
     sample_as_of: dt.date | None = None  # MIERUKA_SAMPLE_AS_OF: pin the sample data's date
     sample_seed: int = 20261125
     cache_dir: Path = ROOT / ".cache"
+    boundaries: str | None = None  # MIERUKA_BOUNDARIES: GeoJSON / N03 zip, path or URL
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -38,4 +39,5 @@ class Settings:
             sample_as_of=dt.date.fromisoformat(as_of) if as_of else None,
             sample_seed=int(env.get("MIERUKA_SAMPLE_SEED", cls.sample_seed)),
             cache_dir=Path(env.get("MIERUKA_CACHE_DIR", cls.cache_dir)),
+            boundaries=env.get("MIERUKA_BOUNDARIES") or None,
         )

@@ -128,3 +128,67 @@ def pyramid_figure(male: dict[str, float | None], female: dict[str, float | None
                    xaxis={"title": {"text": t("chart.people", lang)}, "tickvals": ticks,
                           "ticktext": [im.format_number(abs(v), lang, 0) for v in ticks]},
                    yaxis={"title": {"text": t("chart.age", lang)}})
+
+
+SEQUENTIAL = [[0, "#f1f5fb"], [0.5, "#6a9bd1"], [1, "#0b3d79"]]  # light → dark blue: readable in every colour vision
+
+
+def _colour_axis(unit: str) -> dict:
+    return {"colorscale": SEQUENTIAL,
+            "colorbar": {"title": {"text": unit}, "thickness": 12, "tickformat": ","}}
+
+
+def tile_grid_figure(values: dict[str, float | None], names: dict[str, str], short: dict[str, str],
+                     positions: dict[str, tuple[int, int]], title: str, unit: str, lang: str, decimals: int) -> dict:
+    """One square per municipality near its place on the map, shaded by value; grey without data."""
+    codes = [c for c in positions if c in values]
+    if not codes:
+        return empty_figure(t("chart.no_data", lang))
+    present = [c for c in codes if values[c] is not None]
+    missing = [c for c in codes if values[c] is None]
+    data = []
+    if present:
+        low, high = min(values[c] for c in present), max(values[c] for c in present)
+        dark = [(values[c] - low) / ((high - low) or 1) > 0.55 for c in present]
+        data.append({"type": "scatter", "mode": "markers+text", "showlegend": False,
+                     "x": [positions[c][0] for c in present], "y": [-positions[c][1] for c in present],
+                     "text": [short[c] for c in present],
+                     "textfont": {"size": 11, "color": ["#ffffff" if d else "#1b1b1f" for d in dark]},
+                     "customdata": [[names[c], im.format_number(values[c], lang, decimals)] for c in present],
+                     "hovertemplate": f"%{{customdata[0]}}: %{{customdata[1]}} {unit}<extra></extra>",
+                     "marker": {"symbol": "square", "size": 38, "color": [values[c] for c in present],
+                                "line": {"color": "#ffffff", "width": 1}, **_colour_axis(unit)}})
+    if missing:
+        data.append({"type": "scatter", "mode": "markers+text", "showlegend": False,
+                     "x": [positions[c][0] for c in missing], "y": [-positions[c][1] for c in missing],
+                     "text": [short[c] for c in missing], "textfont": {"size": 11},
+                     "customdata": [names[c] for c in missing],
+                     "hovertemplate": f"%{{customdata}}: {t('chart.no_value', lang)}<extra></extra>",
+                     "marker": {"symbol": "square-open", "size": 36, "color": "#8a8a96"}})
+    hidden = {"visible": False, "fixedrange": True}
+    columns = max(p[0] for p in positions.values()) + 1
+    rows = max(p[1] for p in positions.values()) + 1
+    return _figure(data, title, 44 * rows + 110, xaxis={**hidden, "range": [-0.6, columns - 0.4]},
+                   yaxis={**hidden, "range": [-rows + 0.4, 0.6], "scaleanchor": "x"},
+                   margin={"l": 10, "r": 10, "t": 56, "b": 10})
+
+
+def choropleth_figure(values: dict[str, float | None], names: dict[str, str], geojson: dict, title: str,
+                      unit: str, lang: str, decimals: int) -> dict:
+    """Municipalities on their real boundaries (no tiles: d3-geo draws the shapes offline)."""
+    codes = [f["properties"]["code"] for f in geojson["features"] if f["properties"]["code"] in values]
+    if not codes:
+        return empty_figure(t("chart.no_data", lang))
+    present = [c for c in codes if values[c] is not None]
+    missing = [c for c in codes if values[c] is None]
+    data = [{"type": "choropleth", "geojson": geojson, "featureidkey": "properties.code", "locations": present,
+             "z": [values[c] for c in present], "customdata": [names[c] for c in present],
+             "hovertemplate": f"%{{customdata}}: %{{z:,.{decimals}f}} {unit}<extra></extra>",
+             "marker": {"line": {"color": "#ffffff", "width": 0.6}}, **_colour_axis(unit)}]
+    if missing:
+        data.append({"type": "choropleth", "geojson": geojson, "featureidkey": "properties.code",
+                     "locations": missing, "z": [0] * len(missing), "showscale": False,
+                     "colorscale": [[0, "#d4d4dc"], [1, "#d4d4dc"]], "customdata": [names[c] for c in missing],
+                     "hovertemplate": f"%{{customdata}}: {t('chart.no_value', lang)}<extra></extra>"})
+    return _figure(data, title, 520, geo={"fitbounds": "locations", "visible": False, "projection": {"type": "mercator"}},
+                   margin={"l": 0, "r": 0, "t": 56, "b": 0})

@@ -7,7 +7,8 @@ import dash
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html
 
 from components.data_table import next_sort, sortable_table
-from components.indicator_charts import breakdown_figure, pyramid_figure, ranking_figure, series_figure
+from components.indicator_charts import (breakdown_figure, choropleth_figure, empty_figure, pyramid_figure,
+                                        ranking_figure, series_figure, tile_grid_figure)
 from components.shell import shell
 from i18n import lang_or_default, t, text_of
 from registry import IndicatorSpec
@@ -15,6 +16,7 @@ from services import indicator_math as im
 from services.context import context
 from services.indicator_view import (PRESETS, IndicatorView, choices, parse_view, preset_window, with_measure)
 from services.indicators import spec_unit
+from services.tile_grid import tile_positions
 
 dash.register_page(__name__, path_template="/dashboard/<indicator_id>", title="指標 — 見える化", name="indicator")
 
@@ -31,6 +33,7 @@ class ids:
     SERIES = "ind-series"
     RANKING = "ind-ranking"
     BREAKDOWN = "ind-breakdown"
+    MAP = "ind-map"
     TABLE = "ind-table-wrap"
     TABLE_ID = "ind-table"
     SORT = "ind-sort"
@@ -97,8 +100,10 @@ def layout(indicator_id: str | None = None, **params):
         controls,
         html.Div(className="mk-charts", children=[
             html.Div(dcc.Graph(id=ids.SERIES, figure=parts["series"], config=GRAPH_CONFIG), className="mk-chart mk-chart-wide"),
+            html.Div(dcc.Graph(id=ids.MAP, figure=parts["map"], config=GRAPH_CONFIG), className="mk-chart"),
             html.Div(dcc.Graph(id=ids.RANKING, figure=parts["ranking"], config=GRAPH_CONFIG), className="mk-chart"),
-            html.Div(dcc.Graph(id=ids.BREAKDOWN, figure=parts["breakdown"], config=GRAPH_CONFIG), className="mk-chart"),
+            html.Div(dcc.Graph(id=ids.BREAKDOWN, figure=parts["breakdown"], config=GRAPH_CONFIG),
+                     className="mk-chart mk-chart-wide"),
         ]),
         html.H2(t("ind.data", lang)),
         html.Div(className="mk-downloads", children=[
@@ -112,7 +117,9 @@ def layout(indicator_id: str | None = None, **params):
     return shell(lang, "dashboard", content, path=f"/dashboard/{spec.id}", params=params, sample=snap.sample)
 
 
-GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
+# topojsonURL: plotly fetches base-map topology for geo charts from a CDN by default; the
+# choropleth draws its own boundaries, so an empty topology served by the app suffices.
+GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "topojsonURL": "/assets/topojson/",
                 "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
 
 
@@ -150,7 +157,10 @@ def render(spec: IndicatorSpec, view: IndicatorView, sort: dict | None) -> dict:
     prefecture = c.deployment.prefecture["code"]
     rows = service.query(spec.id, measure=measure.id, areas=view.areas, start=view.start, end=view.end,
                          per_capita=view.per_capita, breakdown="", lang=lang)
-    series_title = f"{text_of(measure.title, lang)}（{unit}）" if lang == "ja" else f"{text_of(measure.title, lang)} ({unit})"
+    series_title = text_of(measure.title, lang)
+    if unit:
+        series_title += f"（{unit}）" if lang == "ja" else f" ({unit})"
+    axis_unit = unit or text_of(measure.title, lang)  # a unitless measure (a 0/1 flag) names its axis by its title
 
     # the reference line: the prefecture for rates; the mean of municipalities for raw counts
     compare_codes = [code for code in snap.areas(measure.id) if code != prefecture
@@ -168,11 +178,16 @@ def render(spec: IndicatorSpec, view: IndicatorView, sort: dict | None) -> dict:
                                               end=view.end, per_capita=view.per_capita, breakdown="", lang=lang)] \
             if prefecture in snap.areas(measure.id) and prefecture not in view.areas else []
         reference_name = c.deployment.prefecture[lang]
-    series = series_figure(rows, reference, reference_name, series_title, unit, measure.frequency, lang, measure.decimals)
+    series = series_figure(rows, reference, reference_name, series_title, axis_unit, measure.frequency, lang,
+                           measure.decimals)
 
     # ranking of municipalities (or stations) in the last period of the window
-    ranked_rows = service.query(spec.id, measure=measure.id, areas=compare_codes, start=view.start, end=view.end,
+    # the last period of the window first (one row per area); the whole window only if it is empty
+    ranked_rows = service.query(spec.id, measure=measure.id, areas=compare_codes, start=view.end, end=view.end,
                                 per_capita=view.per_capita, breakdown="", lang=lang)
+    if im.latest_period(ranked_rows) is None:
+        ranked_rows = service.query(spec.id, measure=measure.id, areas=compare_codes, start=view.start,
+                                    end=view.end, per_capita=view.per_capita, breakdown="", lang=lang)
     last = im.latest_period(ranked_rows)
     values = {code: None for code in compare_codes}
     names = {}
@@ -183,8 +198,20 @@ def render(spec: IndicatorSpec, view: IndicatorView, sort: dict | None) -> dict:
     for code in compare_codes:
         names.setdefault(code, service.area_name(code, lang, snap.stations))
     pref_value = next((r["value"] for r in reference if r["period"] == last), None) if reference else None
+    map_title = t("ind.map_title", lang, period=im.format_period(last, lang) if last else "—")
+    geojson = c.boundaries()
+    municipal = [code for code in compare_codes if c.areas.get(code) is not None]
+    if not municipal:
+        area_map = empty_figure(t("ind.no_map", lang))
+    elif geojson is not None:
+        area_map = choropleth_figure(values, names, geojson, map_title, unit, lang, measure.decimals)
+    else:
+        short = {code: short_name(c.areas.get(code), lang) for code in municipal}
+        area_map = tile_grid_figure({k: values[k] for k in municipal}, names, short,
+                                    tile_positions(c.areas.get(code) for code in municipal), map_title, unit, lang,
+                                    measure.decimals)
     ranking_title = t("ind.ranking_title", lang, period=im.format_period(last, lang) if last else "—")
-    ranking = ranking_figure(values, names, pref_value, reference_name, ranking_title, unit, lang, measure.decimals,
+    ranking = ranking_figure(values, names, pref_value, reference_name, ranking_title, axis_unit, lang, measure.decimals,
                              descending=True)
 
     # the natural breakdown
@@ -204,18 +231,18 @@ def render(spec: IndicatorSpec, view: IndicatorView, sort: dict | None) -> dict:
                                         end=view.end, per_capita=view.per_capita, breakdown=value, lang=lang)]
         breakdown = breakdown_figure(parts, t("ind.breakdown_title", lang, area=service.area_name(first_area, lang),
                                               by=text_of(spec.breakdown, lang)),
-                                     unit, measure.frequency, lang, text_of(spec.breakdown, lang))
+                                     axis_unit, measure.frequency, lang, text_of(spec.breakdown, lang))
     else:
         others = [m for m in spec.measures if m.id != measure.id and snap.areas(m.id) and m.frequency == measure.frequency]
         if others:
             other = others[0]
             other_rows = service.query(spec.id, measure=other.id, areas=[first_area], start=view.start, end=view.end,
                                        per_capita=view.per_capita and other.per_capita, breakdown="", lang=lang)
-            other_unit = spec_unit(other, lang, view.per_capita and other.per_capita)
+            other_unit = spec_unit(other, lang, view.per_capita and other.per_capita) or text_of(other.title, lang)
             breakdown = series_figure(other_rows, [], "", f"{text_of(other.title, lang)} — {service.area_name(first_area, lang)}",
                                       other_unit, other.frequency, lang, other.decimals)
         else:
-            breakdown = series_figure([], [], "", "", unit, measure.frequency, lang, measure.decimals)
+            breakdown = series_figure([], [], "", "", axis_unit, measure.frequency, lang, measure.decimals)
 
     columns = [("area_name", t("chart.area", lang)), ("period", t("chart.period", lang)),
                ("value", t("ind.value", lang)), ("unit", t("ind.unit", lang))]
@@ -225,8 +252,17 @@ def render(spec: IndicatorSpec, view: IndicatorView, sort: dict | None) -> dict:
                                    "period": lambda p: im.format_period(p, lang)},
                            numeric=("value",))
     query = view.query(extra={"breakdown": ""})
-    return {"series": series, "ranking": ranking, "breakdown": breakdown, "table": table,
+    return {"series": series, "ranking": ranking, "breakdown": breakdown, "map": area_map, "table": table,
             "csv": f"/api/v1/indicators/{spec.id}.csv?{query}", "json": f"/api/v1/indicators/{spec.id}.json?{query}"}
+
+
+def short_name(area, lang: str) -> str:
+    """A tile's label: 豊中 for 豊中市, Toyon… for Toyonaka City."""
+    if lang == "ja":
+        name = area.name_ja
+        name = name[:-1] if len(name) > 2 and name[-1] in "市町村" else name
+        return name[:3]
+    return area.name_en.split(" ")[0][:5]
 
 
 def provenance(spec: IndicatorSpec, snap, lang: str):
@@ -298,7 +334,7 @@ def sort_clicked(_clicks, current):
 
 
 @callback(
-    Output(ids.SERIES, "figure"), Output(ids.RANKING, "figure"), Output(ids.BREAKDOWN, "figure"),
+    Output(ids.SERIES, "figure"), Output(ids.RANKING, "figure"), Output(ids.BREAKDOWN, "figure"), Output(ids.MAP, "figure"),
     Output(ids.TABLE, "children"), Output(ids.CSV, "href"), Output(ids.JSON, "href"), Output(ids.VIEW, "data"),
     Input(ids.AREAS, "value"), Input(ids.FROM, "value"), Input(ids.TO, "value"), Input(ids.PER_CAPITA, "value"),
     Input(ids.SORT, "data"), State(ids.MEASURE, "value"), State(ids.META, "data"),
@@ -312,8 +348,8 @@ def view_changed(areas, start, end, per_capita, sort, measure, meta):
         start, end = end, start
     view = IndicatorView(measure, tuple(areas or ()), start, end, bool(per_capita) and m.per_capita, meta["lang"])
     parts = render(spec, view, sort)
-    return (parts["series"], parts["ranking"], parts["breakdown"], parts["table"], parts["csv"], parts["json"],
-            view_store(view))
+    return (parts["series"], parts["ranking"], parts["breakdown"], parts["map"], parts["table"], parts["csv"],
+            parts["json"], view_store(view))
 
 
 clientside_callback(

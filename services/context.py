@@ -2,16 +2,21 @@
 callbacks and routes through Flask's `current_app` (never a module global)."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 from flask import current_app
 
 from registry import Deployment
 from services.areas import AreaTable
+from services.boundaries import BoundaryError, load_municipal_boundaries
 from services.indicators import IndicatorService
 from services.layers import LayerService
 from settings import GSI_TILE_URL, Settings
 
+log = logging.getLogger(__name__)
 GSI_STYLES = {"pale": ("pale", "png"), "std": ("std", "png"), "photo": ("seamlessphoto", "jpg")}
 GSI_ATTRIBUTION = '<a href="https://maps.gsi.go.jp/development/ichiran.html" target="_blank" rel="noopener">地理院タイル</a>'
 
@@ -24,10 +29,25 @@ class Context:
     layers: LayerService
     indicators: IndicatorService
 
+    def boundaries(self) -> dict | None:
+        """Municipal boundaries (MIERUKA_BOUNDARIES) or None: then dashboards draw a tile grid."""
+        if not self.settings.boundaries:
+            return None
+        return _boundaries(self.settings.boundaries, self.settings.cache_dir, self.areas)
+
     def tile_urls(self) -> dict[str, str]:
         template = self.settings.tile_url or GSI_TILE_URL
         return {key: template.replace("{style}", style).replace("{ext}", ext)
                 for key, (style, ext) in GSI_STYLES.items()}
+
+
+@lru_cache(maxsize=4)
+def _boundaries(source: str, cache_dir: Path, areas: AreaTable) -> dict | None:
+    try:
+        return load_municipal_boundaries(source, areas, cache_dir)
+    except BoundaryError as exc:
+        log.error("%s — drawing tile-grid maps instead", exc)
+        return None
 
 
 def context() -> Context:

@@ -109,6 +109,7 @@ def parse_view(params: Mapping[str, Any], spec: IndicatorSpec, snap: IndicatorSn
                 chosen.append(code)
             elif raw:
                 ignored.append(f"area={raw[:20]}")
+        chosen = chosen or list(options.defaults)  # nothing usable: as if no area had been given
     start, end = default_window(spec.measure(measure).frequency, options.periods)
     for key in ("from", "to"):
         if key in params:

@@ -4,6 +4,7 @@ services/indicator_math.py as pure functions; this module only selects and joins
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -76,6 +77,8 @@ class IndicatorService:
         self._lock = threading.Lock()
         self._snapshots: dict[tuple[str, dt.date], IndicatorSnapshot] = {}
         self._names: dict[tuple[str, str], str] = {}  # (area code, lang) → display name
+        self._population_by_area: dict[tuple[dt.date, str], dict[str, float]] = {}
+        self._population_at: dict[tuple[dt.date, str, str], float | None] = {}
 
     def as_of(self) -> dt.date:
         if self.settings.sample_as_of:
@@ -99,6 +102,7 @@ class IndicatorService:
                     snap = self._build(spec, key[1])
                     self._snapshots = {k: v for k, v in self._snapshots.items() if k[0] != indicator_id}
                     self._snapshots[key] = snap
+                    gc.freeze()  # long-lived data: keep the cyclic GC from walking it on every collection
         return snap
 
     def snapshots(self) -> list[IndicatorSnapshot]:
@@ -136,6 +140,19 @@ class IndicatorService:
             return {}
         return {r["period"]: r["value"] for r in self.snapshot("population").series("total", area_code)
                 if r["value"] is not None}
+
+    def population_at(self, area_code: str, period: str) -> float | None:
+        """The population a value of `period` is divided by (indicator_math.population_for),
+        remembered per snapshot date: rankings ask for every area and period again and again."""
+        key = (self.as_of(), area_code, period)
+        if key not in self._population_at:
+            if len(self._population_at) > 200_000:
+                self._population_at.clear()
+            by_area = self._population_by_area.get((key[0], area_code))
+            if by_area is None:
+                by_area = self._population_by_area[(key[0], area_code)] = self.population(area_code)
+            self._population_at[key] = im.population_for(period, by_area)
+        return self._population_at[key]
 
     def area_name(self, code: str, lang: str, stations: dict[str, str] | None = None) -> str:
         name = self._names.get((code, lang))
@@ -202,22 +219,23 @@ class IndicatorService:
                 if code not in present and area is None:
                     raise BadQuery(f"area: {raw!r} is not a known area code")
                 codes.append(code)
+        if breakdown:  # known to at least one selected measure (age bins: male/female, not total)
+            known = list(dict.fromkeys(b for m in measures for b in snap.breakdowns(m.id)))
+            if breakdown not in known:
+                raise BadQuery(f"breakdown: {breakdown!r} is not one of {', '.join(known) or 'none'}")
         stations = snap.stations
         rows = []
         for m in measures:
             unit = spec_unit(m, lang, per_capita)
             wanted = codes if codes is not None else snap.areas(m.id)
-            if breakdown is not None and breakdown and breakdown not in snap.breakdowns(m.id):
-                raise BadQuery(f"breakdown: {breakdown!r} is not one of {', '.join(snap.breakdowns(m.id)) or 'none'}")
             breakdowns = [""] + snap.breakdowns(m.id) if breakdown is None else [breakdown]
             for code in wanted:
-                population = self.population(code) if per_capita else {}
                 name = self.area_name(code, lang, stations)
                 for b in breakdowns:
                     for r in im.window(snap.series(m.id, code, b), start, end):
                         value = r["value"]
                         if per_capita:
-                            value = im.per_capita(value, im.population_for(r["period"], population), PER_CAPITA_BASE)
+                            value = im.per_capita(value, self.population_at(code, r["period"]), PER_CAPITA_BASE)
                         rows.append({"area_code": code, "area_name": name,
                                      "period": r["period"], "measure": m.id, "breakdown": b,
                                      "value": value, "unit": unit})

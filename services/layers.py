@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import gzip
 import hashlib
 import io
@@ -99,6 +100,7 @@ class LayerService:
                     snap = self._build(layer, key[1])
                     self._snapshots = {k: v for k, v in self._snapshots.items() if k[0] != layer_id}
                     self._snapshots[key] = snap
+                    gc.freeze()  # long-lived data: keep the cyclic GC from walking it on every collection
         return snap
 
     def _expired(self, snap: LayerSnapshot) -> bool:

@@ -1,0 +1,223 @@
+"""Tests for the KPI cards: IndicatorService.kpi recomputed from the API's own numbers, and
+what components/kpi_card.py shows for it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import pytest
+from dash import html
+from dash.development.base_component import Component
+
+from components.kpi_card import kpi_card
+from services import indicator_math as im
+
+INDICATOR_IDS = ["population", "health", "crime", "economy", "childcare", "tourism", "traffic", "air",
+                 "emergency"]
+PREF = "270008"
+ARROWS = {"up": "▲", "down": "▼", "flat": "→"}
+
+
+def walk(node):
+    if isinstance(node, (list, tuple)):
+        for child in node:
+            yield from walk(child)
+        return
+    yield node
+    if isinstance(node, Component):
+        yield from walk(getattr(node, "children", None))
+
+
+def text(node) -> str:
+    return "".join(n for n in walk(node) if isinstance(n, str))
+
+
+def by_class(node, cls: str) -> list[Component]:
+    return [n for n in walk(node) if isinstance(n, Component) and cls in (getattr(n, "className", "") or "").split()]
+
+
+def back(period: str, months: int) -> str:
+    """`period` moved back by `months` (yearly periods by months // 12 years)."""
+    if len(period) == 4:
+        return str(int(period) - months // 12)
+    year, month = int(period[:4]), int(period[5:7])
+    index = year * 12 + month - 1 - months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def relative(current: float | None, previous: float | None) -> float | None:
+    if current is None or previous is None or previous == 0:
+        return None
+    return (current - previous) / abs(previous)
+
+
+def label(period: str, lang: str) -> str:
+    """A period as the card should write it, by hand: 2026年10月 / Oct 2026, 2025年 / 2025."""
+    if len(period) == 4:
+        return f"{period}年" if lang == "ja" else period
+    year, month = int(period[:4]), int(period[5:7])
+    months = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+    return f"{year}年{month}月" if lang == "ja" else f"{months[month - 1]} {year}"
+
+
+@pytest.fixture(scope="module")
+def listing(client) -> dict[str, dict]:
+    return {i["id"]: i for i in client.get("/api/v1/indicators").get_json()["indicators"]}
+
+
+def headline_series(client, listing, indicator_id: str) -> list[tuple[str, float | None]]:
+    """The prefecture's headline series as the API gives it, sorted by period."""
+    measure = listing[indicator_id]["headline"]
+    response = client.get(f"/api/v1/indicators/{indicator_id}.json?area={PREF}&measure={measure}&breakdown=")
+    assert response.status_code == 200
+    rows = response.get_json()["records"]
+    assert rows and {r["area_code"] for r in rows} == {PREF}
+    return sorted((r["period"], r["value"]) for r in rows)
+
+
+# --------------------------------------------------------------------------- the numbers
+
+
+@pytest.mark.parametrize("indicator_id", INDICATOR_IDS)
+def test_kpi_is_the_latest_prefecture_value_and_its_changes(ctx, client, listing, indicator_id) -> None:
+    series = headline_series(client, listing, indicator_id)
+    values = dict(series)
+    latest, value = [(p, v) for p, v in series if v is not None][-1]
+    kpi = ctx.indicators.kpi(indicator_id)
+    assert kpi.measure.id == listing[indicator_id]["headline"]
+    assert kpi.area_code == PREF
+    assert (kpi.period, kpi.value) == (latest, value)
+
+    step = 12 if len(latest) == 4 else 1
+    previous, year_ago = back(latest, step), back(latest, 12)
+    assert (kpi.previous_period, kpi.last_year_period) == (previous, year_ago)
+    for change, before in ((kpi.vs_previous, values.get(previous)), (kpi.vs_last_year, values.get(year_ago))):
+        if before is None:
+            assert change.direction is None and change.relative is None
+            continue
+        assert change.absolute == pytest.approx(value - before)
+        assert change.relative == pytest.approx(relative(value, before), abs=1e-12)
+        assert change.direction == ("up" if value > before else "down" if value < before else "flat")
+
+    assert len(kpi.spark) <= 24
+    assert kpi.spark == series[-24:]
+
+
+def test_kpi_is_the_same_each_time(ctx) -> None:
+    assert ctx.indicators.kpi("crime") == ctx.indicators.kpi("crime")
+
+
+# --------------------------------------------------------------------------- the card
+
+
+def expected_verdict(direction: str | None, higher_is: str) -> str:
+    if direction is None:
+        return "unknown"
+    if direction == "flat" or higher_is == "neutral":
+        return "neutral"
+    return {("up", "better"): "good", ("down", "worse"): "good",
+            ("up", "worse"): "bad", ("down", "better"): "bad"}[(direction, higher_is)]
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+@pytest.mark.parametrize("indicator_id", INDICATOR_IDS)
+def test_card_shows_the_number_unit_period_and_changes(ctx, listing, indicator_id, lang) -> None:
+    kpi = ctx.indicators.kpi(indicator_id)
+    card = kpi_card(kpi, lang, True)
+    measure = kpi.measure
+    number = text(by_class(card, "mk-kpi-number"))
+    assert number == f"{kpi.value:,.{measure.decimals}f}"
+    if abs(kpi.value) >= 1000:
+        assert "," in number
+    assert text(by_class(card, "mk-kpi-unit")) == measure.unit[lang]
+    assert text(by_class(card, "mk-kpi-period")) == label(kpi.period, lang)
+    assert text(card.children[0]) == listing[indicator_id]["title"][lang]
+
+    badges = by_class(card, "mk-change")
+    yearly = measure.frequency == "yearly"
+    assert len(badges) == (1 if yearly else 2)
+    for badge, change in zip(badges, (kpi.vs_previous, kpi.vs_last_year)):
+        verdict = expected_verdict(change.direction, measure.higher_is)
+        assert f"mk-change-{verdict}" in badge.className.split()
+        shown = text(badge)
+        if change.direction is not None:
+            assert shown.startswith(ARROWS[change.direction])
+        if change.relative is not None:
+            assert f"{change.relative * 100:+.1f}%" in shown
+    first = text(badges[0])
+    if lang == "ja":
+        assert ("前年比" if yearly else "前月比") in first
+    else:
+        assert ("vs previous year" if yearly else "vs previous month") in first
+
+
+def test_card_links_to_the_detail_page(ctx) -> None:
+    kpi = ctx.indicators.kpi("crime")
+    assert kpi_card(kpi, "ja", True).children[0].children.href == "/dashboard/crime"
+    assert kpi_card(kpi, "en", True).children[0].children.href == "/dashboard/crime?lang=en"
+
+
+def test_card_shows_the_sample_badge_only_for_sample_data(ctx) -> None:
+    kpi = ctx.indicators.kpi("crime")
+    assert by_class(kpi_card(kpi, "ja", True), "mk-chip")
+    assert not by_class(kpi_card(kpi, "ja", False), "mk-chip")
+
+
+def with_changes(kpi, previous: im.Change, last_year: im.Change | None = None):
+    return replace(kpi, vs_previous=previous, vs_last_year=last_year or previous)
+
+
+@pytest.mark.parametrize("indicator_id, direction, verdict", [
+    ("crime", "up", "bad"),        # more crime is worse
+    ("crime", "down", "good"),
+    ("health", "up", "good"),      # more check-ups is better
+    ("health", "down", "bad"),
+])
+def test_change_colour_follows_higher_is(ctx, indicator_id, direction, verdict) -> None:
+    kpi = ctx.indicators.kpi(indicator_id)
+    sign = 1 if direction == "up" else -1
+    change = im.Change(sign * 12.0, sign * 0.05, direction)
+    card = kpi_card(with_changes(kpi, change), "ja", True)
+    badge = by_class(card, "mk-change")[0]
+    assert f"mk-change-{verdict}" in badge.className.split()
+    shown = text(badge)
+    assert shown.startswith("▲" if direction == "up" else "▼")
+    assert ("+5.0%" if direction == "up" else "-5.0%") in shown
+    assert ("改善" if verdict == "good" else "悪化") in shown  # said in words too, not by colour alone
+
+
+def test_flat_and_unknown_changes(ctx) -> None:
+    kpi = ctx.indicators.kpi("crime")
+    flat = by_class(kpi_card(with_changes(kpi, im.Change(0.0, 0.0, "flat")), "ja", True), "mk-change")[0]
+    assert "mk-change-neutral" in flat.className.split()
+    assert text(flat).startswith("→") and "+0.0%" in text(flat)
+    unknown = by_class(kpi_card(with_changes(kpi, im.Change(None, None, None)), "ja", True), "mk-change")[0]
+    assert "mk-change-unknown" in unknown.className.split()
+    assert "比較できるデータがありません" in text(unknown)
+
+
+def test_change_from_zero_shows_the_absolute_amount(ctx) -> None:
+    kpi = ctx.indicators.kpi("crime")
+    card = kpi_card(with_changes(kpi, im.Change(1234.0, None, "up")), "ja", True)
+    badge = by_class(card, "mk-change")[0]
+    assert "+1,234" in text(badge) and "mk-change-bad" in badge.className.split()
+
+
+def test_card_without_data(ctx) -> None:
+    kpi = replace(ctx.indicators.kpi("health"), period=None, value=None, spark=[],
+                  vs_previous=im.Change(None, None, None), vs_last_year=im.Change(None, None, None))
+    card = kpi_card(kpi, "ja", True)
+    assert text(by_class(card, "mk-kpi-number")) == "—"
+    assert text(by_class(card, "mk-kpi-period")) == "データがありません"
+    assert not [n for n in walk(card) if isinstance(n, html.Img)]
+
+
+def test_card_says_when_and_describes_the_sparkline(ctx) -> None:
+    kpi = ctx.indicators.kpi("crime")
+    assert isinstance(kpi.as_of, dt.date)
+    card = kpi_card(kpi, "ja", True)
+    assert kpi.as_of.isoformat() in text(by_class(card, "mk-kpi-meta"))
+    images = [n for n in walk(card) if isinstance(n, html.Img)]
+    assert len(images) == 1 and images[0].src.startswith("data:image/svg+xml")
+    assert images[0].alt == f"直近{len(kpi.spark)}期間の推移（折れ線）"
