@@ -148,6 +148,10 @@ class IndicatorSpec:
     credit: Text
     caveats: Text | None
     colour: str
+    breakdown_labels: dict = field(default_factory=dict)  # breakdown value → English label
+
+    def breakdown_label(self, value: str, lang: str) -> str:
+        return self.breakdown_labels.get(value, value) if lang == "en" else value
 
     def measure(self, measure_id: str) -> MeasureSpec | None:
         return next((m for m in self.measures if m.id == measure_id), None)
@@ -474,4 +478,5 @@ def _indicator(r: _Reader, raw: Any, index: int) -> IndicatorSpec:
         credit=r.text(raw, "credit", where),
         caveats=r.text(raw, "caveats", where, None),
         colour=colour,
+        breakdown_labels={str(k): str(v) for k, v in r.get(raw, "breakdown_labels", where, dict, {}).items()},
     )

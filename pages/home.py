@@ -40,5 +40,9 @@ def layout(**params):
         ]),
         html.H2(t("home.maps", lang)),
         html.Ul(cards, className="mk-cards"),
+        html.H2(t("kpi.title", lang)),
+        html.P([t("home.dashboards", lang), " ",
+                html.A(t("home.open_dashboards", lang), href="/dashboard" + ("?lang=en" if lang == "en" else ""),
+                       className="mk-button")], className="mk-home-dash"),
     ]
     return shell(lang, "home", content, path="/", params=params, sample=any(s.sample for s in snapshots))

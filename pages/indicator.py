@@ -226,7 +226,7 @@ def render(spec: IndicatorSpec, view: IndicatorView, sort: dict | None) -> dict:
         breakdown = pyramid_figure(male, female, bins, t("ind.pyramid_title", lang, area=service.area_name(first_area, lang),
                                                          period=im.format_period(latest, lang) if latest else "—"), lang)
     elif snap.breakdowns(measure.id):
-        parts = [r for value in snap.breakdowns(measure.id)
+        parts = [{**r, "breakdown": spec.breakdown_label(value, lang)} for value in snap.breakdowns(measure.id)
                  for r in service.query(spec.id, measure=measure.id, areas=[first_area], start=view.start,
                                         end=view.end, per_capita=view.per_capita, breakdown=value, lang=lang)]
         breakdown = breakdown_figure(parts, t("ind.breakdown_title", lang, area=service.area_name(first_area, lang),
