@@ -20,7 +20,8 @@ def change_badge(change: im.Change, higher_is: str, label: str, lang: str, decim
         return html.Span([label, " ", t("kpi.no_comparison", lang)], className="mk-change mk-change-unknown")
     verdict = im.assess(change.direction, higher_is)
     if change.relative is not None:
-        amount = f"{change.relative * 100:+.1f}%"
+        percent = change.relative * 100
+        amount = f"{percent:+.2f}%" if abs(percent) < 1 else f"{percent:+.1f}%"  # never a bare "-0.0%"
     else:
         amount = f"{'+' if change.absolute >= 0 else ''}{im.format_number(change.absolute, lang, decimals)}"
     words = t(f"kpi.verdict.{verdict}", lang)
