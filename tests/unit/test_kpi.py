@@ -144,7 +144,9 @@ def test_card_shows_the_number_unit_period_and_changes(ctx, listing, indicator_i
         if change.direction is not None:
             assert shown.startswith(ARROWS[change.direction])
         if change.relative is not None:
-            assert f"{change.relative * 100:+.1f}%" in shown
+            percent = change.relative * 100  # two decimals under 1 %, so a small fall never reads "-0.0%"
+            assert (f"{percent:+.2f}%" if abs(percent) < 1 else f"{percent:+.1f}%") in shown
+            assert "-0.0%" not in shown
     first = text(badges[0])
     if lang == "ja":
         assert ("前年比" if yearly else "前月比") in first
@@ -191,7 +193,7 @@ def test_flat_and_unknown_changes(ctx) -> None:
     kpi = ctx.indicators.kpi("crime")
     flat = by_class(kpi_card(with_changes(kpi, im.Change(0.0, 0.0, "flat")), "ja", True), "mk-change")[0]
     assert "mk-change-neutral" in flat.className.split()
-    assert text(flat).startswith("→") and "+0.0%" in text(flat)
+    assert text(flat).startswith("→") and "+0.00%" in text(flat)
     unknown = by_class(kpi_card(with_changes(kpi, im.Change(None, None, None)), "ja", True), "mk-change")[0]
     assert "mk-change-unknown" in unknown.className.split()
     assert "比較できるデータがありません" in text(unknown)
