@@ -297,17 +297,35 @@ def load_deployment(path: str | Path) -> Deployment:
     )
 
 
-def _layer(r: _Reader, raw: Any, index: int) -> LayerSpec:
-    where = f"layers[{index}]"
+def _entry_id(r: _Reader, raw: Any, section: str, index: int) -> str:
+    """The id of entry `index` of [[section]]: a table whose id can go in a URL."""
+    where = f"{section}[{index}]"
     if not isinstance(raw, dict):
-        raise r.fail(where, "must be a table ([[layers]])")
-    layer_id = r.get(raw, "id", where, str)
-    if not LAYER_ID.match(layer_id):
-        raise r.fail(f"{where}.id", f"{layer_id!r} must be lower-case letters, digits and '-'")
-    where = f"layers.{layer_id}"
-    colour = r.get(raw, "colour", where, str)
+        raise r.fail(where, f"must be a table ([[{section}]])")
+    entry_id = r.get(raw, "id", where, str)
+    if not LAYER_ID.match(entry_id):
+        raise r.fail(f"{where}.id", f"{entry_id!r} must be lower-case letters, digits and '-'")
+    return entry_id
+
+
+def _colour(r: _Reader, raw: dict, where: str, default: Any = ...) -> str:
+    colour = r.get(raw, "colour", where, str, default)
     if not COLOUR.match(colour):
         raise r.fail(f"{where}.colour", f"{colour!r} must be a #RRGGBB colour")
+    return colour
+
+
+def _licence(r: _Reader, raw: dict, where: str) -> dict:
+    licence = r.get(raw, "licence", where, dict)
+    r.get(licence, "name", f"{where}.licence", str)
+    r.get(licence, "url", f"{where}.licence", str)
+    return dict(licence)
+
+
+def _layer(r: _Reader, raw: Any, index: int) -> LayerSpec:
+    layer_id = _entry_id(r, raw, "layers", index)
+    where = f"layers.{layer_id}"
+    colour = _colour(r, raw, where)
 
     src = r.get(raw, "source", where, dict)
     kind = r.get(src, "kind", f"{where}.source", str)
@@ -393,9 +411,7 @@ def _layer(r: _Reader, raw: Any, index: int) -> LayerSpec:
         readings = ReadingsSpec(r.get(rr, "station", rwhere, str), r.get(rr, "time", rwhere, str),
                                 tuple(pollutants), levels)
 
-    licence = r.get(raw, "licence", where, dict)
-    r.get(licence, "name", f"{where}.licence", str)
-    r.get(licence, "url", f"{where}.licence", str)
+    licence = _licence(r, raw, where)
     return LayerSpec(
         id=layer_id,
         title=r.text(raw, "title", where),
@@ -407,7 +423,7 @@ def _layer(r: _Reader, raw: Any, index: int) -> LayerSpec:
         fields=tuple(fields),
         popup=popup,
         filters=tuple(filters),
-        licence=dict(licence),
+        licence=licence,
         credit=r.text(raw, "credit", where),
         bbox=r.bbox(raw, "bbox", where, None),
         readings=readings,
@@ -422,12 +438,7 @@ def _choice(r: _Reader, table: dict, key: str, where: str, options: tuple[str, .
 
 
 def _indicator(r: _Reader, raw: Any, index: int) -> IndicatorSpec:
-    where = f"indicators[{index}]"
-    if not isinstance(raw, dict):
-        raise r.fail(where, "must be a table ([[indicators]])")
-    indicator_id = r.get(raw, "id", where, str)
-    if not LAYER_ID.match(indicator_id):
-        raise r.fail(f"{where}.id", f"{indicator_id!r} must be lower-case letters, digits and '-'")
+    indicator_id = _entry_id(r, raw, "indicators", index)
     where = f"indicators.{indicator_id}"
     frequency = _choice(r, raw, "frequency", where, FREQUENCIES)
     measures = []
@@ -454,12 +465,8 @@ def _indicator(r: _Reader, raw: Any, index: int) -> IndicatorSpec:
     kind = r.get(src, "kind", f"{where}.source", str)
     if kind != "bundled":
         raise r.fail(f"{where}.source.kind", f"unknown kind {kind!r} (known: bundled)")
-    colour = r.get(raw, "colour", where, str, "#0072B2")
-    if not COLOUR.match(colour):
-        raise r.fail(f"{where}.colour", f"{colour!r} must be a #RRGGBB colour")
-    licence = r.get(raw, "licence", where, dict)
-    r.get(licence, "name", f"{where}.licence", str)
-    r.get(licence, "url", f"{where}.licence", str)
+    colour = _colour(r, raw, where, "#0072B2")
+    licence = _licence(r, raw, where)
     return IndicatorSpec(
         id=indicator_id,
         title=r.text(raw, "title", where),
@@ -474,7 +481,7 @@ def _indicator(r: _Reader, raw: Any, index: int) -> IndicatorSpec:
         breakdown=r.text(raw, "breakdown", where, None),
         source=SourceSpec(kind=kind, dataset=r.get(src, "dataset", f"{where}.source", str),
                           ttl=r.get(src, "ttl", f"{where}.source", int, 86400)),
-        licence=dict(licence),
+        licence=licence,
         credit=r.text(raw, "credit", where),
         caveats=r.text(raw, "caveats", where, None),
         colour=colour,

@@ -8,7 +8,6 @@ transfers (compressed) in headless Chromium.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import statistics

@@ -223,7 +223,7 @@ def main() -> None:
         for row in rows:
             print(f"{row['name']:44} {row['median']:9.2f} {row['max']:7.2f} {row['median'] / base:7.2f}x "
                   f"{row['markers']:8d} {row['kb']:8.0f}" + (f"  ({row['failed']} runs timed out)" if row["failed"] else ""))
-        print(f"targets: 9 layers < 1.5 s median, 9 layers + 100k < 3 s median")
+        print("targets: 9 layers < 1.5 s median, 9 layers + 100k < 3 s median")
 
         repaint = filter_repaint(f"http://127.0.0.1:{port_a}/map", args.runs)
         times = [r[0] for r in repaint if r[0] is not None]

@@ -14,7 +14,7 @@ from i18n import lang_or_default, t, text_of
 from registry import IndicatorSpec
 from services import indicator_math as im
 from services.context import context
-from services.indicator_view import (PRESETS, IndicatorView, choices, parse_view, preset_window, with_measure)
+from services.indicator_view import PRESETS, IndicatorView, parse_view, preset_window, with_measure
 from services.indicators import spec_unit
 from services.tile_grid import tile_positions
 

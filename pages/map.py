@@ -32,7 +32,6 @@ def layout(**params):
 
     layers_meta = [layer_meta(layer, lang, map_data_url(snapshots[layer.id]), snapshots[layer.id].months,
                               snapshots[layer.id].count) for layer in dep.layers]
-    air = next((l for l in dep.layers if l.readings), None)
     meta = {
         "lang": lang, "tz": dep.timezone, "layers": layers_meta,
         "areaMembers": area_members(ctx.areas), "areaView": area_view(ctx.areas),

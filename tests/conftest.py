@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT.parent / "shared" / "reference"
-LOCAL_TILES = "/assets/blank-tile.png?{z}/{x}/{y}"
+LOCAL_TILES = "/assets/blank-tile.png?{style}/{z}/{x}/{y}"  # the style shows which base map is on
 
 
 def reference_file(name: str) -> Path:

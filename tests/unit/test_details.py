@@ -10,27 +10,15 @@ from types import SimpleNamespace
 
 import pytest
 from dash import html
-from dash.development.base_component import Component
 
 from components.details import feature_details, phone_link, url_link, vacancies_table, yes_no
 from services.layers import csv_bytes
 
+from tests.component_text import text_of, walk  # noqa: E402
+
 HOSTILE = "<script>alert(1)</script>"
 
 
-def walk(node):
-    """Every component and string under `node` (a component, a list, a tuple or text)."""
-    if isinstance(node, (list, tuple)):
-        for child in node:
-            yield from walk(child)
-        return
-    yield node
-    if isinstance(node, Component):
-        yield from walk(getattr(node, "children", None))
-
-
-def text_of(node) -> str:
-    return "".join(n for n in walk(node) if isinstance(n, str))
 
 
 def find(node, kind: type) -> list:

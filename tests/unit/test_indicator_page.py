@@ -8,7 +8,6 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from dash import html
-from dash.development.base_component import Component
 
 from components.data_table import next_sort
 from services.indicator_view import IndicatorView, parse_view
@@ -127,18 +126,7 @@ def visible_axes(figure: dict) -> list[tuple[str, dict]]:
             if (k.startswith("xaxis") or k.startswith("yaxis")) and v.get("visible", True) is not False]
 
 
-def walk(node):
-    if isinstance(node, (list, tuple)):
-        for child in node:
-            yield from walk(child)
-        return
-    yield node
-    if isinstance(node, Component):
-        yield from walk(getattr(node, "children", None))
-
-
-def text(node) -> str:
-    return "".join(n for n in walk(node) if isinstance(n, str))
+from tests.component_text import text_of as text, walk  # noqa: E402
 
 
 # --------------------------------------------------------------------------- figures

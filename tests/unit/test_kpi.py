@@ -19,18 +19,7 @@ PREF = "270008"
 ARROWS = {"up": "▲", "down": "▼", "flat": "→"}
 
 
-def walk(node):
-    if isinstance(node, (list, tuple)):
-        for child in node:
-            yield from walk(child)
-        return
-    yield node
-    if isinstance(node, Component):
-        yield from walk(getattr(node, "children", None))
-
-
-def text(node) -> str:
-    return "".join(n for n in walk(node) if isinstance(n, str))
+from tests.component_text import text_of as text, walk  # noqa: E402
 
 
 def by_class(node, cls: str) -> list[Component]:
