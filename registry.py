@@ -15,7 +15,17 @@ from typing import Any
 LANGUAGES = ("ja", "en")
 FIELD_TYPES = {"text", "bool", "int", "float", "time", "date", "list", "weekdays", "area_code", "monthly"}
 FILTER_KINDS = {"flag", "open_now", "open_24h", "choice", "contains", "vacancy", "air_level", "date_window"}
-SOURCE_KINDS = {"bundled", "file"}  # url/ckan/ngsi-ld/ngsi-v2 arrive with the live-data issue
+# The keys each source kind takes (besides kind, ttl and readings) and which are required.
+SOURCE_KEYS = {
+    "bundled": ({"dataset"}, {"dataset"}),
+    "file": ({"path", "format"}, {"path"}),
+    "url": ({"url", "format"}, {"url"}),
+    "ckan": ({"url", "dataset", "query", "organization", "resource_format", "name_contains", "api_key_env"}, {"url"}),
+    "ngsi-ld": ({"url", "entity_type", "tenant", "context", "page_size"}, {"url", "entity_type"}),
+    "ngsi-v2": ({"url", "entity_type", "service", "service_path", "page_size"}, {"url", "entity_type"}),
+}
+SOURCE_KINDS = set(SOURCE_KEYS)
+TABULAR_FORMATS = ("csv", "xlsx", "geojson")
 LAYER_ID = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
 COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 # Fields the map relies on for every layer.
@@ -57,16 +67,39 @@ class FilterSpec:
 
 @dataclass(frozen=True)
 class SourceSpec:
+    """Where a dataset comes from. Which keys apply depends on `kind` (see SOURCE_KEYS)."""
+
     kind: str
-    dataset: str | None = None  # bundled: the sample dataset id
-    path: Path | None = None  # file: a CSV path (relative paths are relative to the config file)
+    dataset: str | None = None  # bundled: sample dataset id; ckan: package id
+    path: Path | None = None  # file: CSV/XLSX/GeoJSON path (relative to the config file)
+    url: str | None = None  # url: the file; ckan: catalog base URL; ngsi-*: broker URL
+    format: str | None = None  # file/url: csv | xlsx | geojson (default: from the name)
+    query: str | None = None  # ckan: package_search q, when no dataset id
+    organization: str | None = None  # ckan: organisation to search in
+    resource_format: str = "CSV"  # ckan: which resource to take
+    name_contains: str | None = None  # ckan: and whose name contains this
+    api_key_env: str | None = None  # ckan: environment variable holding an API key
+    entity_type: str | None = None  # ngsi-*: entity type (may be Japanese)
+    tenant: str | None = None  # ngsi-ld: NGSILD-Tenant
+    context: str | None = None  # ngsi-ld: @context link
+    service: str | None = None  # ngsi-v2: Fiware-Service
+    service_path: str | None = None  # ngsi-v2: Fiware-ServicePath
+    page_size: int = 100  # ngsi-*: entities per request
     readings: str | None = None  # a second dataset joined by station (air quality)
     ttl: int = 86400  # seconds a snapshot stays fresh
 
     @property
     def name(self) -> str:
         """What the source is called in public (a file's name, never its server path)."""
-        return self.dataset if self.kind == "bundled" else (self.path.name if self.path else "")
+        if self.kind == "bundled":
+            return self.dataset or ""
+        if self.kind == "file":
+            return self.path.name if self.path else ""
+        if self.kind == "ckan":
+            return f"{self.url} {self.dataset or self.query or ''}".strip()
+        if self.kind.startswith("ngsi"):
+            return f"{self.url} {self.entity_type}"
+        return self.url or ""
 
 
 @dataclass(frozen=True)
@@ -297,6 +330,37 @@ def load_deployment(path: str | Path) -> Deployment:
     )
 
 
+def _source(r: _Reader, src: dict, where: str) -> SourceSpec:
+    kind = r.get(src, "kind", where, str)
+    if kind not in SOURCE_KINDS:
+        raise r.fail(f"{where}.kind", f"unknown kind {kind!r} (known: {', '.join(sorted(SOURCE_KINDS))})")
+    allowed, required = SOURCE_KEYS[kind]
+    for key in src:
+        if key not in allowed | {"kind", "ttl", "readings"}:
+            raise r.fail(f"{where}.{key}", f"is not a setting of kind {kind!r} (it takes: {', '.join(sorted(allowed))})")
+    values: dict[str, Any] = {}
+    for key in sorted(allowed):
+        default = ... if key in required else None
+        values[key] = r.get(src, key, where, int if key == "page_size" else str, default)
+    if values.get("path") is not None:
+        values["path"] = (r.path.parent / values["path"]).resolve()
+    if values.get("format") is not None and values["format"] not in TABULAR_FORMATS:
+        raise r.fail(f"{where}.format", f"{values['format']!r} is not one of {', '.join(TABULAR_FORMATS)}")
+    for key in ("url",):
+        if values.get(key) is not None and not str(values[key]).startswith(("http://", "https://")):
+            raise r.fail(f"{where}.{key}", f"{values[key]!r} must be an http(s) URL")
+    if kind == "ckan" and not (values.get("dataset") or values.get("query")):
+        raise r.fail(where, "needs a dataset id or a search query")
+    if values.get("page_size") is not None and not 1 <= values["page_size"] <= 1000:
+        raise r.fail(f"{where}.page_size", f"must be 1 to 1000, got {values['page_size']}")
+    values = {k: v for k, v in values.items() if v is not None}
+    source = SourceSpec(kind=kind, readings=r.get(src, "readings", where, str, None),
+                        ttl=r.get(src, "ttl", where, int, 86400), **values)
+    if source.ttl < 10:
+        raise r.fail(f"{where}.ttl", f"must be at least 10 seconds, got {source.ttl}")
+    return source
+
+
 def _entry_id(r: _Reader, raw: Any, section: str, index: int) -> str:
     """The id of entry `index` of [[section]]: a table whose id can go in a URL."""
     where = f"{section}[{index}]"
@@ -327,22 +391,7 @@ def _layer(r: _Reader, raw: Any, index: int) -> LayerSpec:
     where = f"layers.{layer_id}"
     colour = _colour(r, raw, where)
 
-    src = r.get(raw, "source", where, dict)
-    kind = r.get(src, "kind", f"{where}.source", str)
-    if kind not in SOURCE_KINDS:
-        raise r.fail(f"{where}.source.kind", f"unknown kind {kind!r} (known: {', '.join(sorted(SOURCE_KINDS))})")
-    path = None
-    if kind == "file":
-        path = (r.path.parent / r.get(src, "path", f"{where}.source", str)).resolve()
-    source = SourceSpec(
-        kind=kind,
-        dataset=r.get(src, "dataset", f"{where}.source", str) if kind == "bundled" else None,
-        path=path,
-        readings=r.get(src, "readings", f"{where}.source", str, None),
-        ttl=r.get(src, "ttl", f"{where}.source", int, 86400),
-    )
-    if source.ttl < 10:
-        raise r.fail(f"{where}.source.ttl", f"must be at least 10 seconds, got {source.ttl}")
+    source = _source(r, r.get(raw, "source", where, dict), f"{where}.source")
 
     fields_raw = r.get(raw, "fields", where, dict)
     fields = []
@@ -461,10 +510,9 @@ def _indicator(r: _Reader, raw: Any, index: int) -> IndicatorSpec:
     headline = r.get(raw, "headline", where, str, measures[0].id)
     if headline not in {m.id for m in measures}:
         raise r.fail(f"{where}.headline", f"{headline!r} is not one of its measures")
-    src = r.get(raw, "source", where, dict)
-    kind = r.get(src, "kind", f"{where}.source", str)
-    if kind != "bundled":
-        raise r.fail(f"{where}.source.kind", f"unknown kind {kind!r} (known: bundled)")
+    source = _source(r, r.get(raw, "source", where, dict), f"{where}.source")
+    if source.kind != "bundled":
+        raise r.fail(f"{where}.source.kind", f"indicators take kind 'bundled' for now, got {source.kind!r}")
     colour = _colour(r, raw, where, "#0072B2")
     licence = _licence(r, raw, where)
     return IndicatorSpec(
@@ -479,8 +527,7 @@ def _indicator(r: _Reader, raw: Any, index: int) -> IndicatorSpec:
         headline=headline,
         measures=tuple(measures),
         breakdown=r.text(raw, "breakdown", where, None),
-        source=SourceSpec(kind=kind, dataset=r.get(src, "dataset", f"{where}.source", str),
-                          ttl=r.get(src, "ttl", f"{where}.source", int, 86400)),
+        source=source,
         licence=licence,
         credit=r.text(raw, "credit", where),
         caveats=r.text(raw, "caveats", where, None),

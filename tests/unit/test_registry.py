@@ -158,3 +158,37 @@ def test_filter_entry_that_is_not_a_table(tmp_path: Path) -> None:
     path = _write(tmp_path, text)
     message = _error_of(path)
     assert "layers.wifi.filters[0]" in message
+
+
+# --------------------------------------------------------------------------- live source kinds
+
+TOILETS_SOURCE = 'source = { kind = "bundled", dataset = "toilets" }'
+
+
+@pytest.mark.parametrize(
+    ("source", "key", "problem"),
+    [
+        ('{ kind = "ckan", url = "https://data.example.jp" }', "layers.toilets.source",
+         "needs a dataset id or a search query"),
+        ('{ kind = "ckan", url = "ftp://data.example.jp", dataset = "x" }', "layers.toilets.source.url",
+         "must be an http(s) URL"),
+        ('{ kind = "ngsi-ld", url = "https://broker.example.jp" }', "layers.toilets.source.entity_type", "is missing"),
+        ('{ kind = "ngsi-v2", url = "https://b.example.jp", entity_type = "Toilet", page_size = 5000 }',
+         "layers.toilets.source.page_size", "must be 1 to 1000"),
+        ('{ kind = "url", url = "https://x.example.jp/a.csv", tenant = "t" }', "layers.toilets.source.tenant",
+         "is not a setting of kind 'url'"),
+        ('{ kind = "file", path = "a.pdf", format = "pdf" }', "layers.toilets.source.format", "is not one of"),
+    ],
+)
+def test_live_source_settings_are_checked(tmp_path: Path, source: str, key: str, problem: str) -> None:
+    message = _error_of(_edit(tmp_path, TOILETS_SOURCE, f"source = {source}"))
+    assert f": {key}: " in message and problem in message
+
+
+def test_live_sources_load_with_their_settings(tmp_path: Path) -> None:
+    source = ('source = { kind = "ngsi-ld", url = "https://broker.example.jp", entity_type = "公衆トイレ一覧", '
+              'tenant = "osaka", page_size = 500, ttl = 600 }')
+    spec = load_deployment(_edit(tmp_path, TOILETS_SOURCE, source)).layer("toilets").source
+    assert (spec.kind, spec.url, spec.entity_type, spec.tenant, spec.page_size, spec.ttl) == (
+        "ngsi-ld", "https://broker.example.jp", "公衆トイレ一覧", "osaka", 500, 600)
+    assert spec.name == "https://broker.example.jp 公衆トイレ一覧"
