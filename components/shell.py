@@ -36,7 +36,7 @@ def shell(lang: str, active: str, content, *, path: str, params: dict, sample: b
             html.Span(" Mieruka", className="mk-brand-en", lang="en"),
         ]),
         html.Nav(html.Ul([nav_link("home", "/"), nav_link("map", "/map"), nav_link("dashboard", "/dashboard"),
-                          nav_link("about", "/about")]),
+                          nav_link("data", "/data"), nav_link("about", "/about")]),
                  className="mk-nav", **{"aria-label": t("nav.label", lang)}),
         html.A(t("lang.switch", lang), id=ids.LANG_LINK, href=lang_href(path, params, lang),
                className="mk-lang", lang="en" if lang == "ja" else "ja",

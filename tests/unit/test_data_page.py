@@ -1,0 +1,33 @@
+"""/data lists every dataset with its source, licence, dates, rows and rejects."""
+from __future__ import annotations
+
+import importlib
+
+from tests.component_text import text_of, walk
+
+
+def test_every_layer_and_indicator_has_a_section(dash_app, ctx):
+    data = importlib.import_module("pages.data")
+    with dash_app.server.test_request_context("/data"):
+        page = data.layout()
+    sections = [n for n in walk(page) if getattr(n, "id", None) and str(n.id).startswith("dataset-")]
+    assert [s.id for s in sections] == [f"dataset-{lid}" for lid in ctx.deployment.layer_ids] + [
+        f"dataset-{i.id}" for i in ctx.deployment.indicators]
+    toilets = next(s for s in sections if s.id == "dataset-toilets")
+    text = text_of(toilets)
+    assert "CC BY 4.0" in text and "2,500" in text and "サンプルデータ" in text
+    links = [n.href for n in walk(toilets) if getattr(n, "href", None)]
+    assert "/api/v1/layers/toilets.csv" in links and "/api/v1/layers/toilets.geojson" in links
+
+
+def test_rejected_rows_are_counted_by_reason_with_examples(dash_app):
+    data = importlib.import_module("pages.data")
+    with dash_app.server.test_request_context("/data?lang=en"):
+        block = data._reasons({"zero coordinates": 2, "missing name": 5},
+                              {"zero coordinates": ["row 4 (id T-1)", "row 9 (id T-7)"], "missing name": ["row 3"]},
+                              "rejected", "en")
+    text = text_of(block)
+    assert "7 rows rejected" in text
+    assert text.index("missing name") < text.index("zero coordinates")  # most frequent first
+    assert "row 4 (id T-1)" in text and "row 3" in text
+    assert data._reasons({}, {}, "rejected", "en") is None
