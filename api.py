@@ -42,8 +42,9 @@ def _layer_json(snap: LayerSnapshot) -> dict:
         "description": dict(layer.description),
         "count": snap.count,
         "updated_at": snap.fetched_at.isoformat(),
-        "source_modified": snap.source_modified.isoformat(),
-        "source": {"kind": layer.source.kind, "name": layer.source.name},
+        "source_modified": snap.source_modified.isoformat() if snap.source_modified else None,
+        "source": {"kind": layer.source.kind, "name": layer.source.name, "url": snap.source_url},
+        "health": snap.health,
         "licence": dict(layer.licence),
         "credit": dict(layer.credit),
         "sample": snap.sample,
@@ -102,7 +103,7 @@ def layer_csv(layer_id: str):
         return error
     response = Response(csv_bytes(snap), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    filename = f"{layer_id}-{snap.source_modified.isoformat()}.csv"
+    filename = f"{layer_id}-{snap.data_date}.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = CACHE
     return response
@@ -116,16 +117,9 @@ def api_not_found(rest: str):
 @api.get("/healthz")
 def healthz():
     ctx = context()
-    datasets = {}
-    for layer in ctx.deployment.layers:
-        try:
-            snap = ctx.layers.snapshot(layer.id)
-            datasets[layer.id] = {"status": "ok", "rows": snap.count, "fetched_at": snap.fetched_at.isoformat(),
-                                  "rejected": snap.report.total_rejected}
-        except SourceError as exc:
-            datasets[layer.id] = {"status": "failing", "reason": str(exc)}
+    datasets = ctx.layers.health()
     ok = all(d["status"] == "ok" for d in datasets.values())
-    body = {"status": "ok" if ok else "degraded", "deployment": ctx.deployment.id,
+    body = {"status": "ok" if ok else "degraded", "deployment": ctx.deployment.id, "store": ctx.layers.store.status(),
             "time": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(), "datasets": datasets}
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"

@@ -63,8 +63,8 @@ class MierukaDash(dash.Dash):
 def map_preload_urls(args) -> list[str]:
     ctx = current_app.extensions["mieruka"]
     wanted = args.get("layers")
-    ids = [lid for lid in ctx.deployment.layer_ids if wanted is None or lid in wanted.split(",")]
-    return [map_data_url(ctx.layers.snapshot(lid)) for lid in ids]
+    return [map_data_url(snap) for snap in ctx.layers.snapshots()
+            if wanted is None or snap.layer.id in wanted.split(",")]
 
 
 def create_app(settings: Settings | None = None) -> dash.Dash:

@@ -349,6 +349,8 @@ def _source(r: _Reader, src: dict, where: str) -> SourceSpec:
     for key in ("url",):
         if values.get(key) is not None and not str(values[key]).startswith(("http://", "https://")):
             raise r.fail(f"{where}.{key}", f"{values[key]!r} must be an http(s) URL")
+    if values.get("api_key_env") is not None and not values["api_key_env"].endswith("_API_KEY"):
+        raise r.fail(f"{where}.api_key_env", f"{values['api_key_env']!r}: name a variable ending in _API_KEY")
     if kind == "ckan" and not (values.get("dataset") or values.get("query")):
         raise r.fail(where, "needs a dataset id or a search query")
     if values.get("page_size") is not None and not 1 <= values["page_size"] <= 1000:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -25,6 +25,9 @@ class Settings:
     sample_seed: int = 20261125
     cache_dir: Path = ROOT / ".cache"
     boundaries: str | None = None  # MIERUKA_BOUNDARIES: GeoJSON / N03 zip, path or URL
+    redis_url: str | None = None  # MIERUKA_REDIS_URL: shared store in Redis (files are the fallback)
+    api_keys: dict = field(default_factory=dict)  # variables named *_API_KEY, for sources' api_key_env
+    user_agent: str = "Mieruka/0.1 (+https://github.com/mieruka/mieruka)"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -40,4 +43,6 @@ class Settings:
             sample_seed=int(env.get("MIERUKA_SAMPLE_SEED", cls.sample_seed)),
             cache_dir=Path(env.get("MIERUKA_CACHE_DIR", cls.cache_dir)),
             boundaries=env.get("MIERUKA_BOUNDARIES") or None,
+            redis_url=env.get("MIERUKA_REDIS_URL") or None,
+            api_keys={k: v for k, v in env.items() if k.endswith("_API_KEY") and v},
         )

@@ -1,4 +1,8 @@
 """Upstream data sources, the normaliser and the typed errors of the data boundary."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
 
 
 class SourceError(Exception):
@@ -11,3 +15,23 @@ class SourceUnavailable(SourceError):
 
 class SourceFormatError(SourceError):
     """The upstream answered, but with a payload we cannot read."""
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What a live source returned: rows of strings for the normaliser, and their provenance.
+
+    `source_url` is public (never carries an API key); `source_modified` is when the
+    publisher last changed the data, if the upstream says (CKAN resource last_modified or
+    package metadata_modified, HTTP Last-Modified, a file's mtime; None for brokers);
+    `fetched_at` is an aware UTC time.
+    """
+
+    rows: list[dict[str, str]]
+    source_url: str
+    source_modified: dt.datetime | None = None
+    fetched_at: dt.datetime = field(default_factory=_utc_now)

@@ -1,36 +1,27 @@
-"""The `file` source: a CSV on disk in a standard open-data format.
+"""The `file` source: a CSV, XLSX or GeoJSON file on disk in a standard open-data format.
 
 Encodings seen in the wild are UTF-8 with or without a BOM and CP932 (Shift_JIS);
-they are detected, never assumed. (XLSX, GeoJSON and URLs arrive with the live-data issue.)
+they are detected, never assumed. Parsing lives in `tabular` (shared with live sources);
+`decode` and `read_csv` stay importable from here.
 """
 from __future__ import annotations
 
-import csv
-import io
+import datetime as dt
 from pathlib import Path
 
-from . import SourceFormatError, SourceUnavailable
+from . import FetchResult, SourceFormatError, SourceUnavailable
+from .tabular import ENCODINGS, decode, guess_format, read_csv, rows_from_bytes
 
-ENCODINGS = ("utf-8-sig", "cp932")
-
-
-def decode(data: bytes, where: str = "file") -> str:
-    for encoding in ENCODINGS:
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise SourceFormatError(f"{where}: not UTF-8 or CP932 text")
+__all__ = ["ENCODINGS", "decode", "read_csv", "fetch_rows", "fetch"]
 
 
-def read_csv(data: bytes, where: str = "file") -> list[dict[str, str]]:
-    text = decode(data, where)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if not reader.fieldnames:
-        raise SourceFormatError(f"{where}: empty CSV")
-    fieldnames = [name.strip() for name in reader.fieldnames]
-    reader.fieldnames = fieldnames
-    return [{k: (v if v is not None else "") for k, v in row.items() if k is not None} for row in reader]
+def _format(path: Path) -> str:
+    if path.suffix.lower() == ".xls":
+        return guess_format(path.name)  # raises, saying why
+    try:
+        return guess_format(path.name)
+    except SourceFormatError:
+        return "csv"  # files without a known extension have always been read as CSV
 
 
 def fetch_rows(path: Path) -> list[dict[str, str]]:
@@ -38,4 +29,14 @@ def fetch_rows(path: Path) -> list[dict[str, str]]:
         data = path.read_bytes()
     except OSError as exc:
         raise SourceUnavailable(f"{path}: {exc.strerror or exc}") from None
-    return read_csv(data, str(path))
+    return rows_from_bytes(data, _format(path), str(path))
+
+
+def fetch(path: Path) -> FetchResult:
+    """The file's rows, with its modification time as `source_modified`."""
+    rows = fetch_rows(path)
+    try:
+        modified = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
+    except OSError:
+        modified = None
+    return FetchResult(rows=rows, source_url=path.name, source_modified=modified)

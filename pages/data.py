@@ -35,7 +35,7 @@ def layout(**params):
             (t("data.licence", lang), html.A(layer.licence["name"], href=layer.licence["url"], rel="license noopener",
                                              target="_blank")),
             (t("data.fetched", lang), snap.fetched_at.strftime("%Y-%m-%d %H:%M UTC")),
-            (t("data.modified", lang), snap.source_modified.isoformat()),
+            (t("data.modified", lang), snap.data_date),
             (t("data.rows", lang), f"{snap.count:,}"),
             (t("data.rejected_label", lang),
              _reasons(dict(report.rejected), report.examples, "rejected", lang) or t("data.none", lang)),

@@ -28,7 +28,7 @@ def layout(**params):
             html.P(text_of(layer.description, lang)),
             html.P(className="mk-card-meta", children=[
                 html.Strong(t("home.count", lang, count=f"{snap.count:,}")), " · ",
-                html.Span(t("home.updated", lang, date=snap.source_modified.isoformat())),
+                html.Span(t("home.updated", lang, date=snap.data_date)),
             ]),
         ]))
     content = [

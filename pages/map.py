@@ -2,6 +2,8 @@
 "near me", a list view and the whole view in the URL."""
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import dash
 import dash_leaflet as dl
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
@@ -30,8 +32,10 @@ def layout(**params):
     state, ignored = parse_view(params, dep, ctx.areas, facts)
     lang = state.lang
 
+    # layers whose source has never delivered are left off the map, with a notice
+    shown = tuple(layer for layer in dep.layers if layer.id in snapshots)
     layers_meta = [layer_meta(layer, lang, map_data_url(snapshots[layer.id]), snapshots[layer.id].months,
-                              snapshots[layer.id].count) for layer in dep.layers]
+                              snapshots[layer.id].count) for layer in shown]
     meta = {
         "lang": lang, "tz": dep.timezone, "layers": layers_meta,
         "areaMembers": area_members(ctx.areas), "areaView": area_view(ctx.areas),
@@ -76,7 +80,7 @@ def layout(**params):
     filters = [filter_controls(layer, state.filters.get(layer.id, {}), lang, snapshots[layer.id].options,
                                snapshots[layer.id].months,
                                [text_of(l, lang) for l in (layer.readings.levels if layer.readings else ())])
-               for layer in dep.layers]
+               for layer in shown]
 
     panel = html.Details(id=ids.PANEL, open=True, className="mk-panel", children=[
         html.Summary(t("map.panel", lang), className="mk-panel-summary"),
@@ -95,7 +99,7 @@ def layout(**params):
             html.P(t("map.near_me_note", lang), className="mk-hint"),
             html.Div(id=ids.NEAR_LIST, **{"aria-live": "polite"}),
         ]),
-        layer_switches(dep.layers, state.layers, lang),
+        layer_switches(shown, state.layers, lang),
         *[f for f in filters if f is not None],
         html.Fieldset(className="mk-fieldset", children=[
             html.Legend(t("map.basemap", lang)),
@@ -105,7 +109,7 @@ def layout(**params):
         ]),
     ])
 
-    notices = []
+    notices = data_notices(dep, snapshots, lang)
     if ignored:
         notices.append(html.P(t("map.ignored", lang, items=", ".join(ignored)), className="mk-notice", role="status"))
 
@@ -134,6 +138,20 @@ def layout(**params):
     ])
     return shell(lang, "map", content, path="/map", params=params, sample=any(s.sample for s in snapshots.values()),
                  wide=True)
+
+
+def data_notices(dep, snapshots: dict, lang: str) -> list:
+    """Calm, visible notices for layers whose data is old or missing (stale-but-safe)."""
+    notices = []
+    for layer in dep.layers:
+        snap = snapshots.get(layer.id)
+        title = text_of(layer.title, lang)
+        if snap is None:
+            notices.append(html.P(t("map.layer_unavailable", lang, layer=title), className="mk-notice", role="status"))
+        elif snap.health.get("status") == "stale":
+            notices.append(html.P(t("map.layer_stale", lang, layer=title, time=snap.fetched_at.astimezone(
+                ZoneInfo(dep.timezone)).strftime("%Y-%m-%d %H:%M")), className="mk-notice", role="status"))
+    return notices
 
 
 # ---- clientside: everything a filter or layer click changes runs in the browser ----

@@ -1,13 +1,16 @@
 """Layer snapshots: normalised records of one map layer plus everything derived from them
 once (GeoJSON body, its gzip, ETag, filter options), read by the API and the pages.
 
-A snapshot is immutable; the service builds it on first use and keeps it per process
-until the sample data's date changes. (The shared store with background refresh and
-stale-but-safe fallback arrives with the live-data issue.)
+The normalised records live in the shared store (data_sources/store.py: files, or Redis
+with files as fallback) as the dataset's last good snapshot, refreshed stale-but-safe
+(data_sources/refresh.py): a failed fetch never replaces good data. Each process derives
+its GeoJSON bodies once per stored snapshot and looks at the store again at most every
+RECHECK_S seconds, so a request never parses the stored data.
 """
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import gc
 import gzip
@@ -16,12 +19,16 @@ import io
 import json
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from data_sources import bundled, files
+from data_sources import FetchResult, SourceError, SourceUnavailable, bundled, files, refresh, tabular
+from data_sources.ckan import fetch_ckan
+from data_sources.ngsi_ld import fetch_ngsi_ld
+from data_sources.ngsi_v2 import fetch_ngsi_v2
 from data_sources.normalise import RejectReport, normalise_rows
-from registry import Deployment, LayerSpec
+from data_sources.store import Snapshot, Store, from_iso, open_store
+from registry import Deployment, LayerSpec, SourceSpec
 from services.areas import AreaTable
 from settings import Settings
 
@@ -50,33 +57,51 @@ class Body:
         return cls(raw, gzip.compress(raw, compresslevel=6, mtime=0), hashlib.sha256(raw).hexdigest()[:20])
 
 
+RECHECK_S = 30  # how often a process looks at the shared store for a newer snapshot
+
+
 @dataclass(frozen=True)
 class LayerSnapshot:
     layer: LayerSpec
     records: tuple[dict[str, Any], ...]
     report: RejectReport
     fetched_at: dt.datetime
-    source_modified: dt.date
+    source_modified: dt.date | dt.datetime | None
     sample: bool
     options: dict[str, tuple[str, ...]]  # filter id → values found in the data
     months: tuple[str, ...]  # months of monthly fields, newest last
     bodies: dict[str, Body]  # profile → GeoJSON: "full" (all canonical fields), "map" (what the map filters on)
+    health: dict[str, Any]  # {"status": ok|stale|failing, "reason", "age_s"} (refresh.health)
+    source_url: str | None = None
+    dataset: str = ""  # its key in the shared store
 
     @property
     def count(self) -> int:
         return len(self.records)
+
+    @property
+    def data_date(self) -> str:
+        """The date the data is as of: the source's modification date, else when it was fetched."""
+        moment = self.source_modified or self.fetched_at
+        return moment.isoformat()[:10]
 
     def record(self, record_id: str) -> dict[str, Any] | None:
         return next((r for r in self.records if str(r["id"]) == str(record_id)), None)
 
 
 class LayerService:
-    def __init__(self, deployment: Deployment, areas: AreaTable, settings: Settings):
+    def __init__(self, deployment: Deployment, areas: AreaTable, settings: Settings, store: Store | None = None,
+                 clock: Callable[[], dt.datetime] | None = None, background: Callable | None = None):
+        """`clock` and `background` (how a stale refresh is run) are for tests; the defaults are
+        the real time and a daemon thread."""
         self.deployment = deployment
         self.areas = areas
         self.settings = settings
+        self.store = store or open_store(settings.redis_url, settings.cache_dir / "store")
+        self._clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+        self._background = background
         self._lock = threading.Lock()
-        self._snapshots: dict[tuple[str, dt.date], LayerSnapshot] = {}
+        self._derived: dict[str, tuple[dt.datetime, LayerSnapshot]] = {}  # layer id → (checked at, snapshot)
 
     def as_of(self) -> dt.date:
         if self.settings.sample_as_of:
@@ -89,50 +114,130 @@ class LayerService:
             raise NotFound(layer_id)
         return layer
 
-    def snapshot(self, layer_id: str) -> LayerSnapshot:
-        layer = self.layer(layer_id)
-        key = (layer_id, self.as_of())
-        snap = self._snapshots.get(key)
-        if snap is None or self._expired(snap):
-            with self._lock:
-                snap = self._snapshots.get(key)
-                if snap is None or self._expired(snap):
-                    snap = self._build(layer, key[1])
-                    self._snapshots = {k: v for k, v in self._snapshots.items() if k[0] != layer_id}
-                    self._snapshots[key] = snap
-                    gc.freeze()  # long-lived data: keep the cyclic GC from walking it on every collection
-        return snap
+    def dataset_key(self, layer: LayerSpec) -> str:
+        """The layer's name in the shared store; sample data is generated per date and seed."""
+        if layer.source.kind == "bundled":
+            return f"layer.{layer.id}.sample-{self.as_of().isoformat()}-{self.settings.sample_seed}"
+        return f"layer.{layer.id}"
 
-    def _expired(self, snap: LayerSnapshot) -> bool:
-        age = dt.datetime.now(dt.timezone.utc) - snap.fetched_at
-        return age.total_seconds() > snap.layer.source.ttl
+    def snapshot(self, layer_id: str) -> LayerSnapshot:
+        """The layer's last good data; SourceUnavailable when there has never been any."""
+        layer = self.layer(layer_id)
+        key = self.dataset_key(layer)
+        recheck = min(RECHECK_S, layer.source.ttl)
+
+        def current(entry):
+            return entry and entry[1].dataset == key and (self._clock() - entry[0]).total_seconds() < recheck
+
+        if current(cached := self._derived.get(layer_id)):
+            return cached[1]
+        with self._lock:
+            if current(cached := self._derived.get(layer_id)):
+                return cached[1]
+            now = self._clock()
+            stored = refresh.get_snapshot(self.store, key, ttl_s=layer.source.ttl, fetch=lambda: self._fetch(layer),
+                                          now=self._clock, background=self._background)
+            if stored is None:
+                failure = self.store.get(key)
+                reason = failure.last_error if failure is not None else "no data yet"
+                raise SourceUnavailable(f"{layer.id}: {reason}")
+            health = refresh.health(stored, layer.source.ttl, now)
+            if cached and cached[1].fetched_at == stored.fetched_at and cached[1].dataset == key:
+                snap = dataclasses.replace(cached[1], health=health)
+            else:
+                snap = self._derive(layer, stored, health)
+                gc.freeze()  # long-lived data: keep the cyclic GC from walking it on every collection
+            self._derived[layer_id] = (now, snap)
+            return snap
 
     def snapshots(self) -> list[LayerSnapshot]:
-        return [self.snapshot(layer.id) for layer in self.deployment.layers]
+        """Every layer that has data (layers that never had any are left out; see health())."""
+        out = []
+        for layer in self.deployment.layers:
+            try:
+                out.append(self.snapshot(layer.id))
+            except SourceError:
+                continue
+        return out
 
-    def _build(self, layer: LayerSpec, as_of: dt.date) -> LayerSnapshot:
-        seed = self.settings.sample_seed
+    def health(self) -> dict[str, dict[str, Any]]:
+        """Layer id → {"status", "reason", "age_s", "rows"} for /healthz and the notices."""
+        report = {}
+        for layer in self.deployment.layers:
+            try:
+                snap = self.snapshot(layer.id)
+                report[layer.id] = {**snap.health, "rows": snap.count, "fetched_at": snap.fetched_at.isoformat()}
+            except SourceError as exc:
+                report[layer.id] = {"status": "failing", "reason": str(exc), "age_s": None, "rows": 0}
+        return report
+
+    def _fetch(self, layer: LayerSpec) -> tuple[dict, dict]:
+        """Fetch and normalise a layer from its source: (payload, meta) for the store."""
         source = layer.source
-        if source.kind == "file":
-            rows, readings = files.fetch_rows(source.path), None
-        else:
+        as_of = self.as_of()
+        source_url, source_modified, readings = None, None, None
+        if source.kind == "bundled":
+            seed = self.settings.sample_seed
             rows = bundled.fetch_rows(source.dataset, self.areas, as_of, seed)
             readings = bundled.fetch_rows(source.readings, self.areas, as_of, seed) if source.readings else None
+            source_modified = as_of
+        else:
+            result = fetch_upstream(source, self.settings)
+            rows, source_url, source_modified = result.rows, result.source_url, result.source_modified
         records, report = normalise_rows(rows, layer, self.areas, self.deployment.bbox, readings)
+        if rows and not records:
+            raise SourceUnavailable(f"{layer.id}: none of {len(rows):,} rows could be used "
+                                    f"({', '.join(f'{k}: {v}' for k, v in report.rejected.items())})")
         records.sort(key=lambda r: (r.get("area_code") or "", str(r["id"])))
+        meta = {"rows": len(records), "rejects": report.as_dict(), "source_url": source_url,
+                "source_modified": source_modified.isoformat() if source_modified else None}
+        return {"records": records}, meta
+
+    def _derive(self, layer: LayerSpec, stored: Snapshot, health: dict[str, Any]) -> LayerSnapshot:
+        records = stored.payload["records"]
+        rejects = stored.meta.get("rejects") or {}
+        report = RejectReport()
+        report.rejected.update(rejects.get("rejected", {}))
+        report.repaired.update(rejects.get("repaired", {}))
+        report.examples.update({k: list(v) for k, v in rejects.get("examples", {}).items()})
+        modified = stored.meta.get("source_modified")
         bodies = {"full": Body.of(geojson_bytes(layer, records)),
                   "map": Body.of(geojson_bytes(layer, records, map_fields(layer)))}
         return LayerSnapshot(
             layer=layer,
             records=tuple(records),
             report=report,
-            fetched_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
-            source_modified=as_of,
+            fetched_at=stored.fetched_at.replace(microsecond=0),
+            source_modified=(dt.date.fromisoformat(modified) if modified and len(modified) == 10
+                             else from_iso(modified)),
             sample=layer.source.kind == "bundled",
             options=_filter_options(layer, records),
             months=_months(layer, records),
             bodies=bodies,
+            health=health,
+            source_url=stored.meta.get("source_url"),
+            dataset=stored.dataset,
         )
+
+
+def fetch_upstream(source: SourceSpec, settings: Settings) -> FetchResult:
+    """Rows of a file, URL, CKAN catalog or NGSI broker, with timeouts and bounded retries."""
+    agent = settings.user_agent
+    if source.kind == "file":
+        return files.fetch(source.path)
+    if source.kind == "url":
+        return tabular.fetch_url(source.url, fmt=source.format, user_agent=agent)
+    if source.kind == "ckan":
+        return fetch_ckan(source.url, dataset=source.dataset, query=source.query, organization=source.organization,
+                          resource_format=source.resource_format, name_contains=source.name_contains,
+                          api_key=settings.api_keys.get(source.api_key_env or ""), user_agent=agent)
+    if source.kind == "ngsi-ld":
+        return fetch_ngsi_ld(source.url, source.entity_type, tenant=source.tenant, context=source.context,
+                             page_size=source.page_size, user_agent=agent)
+    if source.kind == "ngsi-v2":
+        return fetch_ngsi_v2(source.url, source.entity_type, service=source.service,
+                             service_path=source.service_path, page_size=source.page_size, user_agent=agent)
+    raise SourceUnavailable(f"source kind {source.kind!r} cannot be fetched")
 
 
 def _filter_options(layer: LayerSpec, records: list[dict[str, Any]]) -> dict[str, tuple[str, ...]]:
