@@ -279,6 +279,8 @@ def load_deployment(path: str | Path) -> Deployment:
         raise ConfigError(f"{path}: file not found (set MIERUKA_CONFIG to a deployment config)") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    if "extends" in raw:
+        raw = _extended(r, raw)
     dep = r.get(raw, "deployment", "", dict)
     bbox = r.bbox(dep, "bbox", "deployment")
     view_raw = r.get(dep, "default_view", "deployment", dict)
@@ -328,6 +330,38 @@ def load_deployment(path: str | Path) -> Deployment:
         layers=layers,
         field_labels=field_labels,
     )
+
+
+def _extended(r: _Reader, raw: dict) -> dict:
+    """A config that `extends` another (in the same folder) and replaces some of its sources:
+
+        extends = "osaka.toml"
+        [sources.toilets]
+        kind = "ckan"  …
+    """
+    base_name = r.get(raw, "extends", "", str)
+    base_path = r.path.parent / base_name
+    if base_path.resolve() == r.path.resolve() or base_path.parent.resolve() != r.path.parent.resolve():
+        raise r.fail("extends", f"{base_name!r} must be another config in the same folder")
+    try:
+        base = tomllib.loads(base_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise r.fail("extends", f"file not found: {base_path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise r.fail("extends", f"{base_path} is not valid TOML: {exc}") from None
+    if "extends" in base:
+        raise r.fail("extends", f"{base_name} extends another config itself; one level only")
+    sources = r.get(raw, "sources", "", dict, {})
+    ids = {layer.get("id") for layer in base.get("layers", [])} | {i.get("id") for i in base.get("indicators", [])}
+    for key in sources:
+        if key not in ids:
+            raise r.fail(f"sources.{key}", f"no layer or indicator {key!r} in {base_name}")
+    merged = dict(base)
+    merged["deployment"] = {**base.get("deployment", {}), **r.get(raw, "deployment", "", dict, {})}
+    for section in ("layers", "indicators"):
+        merged[section] = [dict(entry, source=sources[entry["id"]]) if entry.get("id") in sources else entry
+                           for entry in base.get(section, [])]
+    return merged
 
 
 def _source(r: _Reader, src: dict, where: str) -> SourceSpec:

@@ -244,3 +244,54 @@ def _success_meta(payload: Payload, meta: dict[str, Any], at: dt.datetime) -> di
     meta["last_error"] = None
     meta["consecutive_failures"] = 0
     return meta
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m data_sources.refresh [--only ID] [--loop]`: fetch layers into the shared store.
+
+    Without --loop: one pass, exit code 1 if any layer is left without data. With --loop:
+    every --every seconds, refresh the layers whose data is older than their ttl."""
+    import argparse
+    import sys
+
+    from registry import ConfigError, load_deployment
+    from services.areas import AreaTable
+    from services.layers import LayerService
+    from settings import Settings
+
+    parser = argparse.ArgumentParser(prog="python -m data_sources.refresh", description=main.__doc__)
+    parser.add_argument("--only", action="append", metavar="ID", help="a layer id (repeatable)")
+    parser.add_argument("--loop", action="store_true", help="keep refreshing stale layers")
+    parser.add_argument("--every", type=float, default=60.0, help="seconds between passes with --loop")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    settings = Settings.from_env()
+    try:
+        deployment = load_deployment(settings.config_path)
+        layers = LayerService(deployment, AreaTable.from_csv(deployment.area_table), settings)
+    except (ConfigError, ValueError) as exc:
+        print(f"mieruka: configuration error: {exc}", file=sys.stderr)
+        return 2
+    ids = args.only or list(deployment.layer_ids)
+    unknown = [i for i in ids if deployment.layer(i) is None]
+    if unknown:
+        parser.error(f"unknown layer id(s): {', '.join(unknown)} (known: {', '.join(deployment.layer_ids)})")
+    while True:
+        missing = 0
+        for layer_id in ids:
+            layer = deployment.layer(layer_id)
+            current = layers.store.get(layers.dataset_key(layer))
+            if args.loop and current is not None and current.has_data and not _is_stale(
+                    current, layer.source.ttl, utcnow()):
+                continue
+            result = layers.refresh(layer_id)
+            missing += result["status"] == "failing"
+            log.info("%s: %s, %s rows%s", layer_id, result["status"], result["rows"],
+                     f" ({result['error']})" if result.get("error") else "")
+        if not args.loop:
+            return 1 if missing else 0
+        time.sleep(args.every)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

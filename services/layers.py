@@ -150,6 +150,19 @@ class LayerService:
             self._derived[layer_id] = (now, snap)
             return snap
 
+    def refresh(self, layer_id: str) -> dict[str, Any]:
+        """Fetch the layer now (the worker's job), under the store's lock; never replaces good
+        data with a failure. Returns the layer's health afterwards."""
+        layer = self.layer(layer_id)
+        key = self.dataset_key(layer)
+        stored = refresh.refresh_now(self.store, key, lambda: self._fetch(layer), now=self._clock)
+        self._derived.pop(layer_id, None)
+        current = self.store.get(key)
+        status = refresh.health(current if current is not None and current.has_data else None,
+                                layer.source.ttl, self._clock())
+        return {**status, "rows": len(stored.payload["records"]) if stored is not None else 0,
+                "error": current.last_error if current is not None else None}
+
     def snapshots(self) -> list[LayerSnapshot]:
         """Every layer that has data (layers that never had any are left out; see health())."""
         out = []

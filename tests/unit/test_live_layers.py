@@ -155,3 +155,26 @@ def test_layers_are_still_served_when_redis_stops(tmp_path, ckan):
         assert layers.store.status()["backend"] == "file"
     finally:
         redis.close()
+
+
+def test_the_refresh_worker_fills_the_store_the_app_reads(tmp_path, ckan):
+    import os
+    import subprocess
+    import sys
+
+    dep = deployment(tmp_path, ckan.url)
+    env = dict(os.environ, MIERUKA_CONFIG=str(dep.path), MIERUKA_CACHE_DIR=str(tmp_path / "cache"))
+    env.pop("MIERUKA_REDIS_URL", None)
+    run = subprocess.run([sys.executable, "-m", "data_sources.refresh", "--only", "aed"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert "aed: ok, 3 rows" in run.stderr
+    assert downloads(ckan) == 1
+    # a web process with the same cache directory serves it without asking the upstream again
+    layers = LayerService(dep, AreaTable.from_csv(dep.area_table), Settings(cache_dir=tmp_path / "cache"))
+    assert layers.snapshot("aed").count == 3 and downloads(ckan) == 1
+    ckan.fail_always("500")
+    run = subprocess.run([sys.executable, "-m", "data_sources.refresh", "--only", "aed"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and "aed: stale, 3 rows" in run.stderr and "500" in run.stderr
+    assert layers.snapshot("aed").count == 3

@@ -192,3 +192,24 @@ def test_live_sources_load_with_their_settings(tmp_path: Path) -> None:
     assert (spec.kind, spec.url, spec.entity_type, spec.tenant, spec.page_size, spec.ttl) == (
         "ngsi-ld", "https://broker.example.jp", "公衆トイレ一覧", "osaka", 500, 600)
     assert spec.name == "https://broker.example.jp 公衆トイレ一覧"
+
+
+def test_a_config_can_extend_another_and_replace_sources(tmp_path: Path) -> None:
+    base = _write(tmp_path, _config_text())
+    live = tmp_path / "live.toml"
+    live.write_text(f'extends = "{base.name}"\n[deployment]\nid = "live"\n'
+                    '[sources.aed]\nkind = "ckan"\nurl = "https://data.example.jp"\ndataset = "aed"\n',
+                    encoding="utf-8")
+    deployment = load_deployment(live)
+    assert deployment.id == "live" and deployment.layer_ids == LAYER_IDS
+    assert deployment.layer("aed").source.kind == "ckan"
+    assert deployment.layer("aed").fields == load_deployment(base).layer("aed").fields
+    live.write_text(f'extends = "{base.name}"\n[sources.unicorns]\nkind = "bundled"\ndataset = "x"\n',
+                    encoding="utf-8")
+    assert "sources.unicorns: no layer or indicator 'unicorns'" in _error_of(live)
+
+
+def test_the_documented_live_config_loads() -> None:
+    deployment = load_deployment(ROOT / "config" / "osaka-live.toml")
+    assert deployment.layer("aed").source.kind == "ckan"
+    assert deployment.layer("air-quality").source.kind == "ngsi-ld"
