@@ -32,6 +32,7 @@ import re
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -186,6 +187,11 @@ class Store(abc.ABC):
     def status(self) -> dict[str, Any]:
         """{"backend": name, "healthy": bool, ...details}."""
 
+    @abc.abstractmethod
+    def stamp(self, dataset: str) -> str | None:
+        """A cheap token that changes whenever the dataset's snapshot is written (put or
+        note_failure): readers that keep a decoded copy re-read only when it changes."""
+
 
 def _updated_with_failure(current: Snapshot | None, dataset: str, error: str, at: dt.datetime) -> Snapshot:
     if current is None:
@@ -229,6 +235,13 @@ class FileStore(Store):
         with self._write_lock(dataset):
             updated = _updated_with_failure(self.get(dataset), dataset, error, at)
             self._write(dataset, updated.to_bytes())
+
+    def stamp(self, dataset: str) -> str | None:
+        try:
+            info = self._path(dataset, ".json.gz").stat()
+        except FileNotFoundError:
+            return None
+        return f"{info.st_mtime_ns}:{info.st_size}:{info.st_ino}"
 
     def _write(self, dataset: str, data: bytes) -> None:
         path = self._path(dataset, ".json.gz")
@@ -340,6 +353,13 @@ class RedisStore(Store):
     def lock_key(self, dataset: str) -> str:
         return f"{self.prefix}:lock:{check_dataset(dataset)}"
 
+    def stamp_key(self, dataset: str) -> str:
+        return f"{self.prefix}:stamp:{check_dataset(dataset)}"
+
+    def stamp(self, dataset: str) -> str | None:
+        value = self.client.get(self.stamp_key(dataset))
+        return value.decode() if value is not None else None
+
     def get(self, dataset: str) -> Snapshot | None:
         data = self.client.get(self.key(dataset))
         if data is None:
@@ -351,11 +371,17 @@ class RedisStore(Store):
             return None
 
     def put(self, snapshot: Snapshot) -> None:
-        self.client.set(self.key(snapshot.dataset), snapshot.to_bytes())
+        pipe = self.client.pipeline(transaction=True)
+        pipe.set(self.key(snapshot.dataset), snapshot.to_bytes())
+        pipe.set(self.stamp_key(snapshot.dataset), uuid.uuid4().hex)
+        pipe.execute()
 
     def put_if_absent(self, snapshot: Snapshot) -> bool:
         """Store the snapshot unless the key exists (to warm a restarted Redis from files)."""
-        return bool(self.client.set(self.key(snapshot.dataset), snapshot.to_bytes(), nx=True))
+        stored = bool(self.client.set(self.key(snapshot.dataset), snapshot.to_bytes(), nx=True))
+        if stored:
+            self.client.set(self.stamp_key(snapshot.dataset), uuid.uuid4().hex)
+        return stored
 
     def note_failure(self, dataset: str, error: str, at: dt.datetime) -> None:
         key = self.key(dataset)
@@ -369,6 +395,7 @@ class RedisStore(Store):
             updated = _updated_with_failure(current, dataset, error, at)
             pipe.multi()
             pipe.set(key, updated.to_bytes())
+            pipe.set(self.stamp_key(dataset), uuid.uuid4().hex)
 
         self.client.transaction(update, key)
 
@@ -482,6 +509,13 @@ class FallbackStore(Store):
     def note_failure(self, dataset: str, error: str, at: dt.datetime) -> None:
         ok, _ = self._try(lambda r: r.note_failure(dataset, error, at))
         self._to_files(ok, lambda: self.fallback.note_failure(dataset, error, at))
+
+    def stamp(self, dataset: str) -> str | None:
+        ok, value = self._try(lambda r: r.stamp(dataset))
+        if ok and value is not None:
+            return "redis:" + value
+        value = self.fallback.stamp(dataset)
+        return None if value is None else "file:" + value
 
     def _to_files(self, redis_ok: bool, write: Callable[[], None]) -> None:
         if not redis_ok:

@@ -74,6 +74,7 @@ class LayerSnapshot:
     health: dict[str, Any]  # {"status": ok|stale|failing, "reason", "age_s"} (refresh.health)
     source_url: str | None = None
     dataset: str = ""  # its key in the shared store
+    stamp: str | None = None  # the store's stamp when this copy was read
 
     @property
     def count(self) -> int:
@@ -135,6 +136,11 @@ class LayerService:
             if current(cached := self._derived.get(layer_id)):
                 return cached[1]
             now = self._clock()
+            stamp = self.store.stamp(key)
+            if (cached and cached[1].dataset == key and stamp is not None and stamp == cached[1].stamp
+                    and (now - cached[1].fetched_at).total_seconds() < layer.source.ttl):
+                self._derived[layer_id] = (now, cached[1])  # unchanged and fresh: nothing to read
+                return cached[1]
             stored = refresh.get_snapshot(self.store, key, ttl_s=layer.source.ttl, fetch=lambda: self._fetch(layer),
                                           now=self._clock, background=self._background)
             if stored is None:
@@ -142,10 +148,11 @@ class LayerService:
                 reason = failure.last_error if failure is not None else "no data yet"
                 raise SourceUnavailable(f"{layer.id}: {reason}")
             health = refresh.health(stored, layer.source.ttl, now)
-            if cached and cached[1].fetched_at == stored.fetched_at and cached[1].dataset == key:
-                snap = dataclasses.replace(cached[1], health=health)
+            stamp = self.store.stamp(key)
+            if cached and cached[1].fetched_at == stored.fetched_at.replace(microsecond=0) and cached[1].dataset == key:
+                snap = dataclasses.replace(cached[1], health=health, stamp=stamp)
             else:
-                snap = self._derive(layer, stored, health)
+                snap = dataclasses.replace(self._derive(layer, stored, health), stamp=stamp)
                 gc.freeze()  # long-lived data: keep the cyclic GC from walking it on every collection
             self._derived[layer_id] = (now, snap)
             return snap

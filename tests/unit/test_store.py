@@ -347,3 +347,20 @@ def test_the_fallback_store_starts_on_files_when_redis_is_down(tmp_path, warning
     assert store.get(DATASET) == baby_stations()
     assert FileStore(tmp_path / "files").get(DATASET) == baby_stations()
     assert len(warnings_logged) == 1
+
+
+def test_the_stamp_changes_with_every_write_and_only_then(store):
+    at = dt.datetime(2026, 11, 25, 3, tzinfo=dt.timezone.utc)
+    assert store.stamp("stamped") is None
+    store.put(Snapshot("stamped", {"records": [{"id": "1"}]}, {"fetched_at": "2026-11-25T03:00:00+00:00"}))
+    first = store.stamp("stamped")
+    assert first is not None and store.stamp("stamped") == first  # reading changes nothing
+    store.get("stamped")
+    assert store.stamp("stamped") == first
+    time.sleep(0.01)
+    store.note_failure("stamped", "HTTP 500", at)
+    second = store.stamp("stamped")
+    assert second not in (None, first)
+    time.sleep(0.01)
+    store.put(Snapshot("stamped", {"records": [{"id": "2"}]}, {"fetched_at": "2026-11-25T04:00:00+00:00"}))
+    assert store.stamp("stamped") not in (first, second)
