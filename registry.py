@@ -85,6 +85,7 @@ class SourceSpec:
     service: str | None = None  # ngsi-v2: Fiware-Service
     service_path: str | None = None  # ngsi-v2: Fiware-ServicePath
     page_size: int = 100  # ngsi-*: entities per request
+    columns: dict = field(default_factory=dict)  # field → this source's column for it (overrides)
     readings: str | None = None  # a second dataset joined by station (air quality)
     ttl: int = 86400  # seconds a snapshot stays fresh
 
@@ -370,7 +371,7 @@ def _source(r: _Reader, src: dict, where: str) -> SourceSpec:
         raise r.fail(f"{where}.kind", f"unknown kind {kind!r} (known: {', '.join(sorted(SOURCE_KINDS))})")
     allowed, required = SOURCE_KEYS[kind]
     for key in src:
-        if key not in allowed | {"kind", "ttl", "readings"}:
+        if key not in allowed | {"kind", "ttl", "readings", "columns"}:
             raise r.fail(f"{where}.{key}", f"is not a setting of kind {kind!r} (it takes: {', '.join(sorted(allowed))})")
     values: dict[str, Any] = {}
     for key in sorted(allowed):
@@ -390,6 +391,10 @@ def _source(r: _Reader, src: dict, where: str) -> SourceSpec:
     if values.get("page_size") is not None and not 1 <= values["page_size"] <= 1000:
         raise r.fail(f"{where}.page_size", f"must be 1 to 1000, got {values['page_size']}")
     values = {k: v for k, v in values.items() if v is not None}
+    columns = r.get(src, "columns", where, dict, {})
+    if not all(isinstance(v, str) for v in columns.values()):
+        raise r.fail(f"{where}.columns", 'maps a field to this source\'s column name: { name = "施設名" }')
+    values["columns"] = dict(columns)
     source = SourceSpec(kind=kind, readings=r.get(src, "readings", where, str, None),
                         ttl=r.get(src, "ttl", where, int, 86400), **values)
     if source.ttl < 10:
@@ -450,6 +455,9 @@ def _layer(r: _Reader, raw: Any, index: int) -> LayerSpec:
             raise r.fail(f"{fwhere}.from", "needs at least one source column name")
         fields.append(FieldSpec(name, tuple(columns), ftype))
     names = {f.name for f in fields}
+    for name in source.columns:
+        if name not in names:
+            raise r.fail(f"{where}.source.columns.{name}", f"is not a field of the layer (fields: {', '.join(sorted(names))})")
     for required in REQUIRED_FIELDS:
         if required not in names:
             raise r.fail(f"{where}.fields", f"needs a mapping for {required!r}")

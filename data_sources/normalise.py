@@ -123,6 +123,46 @@ def to_list(value: str) -> list[str]:
     return [p.strip() for p in re.split(r"[;；、,]", value) if p.strip()]
 
 
+# Headers real files use in English for the fields every layer has; tried after the
+# config's own column names (which cover the old and current standard editions).
+ENGLISH_HEADERS: dict[str, tuple[str, ...]] = {
+    "id": ("id", "no", "number"),
+    "name": ("name", "facility name", "title"),
+    "name_kana": ("name kana", "kana", "name_kana"),
+    "address": ("address", "location", "full address"),
+    "lat": ("latitude", "lat", "y"),
+    "lon": ("longitude", "lon", "lng", "long", "x"),
+    "area_code": ("city code", "municipality code", "local government code", "lg code", "code"),
+    "phone": ("phone", "tel", "telephone", "phone number"),
+    "url": ("url", "website", "web", "homepage"),
+}
+
+
+def header_key(name: str) -> str:
+    """A header as compared: NFKC (full-width → half-width), trimmed, BOM and spacing folded."""
+    return " ".join(nfkc(str(name)).replace("\ufeff", "").replace("_", " ").split()).lower()
+
+
+def column_lookup(headers: Iterable[str], layer: LayerSpec) -> dict[str, tuple[str, ...]]:
+    """Canonical field → the file's own header names to read, in order of preference: the
+    source's override, the config's columns as written, then in another width, case or
+    spacing, then English headers."""
+    headers = set(headers)
+    by_key: dict[str, str] = {}
+    for header in sorted(headers):
+        by_key.setdefault(header_key(header), header)
+    lookup = {}
+    overrides = layer.source.columns or {}
+    for spec in layer.fields:
+        columns = ((overrides[spec.name],) if spec.name in overrides else ()) + spec.columns
+        # exact names first (an NGSI entity's "id" must not stand in for a file's "ID" column)
+        names = [column for column in columns if column in headers]
+        names += [header for column in columns for header in [by_key.get(header_key(column))] if header]
+        names += [by_key[alias] for alias in ENGLISH_HEADERS.get(spec.name, ()) if alias in by_key]
+        lookup[spec.name] = tuple(dict.fromkeys(names))
+    return lookup
+
+
 def _first(row: Mapping[str, str], columns: tuple[str, ...]) -> str:
     for column in columns:
         value = row.get(column)
@@ -166,12 +206,17 @@ def normalise_rows(
     plain = [f for f in layer.fields if f.type != "monthly"]
     records: dict[str, dict[str, Any]] = {}
     west, south, east, north = layer.bbox or bbox
+    lookup: dict[str, tuple[str, ...]] = {}
+    known: set[str] = set()
     for number, row in enumerate(rows, start=2):  # row 1 is the header
+        if row.keys() - known:  # the first row, or an entity with attributes not seen yet
+            known |= row.keys()
+            lookup = column_lookup(known, layer)
         record: dict[str, Any] = {}
         where = f"row {number}"
         try:
             for spec in plain:
-                raw = _first(row, spec.columns)
+                raw = _first(row, lookup[spec.name])
                 if spec.name in ("lat", "lon"):
                     record[spec.name] = raw
                 elif spec.type == "area_code":

@@ -366,3 +366,48 @@ def test_level_of_uses_the_configured_thresholds(deployment) -> None:
     assert level_of(0.0401, pollutants["NO2"].thresholds) == 2
     assert level_of(0.24, pollutants["Ox"].thresholds) == 3
     assert level_of(0.2401, pollutants["Ox"].thresholds) == 4
+
+
+# --------------------------------------------------------------------------- header variants
+
+def _toilet_layer(columns: dict | None = None):
+    import dataclasses
+
+    from registry import load_deployment
+
+    layer = load_deployment("config/osaka.toml").layer("toilets")
+    return dataclasses.replace(layer, source=dataclasses.replace(layer.source, columns=columns or {}))
+
+
+def test_english_headers_and_header_spelling_variants_are_read():
+    from services.areas import default_table
+
+    rows = [{"ID": "E1", "Name": "Central Park Toilet", "Address": "大阪府豊中市中桜塚3-1-1",
+             "Latitude": "34.7817", "Longitude": "135.4697", "City Code": "27203"},
+            {"ＩＤ": "E2", "名称 ": "駅前トイレ", "所在地_連結表記": "大阪府豊中市本町1", "緯度": "34.78",
+             "経度": "135.47", "全国地方公共団体コード": "272035"}]
+    records, report = normalise_rows(rows[:1], _toilet_layer(), default_table(), (135.09, 34.27, 135.75, 35.06))
+    assert [(r["id"], r["name"], r["area_code"], r["lat"]) for r in records] == [
+        ("E1", "Central Park Toilet", "272035", 34.7817)]
+    records, report = normalise_rows(rows[1:], _toilet_layer(), default_table(), (135.09, 34.27, 135.75, 35.06))
+    assert [(r["id"], r["name"]) for r in records] == [("E2", "駅前トイレ")]  # full-width ＩＤ, trailing space
+
+
+def test_a_source_can_name_its_own_column_for_a_field():
+    from services.areas import default_table
+
+    rows = [{"ID": "S1", "施設名称": "市民会館トイレ", "名称": "（旧）", "緯度": "34.78", "経度": "135.47",
+             "全国地方公共団体コード": "272035"}]
+    records, _ = normalise_rows(rows, _toilet_layer({"name": "施設名称"}), default_table(),
+                                (135.09, 34.27, 135.75, 35.06))
+    assert records[0]["name"] == "市民会館トイレ"
+
+
+def test_entities_with_different_attributes_are_all_mapped():
+    from services.areas import default_table
+
+    rows = [{"id": "urn:1", "名称": "A", "_lat": "34.78", "_lon": "135.47", "全国地方公共団体コード": "272035"},
+            {"id": "urn:2", "名称": "B", "_lat": "34.79", "_lon": "135.48", "全国地方公共団体コード": "272035",
+             "車椅子使用者用トイレ有無": "有"}]
+    records, _ = normalise_rows(rows, _toilet_layer(), default_table(), (135.09, 34.27, 135.75, 35.06))
+    assert [r["wheelchair"] for r in records] == [None, True]
