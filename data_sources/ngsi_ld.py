@@ -106,11 +106,17 @@ def attribute_value(value: Any) -> Any:
     return value
 
 
-def entity_row(entity: dict[str, Any]) -> dict[str, str]:
+def flatten_entity(entity: dict[str, Any], value_of, location_of, skip: set[str]) -> dict[str, str]:
+    """An entity as a row: id, type, every attribute as text, and `_lon`/`_lat` of `location`
+    (shared by NGSI-LD and NGSI v2, which differ in how values and locations are written)."""
     row = {"id": to_text(entity.get("id")), "type": to_text(entity.get("type"))}
     for name, raw in entity.items():
-        if name in SKIP:
+        if name in skip:
             continue
-        row[name] = to_text(attribute_value(raw))
-    row["_lon"], row["_lat"] = point_of(attribute_value(entity.get("location")))
+        row[name] = to_text(value_of(raw))
+    row["_lon"], row["_lat"] = location_of(value_of(entity.get("location")))
     return row
+
+
+def entity_row(entity: dict[str, Any]) -> dict[str, str]:
+    return flatten_entity(entity, attribute_value, point_of, SKIP)

@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 
 from . import FetchResult, SourceFormatError
 from . import http
-from .ngsi_ld import MAX_ENTITIES, add_new, entities_of
-from .tabular import point_of, to_text
+from .ngsi_ld import MAX_ENTITIES, add_new, entities_of, flatten_entity
+from .tabular import point_of
 
 PATH = "/v2/entities"
 MAX_PAGE_SIZE = 1000  # Orion's maximum `limit`
@@ -86,10 +86,4 @@ def location_of(value: Any) -> tuple[str, str]:
 
 
 def entity_row(entity: dict[str, Any]) -> dict[str, str]:
-    row = {"id": to_text(entity.get("id")), "type": to_text(entity.get("type"))}
-    for name, raw in entity.items():
-        if name in SKIP:
-            continue
-        row[name] = to_text(attribute_value(raw))
-    row["_lon"], row["_lat"] = location_of(attribute_value(entity.get("location")))
-    return row
+    return flatten_entity(entity, attribute_value, location_of, SKIP)

@@ -106,3 +106,12 @@ class RedisServer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def make_store(spec):
+    """The store a test spec names: ("file", directory, "") or ("redis", url, key prefix).
+    A plain function, so that worker processes of multiprocessing tests can open it too."""
+    from data_sources.store import FileStore, RedisStore
+
+    kind, where, prefix = spec
+    return FileStore(where) if kind == "file" else RedisStore(where, prefix=prefix)

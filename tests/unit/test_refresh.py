@@ -8,15 +8,14 @@ import multiprocessing
 import os
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
 from data_sources import SourceFormatError, SourceUnavailable
 from data_sources.refresh import get_snapshot, health, payload_is_empty, refresh_now
-from data_sources.store import FileStore, RedisStore
-from tests.redis_server import RedisServer, redis_server_binary
+from data_sources.store import FileStore
+from tests.redis_server import make_store
 
 T0 = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.timezone.utc)
 TTL = 60
@@ -29,33 +28,6 @@ def at(seconds: float) -> dt.datetime:
 
 
 # ---------------------------------------------------------------- fixtures and helpers
-
-@pytest.fixture(scope="module")
-def redis_server():
-    if redis_server_binary() is None:
-        pytest.skip("redis-server is not installed (/usr/bin/redis-server): the Redis store is tested against a real server")
-    with RedisServer() as server:
-        yield server
-
-
-@pytest.fixture(params=["file", "redis"])
-def spec(request, tmp_path):
-    """How to open the store under test, in this process or another: (kind, where, prefix)."""
-    if request.param == "file":
-        return ("file", str(tmp_path / "store"), "")
-    server = request.getfixturevalue("redis_server")
-    return ("redis", server.url, f"test-{uuid.uuid4().hex[:8]}")
-
-
-@pytest.fixture
-def store(spec):
-    return make_store(spec)
-
-
-def make_store(spec):
-    kind, where, prefix = spec
-    return FileStore(where) if kind == "file" else RedisStore(where, prefix=prefix)
-
 
 def vacancies(tag: str, n: int = 3) -> dict:
     return {"records": [{"id": f"n-{i}", "name": f"{tag} 保育園 {i}", "vacancy": {"0歳": i}} for i in range(n)]}

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from data_sources.store import FallbackStore, FileStore, RedisStore, Snapshot, open_store
-from tests.redis_server import RedisServer, redis_server_binary
+from tests.redis_server import RedisServer, make_store, redis_server_binary
 
 T0 = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.timezone.utc)
 DATASET = "baby-stations"
@@ -25,31 +25,6 @@ SPAWN = multiprocessing.get_context("spawn")
 
 # ---------------------------------------------------------------- fixtures and helpers
 
-@pytest.fixture(scope="module")
-def redis_server():
-    if redis_server_binary() is None:
-        pytest.skip("redis-server is not installed (/usr/bin/redis-server): the Redis store is tested against a real server")
-    with RedisServer() as server:
-        yield server
-
-
-@pytest.fixture(params=["file", "redis"])
-def spec(request, tmp_path):
-    """How to open the store under test, in this process or another: (kind, where, prefix)."""
-    if request.param == "file":
-        return ("file", str(tmp_path / "store"), "")
-    server = request.getfixturevalue("redis_server")
-    return ("redis", server.url, f"test-{uuid.uuid4().hex[:8]}")  # a fresh key space per test
-
-
-@pytest.fixture
-def store(spec):
-    return make_store(spec)
-
-
-def make_store(spec):
-    kind, where, prefix = spec
-    return FileStore(where) if kind == "file" else RedisStore(where, prefix=prefix)
 
 
 @pytest.fixture
