@@ -29,7 +29,13 @@ def layout(**params):
     sections = []
     for snap in c.layers.snapshots():
         layer, report = snap.layer, snap.report
-        source = t("sample.badge", lang) if snap.sample else f"{layer.source.kind}: {layer.source.name}"
+        source = t("sample.badge", lang) if snap.sample else [
+            f"{layer.source.kind}: ",
+            html.A(snap.source_url, href=snap.source_url, rel="noopener", target="_blank")
+            if snap.source_url and snap.source_url.startswith(("http://", "https://")) else layer.source.name]
+        if snap.health.get("status") != "ok":
+            source = [source, html.Br(), html.Strong(t(f"data.health.{snap.health['status']}", lang)),
+                      f" {snap.health.get('reason') or ''}"]
         rows = [
             (t("data.source", lang), [source, html.Br(), html.Small(text_of(layer.credit, lang))]),
             (t("data.licence", lang), html.A(layer.licence["name"], href=layer.licence["url"], rel="license noopener",

@@ -178,3 +178,24 @@ def test_the_refresh_worker_fills_the_store_the_app_reads(tmp_path, ckan):
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0 and "aed: stale, 3 rows" in run.stderr and "500" in run.stderr
     assert layers.snapshot("aed").count == 3
+
+
+def test_the_map_says_which_layers_are_old_or_missing(tmp_path, ckan, dash_app):
+    import importlib
+
+    from tests.component_text import text_of
+
+    clock = Clock()
+    layers = service(tmp_path, ckan, clock=clock)
+    layers.snapshot("aed")
+    ckan.fail_always("500")
+    clock.advance(601)
+    layers.snapshot("aed")
+    clock.advance(31)
+    snapshots = {s.layer.id: s for s in layers.snapshots()}
+    del snapshots["wifi"]  # as if it never had data
+    page = importlib.import_module("pages.map")
+    notices = text_of(page.data_notices(layers.deployment, snapshots, "ja"))
+    assert "「AED設置場所」は最新のデータを取得できなかったため" in notices
+    assert "「公衆無線LAN」のデータを取得できないため、表示していません。" in notices
+    assert "公衆トイレ" not in notices
