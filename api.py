@@ -119,7 +119,9 @@ def healthz():
     ctx = context()
     datasets = ctx.layers.health()
     ok = all(d["status"] == "ok" for d in datasets.values())
-    body = {"status": "ok" if ok else "degraded", "deployment": ctx.deployment.id, "store": ctx.layers.store.status(),
+    store = ctx.layers.store.status()
+    body = {"status": "ok" if ok else "degraded", "deployment": ctx.deployment.id,
+            "store": {k: store[k] for k in ("backend", "healthy", "degraded") if k in store},  # no server paths
             "time": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(), "datasets": datasets}
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
