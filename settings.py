@@ -5,6 +5,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent
 
@@ -28,6 +29,12 @@ class Settings:
     redis_url: str | None = None  # MIERUKA_REDIS_URL: shared store in Redis (files are the fallback)
     api_keys: dict = field(default_factory=dict)  # variables named *_API_KEY, for sources' api_key_env
     user_agent: str = "Mieruka/0.1 (+https://github.com/mieruka/mieruka)"
+
+    def sample_date(self, timezone: str) -> dt.date:
+        """The date sample data is generated for: pinned, or today in the deployment's zone."""
+        if self.sample_as_of:
+            return self.sample_as_of
+        return dt.datetime.now(ZoneInfo(timezone)).date()
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":

@@ -8,7 +8,6 @@ import gc
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterable
-from zoneinfo import ZoneInfo
 
 from registry import Deployment, IndicatorSpec, MeasureSpec
 from sample_data import generate
@@ -81,9 +80,7 @@ class IndicatorService:
         self._population_at: dict[tuple[dt.date, str, str], float | None] = {}
 
     def as_of(self) -> dt.date:
-        if self.settings.sample_as_of:
-            return self.settings.sample_as_of
-        return dt.datetime.now(ZoneInfo(self.deployment.timezone)).date()
+        return self.settings.sample_date(self.deployment.timezone)
 
     def indicator(self, indicator_id: str) -> IndicatorSpec:
         spec = self.deployment.indicator(indicator_id)

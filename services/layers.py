@@ -20,7 +20,6 @@ import json
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable
-from zoneinfo import ZoneInfo
 
 from data_sources import FetchResult, SourceError, SourceUnavailable, bundled, files, refresh, tabular
 from data_sources.ckan import fetch_ckan
@@ -105,9 +104,7 @@ class LayerService:
         self._derived: dict[str, tuple[dt.datetime, LayerSnapshot]] = {}  # layer id → (checked at, snapshot)
 
     def as_of(self) -> dt.date:
-        if self.settings.sample_as_of:
-            return self.settings.sample_as_of
-        return dt.datetime.now(ZoneInfo(self.deployment.timezone)).date()
+        return self.settings.sample_date(self.deployment.timezone)
 
     def layer(self, layer_id: str) -> LayerSpec:
         layer = self.deployment.layer(layer_id)
