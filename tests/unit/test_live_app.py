@@ -1,0 +1,81 @@
+"""End to end over HTTP: the app in its own process on a config whose AED layer comes from
+a CKAN catalog (a local server speaking the Action API). Killing the upstream keeps the
+API serving the last good data and /healthz says the layer is stale."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.servers import CkanServer, ResourceFile, aed_rows, csv_bytes
+from tests.unit.test_live_layers import AED_SOURCE, ROOT, utc
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return json.load(response)
+
+
+@pytest.fixture
+def live_app(tmp_path):
+    with CkanServer() as ckan:
+        ckan.publish("aed-toyonaka", "AED設置場所一覧（豊中市）", organization=("toyonaka-city", "豊中市"),
+                     modified=utc(2026, 4, 1), resources=[ResourceFile(
+                         "AED一覧", "CSV", "aed.csv", csv_bytes(aed_rows(3), "cp932"), "text/csv", utc(2026, 4, 1))])
+        text = (ROOT / "config" / "osaka.toml").read_text(encoding="utf-8")
+        text = text.replace('area_table = "../data/areas/osaka.csv"', f'area_table = "{ROOT / "data/areas/osaka.csv"}"')
+        text = text.replace(AED_SOURCE, f'source = {{ kind = "ckan", url = "{ckan.url}", dataset = "aed-toyonaka", ttl = 10 }}')
+        config = tmp_path / "live.toml"
+        config.write_text(text, encoding="utf-8")
+        port = free_port()
+        env = dict(os.environ, MIERUKA_CONFIG=str(config), MIERUKA_CACHE_DIR=str(tmp_path / "cache"), PORT=str(port))
+        env.pop("MIERUKA_REDIS_URL", None)
+        app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                try:
+                    get_json(f"{base}/healthz")
+                    break
+                except OSError:
+                    time.sleep(0.3)
+            yield base, ckan
+        finally:
+            app.terminate()
+            app.wait(10)
+
+
+def test_killing_the_upstream_keeps_the_data_and_healthz_says_stale(live_app):
+    base, ckan = live_app
+    health = get_json(f"{base}/healthz")
+    assert health["datasets"]["aed"]["status"] == "ok" and health["datasets"]["aed"]["rows"] == 3
+    ckan.stop()  # the catalog is gone: connection refused
+    time.sleep(11)  # past the layer's ttl (10 s)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        health = get_json(f"{base}/healthz")
+        if health["datasets"]["aed"]["status"] == "stale":
+            break
+        time.sleep(1)
+    assert health["status"] == "degraded"
+    assert health["datasets"]["aed"]["status"] == "stale"
+    assert health["datasets"]["toilets"]["status"] == "ok"
+    features = get_json(f"{base}/api/v1/layers/aed.geojson")["features"]
+    assert len(features) == 3 and features[0]["properties"]["name"].startswith("豊中市役所")
+    layers = {layer["id"]: layer for layer in get_json(f"{base}/api/v1/layers")["layers"]}
+    assert layers["aed"]["health"]["status"] == "stale" and layers["aed"]["sample"] is False
