@@ -4,10 +4,7 @@
  */
 (function () {
   "use strict";
-  var m = (window.mieruka = window.mieruka || {});
-  m.cb = m.cb || {};
-  window.dash_clientside = window.dash_clientside || {};
-  window.dash_clientside.mieruka = m.cb;
+  var m = window.mieruka;  // made by mieruka-base.js
 
   /** Filter control parts → one string value per filter (inverse of map_controls._parts). */
   function compose(kind, parts) {

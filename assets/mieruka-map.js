@@ -8,7 +8,7 @@
  */
 (function () {
   "use strict";
-  var m = (window.mieruka = window.mieruka || {});
+  var m = window.mieruka;  // made by mieruka-base.js
 
   /* ---------- text ---------- */
 
@@ -250,7 +250,7 @@
 
   var last = {}, lastNear = null;
 
-  m.cb = Object.assign(m.cb || {}, {
+  Object.assign(m.cb, {
     /** Control values → hideout of every layer; unchanged layers get no_update. */
     hideouts: function (state, meta) {
       var nc = window.dash_clientside.no_update;
@@ -420,9 +420,6 @@
       return path + "?" + m.queryOf(other, meta);
     },
   });
-  // Dash looks clientside callbacks up as window.dash_clientside[namespace][name].
-  window.dash_clientside = window.dash_clientside || {};
-  window.dash_clientside.mieruka = m.cb;
 
   function areaName(meta, p) {
     return meta.areaNames[p.area_code] || p.area_name || "";

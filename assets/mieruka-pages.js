@@ -1,10 +1,7 @@
 /* Mieruka: small clientside callbacks of pages other than the map. */
 (function () {
   "use strict";
-  var m = (window.mieruka = window.mieruka || {});
-  m.cb = m.cb || {};
-  window.dash_clientside = window.dash_clientside || {};
-  window.dash_clientside.mieruka = m.cb;
+  var m = window.mieruka;  // made by mieruka-base.js
 
   /** An indicator page's view → address bar (no history entry) and the language link. */
   m.cb.indicatorUrl = function (view) {

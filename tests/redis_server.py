@@ -115,3 +115,18 @@ def make_store(spec):
 
     kind, where, prefix = spec
     return FileStore(where) if kind == "file" else RedisStore(where, prefix=prefix)
+
+
+def run_processes(target, args: tuple, count: int = 4, timeout_s: float = 60) -> list[int | None]:
+    """Start `count` spawned processes running target(*args, barrier) released together;
+    their exit codes once joined."""
+    import multiprocessing
+
+    spawn = multiprocessing.get_context("spawn")
+    barrier = spawn.Barrier(count)
+    processes = [spawn.Process(target=target, args=(*args, barrier)) for _ in range(count)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout_s)
+    return [p.exitcode for p in processes]

@@ -4,7 +4,6 @@ and a failed or empty fetch never replaces good data."""
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import os
 import threading
 import time
@@ -15,12 +14,11 @@ import pytest
 from data_sources import SourceFormatError, SourceUnavailable
 from data_sources.refresh import get_snapshot, health, payload_is_empty, refresh_now
 from data_sources.store import FileStore
-from tests.redis_server import make_store
+from tests.redis_server import make_store, run_processes
 
 T0 = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.timezone.utc)
 TTL = 60
 DATASET = "nursery-vacancies"
-SPAWN = multiprocessing.get_context("spawn")
 
 
 def at(seconds: float) -> dt.datetime:
@@ -135,25 +133,30 @@ def test_a_stale_refresh_is_skipped_while_another_holds_the_lock(store):
     assert snapshot.payload == vacancies("v1") and upstream.calls == 0
 
 
-def test_twenty_concurrent_cold_requests_cause_one_fetch(store):
-    upstream = Upstream(delay_s=0.3)
-    start = threading.Barrier(20)
-    results = []
+def at_once(n: int, call) -> list:
+    """`call` made by n threads released together; their results."""
+    start, results = threading.Barrier(n), []
 
-    def request():
+    def run():
         start.wait()
-        results.append(get_snapshot(store, DATASET, ttl_s=TTL, fetch=upstream, lock_timeout_s=10))
+        results.append(call())
 
-    threads = [threading.Thread(target=request) for _ in range(20)]
+    threads = [threading.Thread(target=run) for _ in range(n)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    return results
+
+
+def test_twenty_concurrent_cold_requests_cause_one_fetch(store):
+    upstream = Upstream(delay_s=0.3)
+    results = at_once(20, lambda: get_snapshot(store, DATASET, ttl_s=TTL, fetch=upstream, lock_timeout_s=10))
     assert upstream.calls == 1
     assert len(results) == 20 and all(r is not None and r.payload == vacancies("v1") for r in results)
 
 
-def _cold_requests_in_one_process(spec, workdir, barrier, threads):
+def _cold_requests_in_one_process(spec, workdir, threads, barrier):
     """Child process: `threads` concurrent cold requests; fetches are logged to a shared file."""
     store = make_store(spec)
     workdir = Path(workdir)
@@ -184,14 +187,7 @@ def _cold_requests_in_one_process(spec, workdir, barrier, threads):
 
 def test_cold_requests_from_four_processes_cause_one_fetch(spec, tmp_path):
     make_store(spec)
-    barrier = SPAWN.Barrier(4)
-    processes = [SPAWN.Process(target=_cold_requests_in_one_process, args=(spec, str(tmp_path), barrier, 5))
-                 for _ in range(4)]
-    for process in processes:
-        process.start()
-    for process in processes:
-        process.join(60)
-    assert [p.exitcode for p in processes] == [0, 0, 0, 0]
+    assert run_processes(_cold_requests_in_one_process, (spec, str(tmp_path), 5)) == [0, 0, 0, 0]
     assert len((tmp_path / "fetches").read_text().splitlines()) == 1
     served = [int(p.read_text()) for p in tmp_path.glob("served-*")]
     assert served == [5, 5, 5, 5]
@@ -268,18 +264,7 @@ def test_a_cold_failure_returns_none_and_spares_the_upstream(store):
 
 def test_twenty_concurrent_cold_requests_against_a_dead_upstream_cause_one_fetch(store):
     upstream = Upstream(SourceUnavailable("timed out"), delay_s=0.2)
-    start = threading.Barrier(20)
-    results = []
-
-    def request():
-        start.wait()
-        results.append(get_snapshot(store, DATASET, ttl_s=TTL, fetch=upstream, lock_timeout_s=10))
-
-    threads = [threading.Thread(target=request) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = at_once(20, lambda: get_snapshot(store, DATASET, ttl_s=TTL, fetch=upstream, lock_timeout_s=10))
     assert upstream.calls == 1 and results == [None] * 20
 
 

@@ -6,7 +6,6 @@ import datetime as dt
 import gzip
 import json
 import logging
-import multiprocessing
 import os
 import threading
 import time
@@ -16,11 +15,10 @@ from pathlib import Path
 import pytest
 
 from data_sources.store import FallbackStore, FileStore, RedisStore, Snapshot, open_store
-from tests.redis_server import RedisServer, make_store, redis_server_binary
+from tests.redis_server import RedisServer, make_store, redis_server_binary, run_processes
 
 T0 = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.timezone.utc)
 DATASET = "baby-stations"
-SPAWN = multiprocessing.get_context("spawn")
 
 
 # ---------------------------------------------------------------- fixtures and helpers
@@ -209,14 +207,7 @@ def _hold_lock_and_count(spec, workdir, rounds, barrier):
 
 def test_the_lock_admits_one_process_at_a_time(spec, tmp_path):
     make_store(spec)  # creates the store directory before the children race for it
-    barrier = SPAWN.Barrier(4)
-    processes = [SPAWN.Process(target=_hold_lock_and_count, args=(spec, str(tmp_path), 10, barrier))
-                 for _ in range(4)]
-    for process in processes:
-        process.start()
-    for process in processes:
-        process.join(60)
-    assert [p.exitcode for p in processes] == [0, 0, 0, 0]
+    assert run_processes(_hold_lock_and_count, (spec, str(tmp_path), 10)) == [0, 0, 0, 0]
     assert not (tmp_path / "violations").exists()
     assert (tmp_path / "counter").read_text() == "40"
 
