@@ -4,24 +4,20 @@ once (GeoJSON body, its gzip, ETag, filter options), read by the API and the pag
 The normalised records live in the shared store (data_sources/store.py: files, or Redis
 with files as fallback) as the dataset's last good snapshot, refreshed stale-but-safe
 (data_sources/refresh.py): a failed fetch never replaces good data. Each process derives
-its GeoJSON bodies once per stored snapshot and looks at the store again at most every
-RECHECK_S seconds, so a request never parses the stored data.
+its GeoJSON bodies once per stored snapshot (services/stored.py).
 """
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
-import gc
 import gzip
 import hashlib
 import io
 import json
-import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from data_sources import FetchResult, SourceError, SourceUnavailable, bundled, files, refresh, tabular
+from data_sources import FetchResult, SourceError, SourceUnavailable, bundled, files, tabular
 from data_sources.ckan import fetch_ckan
 from data_sources.ngsi_ld import fetch_ngsi_ld
 from data_sources.ngsi_v2 import fetch_ngsi_v2
@@ -29,6 +25,7 @@ from data_sources.normalise import RejectReport, normalise_rows
 from data_sources.store import Snapshot, Store, from_iso, open_store
 from registry import Deployment, LayerSpec, SourceSpec
 from services.areas import AreaTable
+from services.stored import StoredViews
 from settings import Settings
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -55,8 +52,6 @@ class Body:
     def of(cls, raw: bytes) -> "Body":
         return cls(raw, gzip.compress(raw, compresslevel=6, mtime=0), hashlib.sha256(raw).hexdigest()[:20])
 
-
-RECHECK_S = 30  # how often a process looks at the shared store for a newer snapshot
 
 
 @dataclass(frozen=True)
@@ -98,10 +93,7 @@ class LayerService:
         self.areas = areas
         self.settings = settings
         self.store = store or open_store(settings.redis_url, settings.cache_dir / "store")
-        self._clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
-        self._background = background
-        self._lock = threading.Lock()
-        self._derived: dict[str, tuple[dt.datetime, LayerSnapshot]] = {}  # layer id → (checked at, snapshot)
+        self.views = StoredViews(self.store, clock, background)
 
     def as_of(self) -> dt.date:
         return self.settings.sample_date(self.deployment.timezone)
@@ -121,51 +113,15 @@ class LayerService:
     def snapshot(self, layer_id: str) -> LayerSnapshot:
         """The layer's last good data; SourceUnavailable when there has never been any."""
         layer = self.layer(layer_id)
-        key = self.dataset_key(layer)
-        recheck = min(RECHECK_S, layer.source.ttl)
-
-        def current(entry):
-            return entry and entry[1].dataset == key and (self._clock() - entry[0]).total_seconds() < recheck
-
-        if current(cached := self._derived.get(layer_id)):
-            return cached[1]
-        with self._lock:
-            if current(cached := self._derived.get(layer_id)):
-                return cached[1]
-            now = self._clock()
-            stamp = self.store.stamp(key)
-            if (cached and cached[1].dataset == key and stamp is not None and stamp == cached[1].stamp
-                    and (now - cached[1].fetched_at).total_seconds() < layer.source.ttl):
-                self._derived[layer_id] = (now, cached[1])  # unchanged and fresh: nothing to read
-                return cached[1]
-            stored = refresh.get_snapshot(self.store, key, ttl_s=layer.source.ttl, fetch=lambda: self._fetch(layer),
-                                          now=self._clock, background=self._background)
-            if stored is None:
-                failure = self.store.get(key)
-                reason = failure.last_error if failure is not None else "no data yet"
-                raise SourceUnavailable(f"{layer.id}: {reason}")
-            health = refresh.health(stored, layer.source.ttl, now)
-            stamp = self.store.stamp(key)
-            if cached and cached[1].fetched_at == stored.fetched_at.replace(microsecond=0) and cached[1].dataset == key:
-                snap = dataclasses.replace(cached[1], health=health, stamp=stamp)
-            else:
-                snap = dataclasses.replace(self._derive(layer, stored, health), stamp=stamp)
-                gc.freeze()  # long-lived data: keep the cyclic GC from walking it on every collection
-            self._derived[layer_id] = (now, snap)
-            return snap
+        return self.views.get(f"layer {layer.id}", self.dataset_key(layer), layer.source.ttl,
+                              lambda: self._fetch(layer), lambda stored, health: self._derive(layer, stored, health))
 
     def refresh(self, layer_id: str) -> dict[str, Any]:
         """Fetch the layer now (the worker's job), under the store's lock; never replaces good
         data with a failure. Returns the layer's health afterwards."""
         layer = self.layer(layer_id)
-        key = self.dataset_key(layer)
-        stored = refresh.refresh_now(self.store, key, lambda: self._fetch(layer), now=self._clock)
-        self._derived.pop(layer_id, None)
-        current = self.store.get(key)
-        status = refresh.health(current if current is not None and current.has_data else None,
-                                layer.source.ttl, self._clock())
-        return {**status, "rows": len(stored.payload["records"]) if stored is not None else 0,
-                "error": current.last_error if current is not None else None}
+        return self.views.refresh(f"layer {layer.id}", self.dataset_key(layer), layer.source.ttl,
+                                  lambda: self._fetch(layer))
 
     def snapshots(self) -> list[LayerSnapshot]:
         """Every layer that has data (layers that never had any are left out; see health())."""

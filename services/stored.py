@@ -1,0 +1,91 @@
+"""Per-process views of datasets kept in the shared store (layers and indicators alike).
+
+A dataset's last good data lives in the store (data_sources/store.py), refreshed
+stale-but-safe (data_sources/refresh.py). Each process derives what it serves from a
+stored snapshot once (GeoJSON bodies, indexes by series …) and looks at the store again
+at most every RECHECK_S seconds, so a request never parses stored data.
+
+A derived view is a frozen dataclass with at least the fields `dataset` (its key in the
+store), `stamp` (the store's stamp when it was read), `fetched_at` (aware, whole seconds)
+and `health` (refresh.health of the stored snapshot).
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import gc
+import threading
+from typing import Any, Callable, TypeVar
+
+from data_sources import SourceUnavailable, refresh
+from data_sources.store import Snapshot, Store
+
+RECHECK_S = 30  # how often a process looks at the shared store for a newer snapshot
+
+View = TypeVar("View")
+Fetch = Callable[[], tuple[dict, dict]]
+
+
+class StoredViews:
+    def __init__(self, store: Store, clock: Callable[[], dt.datetime] | None = None,
+                 background: Callable | None = None):
+        """`clock` and `background` (how a stale refresh is run) are for tests; the defaults are
+        the real time and a daemon thread."""
+        self.store = store
+        self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+        self._background = background
+        self._lock = threading.Lock()
+        self._views: dict[str, tuple[dt.datetime, Any]] = {}  # name → (checked at, view)
+
+    def get(self, name: str, key: str, ttl: float, fetch: Fetch,
+            derive: Callable[[Snapshot, dict[str, Any]], View]) -> View:
+        """The view `name` of dataset `key`: derived again only when the store holds a newer
+        snapshot. SourceUnavailable (with the last error) when there has never been data."""
+        recheck = min(RECHECK_S, ttl)
+
+        def current(entry):
+            return entry and entry[1].dataset == key and (self.clock() - entry[0]).total_seconds() < recheck
+
+        if current(cached := self._views.get(name)):
+            return cached[1]
+        with self._lock:
+            if current(cached := self._views.get(name)):
+                return cached[1]
+            now = self.clock()
+            stamp = self.store.stamp(key)
+            if (cached and cached[1].dataset == key and stamp is not None and stamp == cached[1].stamp
+                    and (now - cached[1].fetched_at).total_seconds() < ttl):
+                self._views[name] = (now, cached[1])  # unchanged and fresh: nothing to read
+                return cached[1]
+            stored = refresh.get_snapshot(self.store, key, ttl_s=ttl, fetch=fetch, now=self.clock,
+                                          background=self._background)
+            if stored is None:
+                failure = self.store.get(key)
+                raise SourceUnavailable(f"{name}: {failure.last_error if failure is not None else 'no data yet'}")
+            health = refresh.health(stored, ttl, now)
+            stamp = self.store.stamp(key)
+            if cached and cached[1].fetched_at == stored.fetched_at.replace(microsecond=0) and cached[1].dataset == key:
+                view = dataclasses.replace(cached[1], health=health, stamp=stamp)
+            else:
+                view = dataclasses.replace(derive(stored, health), stamp=stamp)
+                gc.freeze()  # long-lived data: keep the cyclic GC from walking it on every collection
+            self._views[name] = (now, view)
+            return view
+
+    def refresh(self, name: str, key: str, ttl: float, fetch: Fetch) -> dict[str, Any]:
+        """Fetch now (the worker's job) under the store's lock; never replaces good data with
+        a failure. Returns {"status", "reason", "age_s", "rows", "error"} afterwards."""
+        stored = refresh.refresh_now(self.store, key, fetch, now=self.clock)
+        self._views.pop(name, None)
+        current = self.store.get(key)
+        status = refresh.health(current if current is not None and current.has_data else None, ttl, self.clock())
+        return {**status, "rows": len(stored.payload["records"]) if stored is not None else 0,
+                "error": current.last_error if current is not None else None}
+
+    def is_stale(self, key: str, ttl: float) -> bool:
+        """True when the store has no good data for `key`, or it is older than `ttl`."""
+        current = self.store.get(key)
+        if current is None or not current.has_data:
+            return True
+        age = current.age_s(self.clock())
+        return age is None or age >= ttl
