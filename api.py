@@ -117,7 +117,7 @@ def api_not_found(rest: str):
 @api.get("/healthz")
 def healthz():
     ctx = context()
-    datasets = ctx.layers.health()
+    datasets = {**ctx.layers.health(), **ctx.indicators.health()}
     ok = all(d["status"] == "ok" for d in datasets.values())
     store = ctx.layers.store.status()
     body = {"status": "ok" if ok else "degraded", "deployment": ctx.deployment.id,
@@ -154,6 +154,8 @@ def _indicator_json(snap) -> dict:
         "credit": dict(spec.credit),
         "caveats": dict(spec.caveats) if spec.caveats else None,
         "sample": snap.sample,
+        "status": snap.health.get("status"),
+        "source_url": snap.source_url,
         "updated_at": snap.fetched_at.isoformat(),
         "source_modified": snap.source_modified.isoformat(),
         "links": {"json": f"/api/v1/indicators/{spec.id}.json", "csv": f"/api/v1/indicators/{spec.id}.csv"},
@@ -184,6 +186,9 @@ def _indicator_rows(indicator_id: str):
         return None, None, _error(404, f"unknown indicator {indicator_id!r}", known_indicators=known)
     except BadQuery as exc:
         return None, None, _error(400, str(exc))
+    except SourceError as exc:
+        log.warning("indicator %s unavailable: %s", indicator_id, exc)
+        return None, None, _error(503, f"indicator {indicator_id!r} is unavailable: {exc}")
     return snap, rows, None
 
 

@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     server = Flask(__name__)
     server.config.update(COMPRESS_MIMETYPES=COMPRESS_MIMETYPES, COMPRESS_MIN_SIZE=500)
     layers = LayerService(deployment, areas, settings)
-    indicators = IndicatorService(deployment, areas, settings)
+    indicators = IndicatorService(deployment, areas, settings, store=layers.store)
     server.extensions["mieruka"] = Context(settings, deployment, areas, layers, indicators)
     # Build the layer snapshots now, in the background, so the first visitor does not wait.
     threading.Thread(target=layers.snapshots, name="warm-layers", daemon=True).start()

@@ -88,6 +88,7 @@ class SourceSpec:
     columns: dict = field(default_factory=dict)  # field → this source's column for it (overrides)
     readings: str | None = None  # a second dataset joined by station (air quality)
     ttl: int = 86400  # seconds a snapshot stays fresh
+    table: "TableSpec | None" = None  # indicators from a live source: how its rows map to records
 
     @property
     def name(self) -> str:
@@ -101,6 +102,27 @@ class SourceSpec:
         if self.kind.startswith("ngsi"):
             return f"{self.url} {self.entity_type}"
         return self.url or ""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How the rows of an indicator's live source become long-form records
+    (area, period, measure, breakdown, value). Two shapes:
+
+    - a statistics table: a row per area and period (and breakdown, if `breakdown` names
+      a column), `values` maps measure id → the column holding it, and `breakdowns` maps
+      measure id → {breakdown value → column} for wide breakdowns (年齢階級別 columns);
+    - an incident list (`count` = a measure id): every row counts one, by area, period
+      (and the `breakdown` column's value), as in the police's street-crime files.
+    """
+
+    area: tuple[str, ...]
+    period: tuple[str, ...]
+    values: dict = field(default_factory=dict)  # measure id → column
+    breakdowns: dict = field(default_factory=dict)  # measure id → {breakdown value → column}
+    breakdown: tuple[str, ...] = ()  # the column whose value is the row's breakdown
+    count: str | None = None  # incident list: the measure each row counts towards
+    sum: bool = False  # values add up: same area and period summed, wards → city → prefecture
 
 
 @dataclass(frozen=True)
@@ -317,6 +339,8 @@ def load_deployment(path: str | Path) -> Deployment:
     for i, indicator in enumerate(indicators):
         if indicator.id in seen:
             raise r.fail(f"indicators[{i}].id", f"duplicate indicator id {indicator.id!r}")
+        if any(layer.id == indicator.id for layer in layers):
+            raise r.fail(f"indicators[{i}].id", f"{indicator.id!r} is already a layer id (ids name datasets in /healthz)")
         seen.add(indicator.id)
     return Deployment(
         indicators=indicators,
@@ -365,12 +389,61 @@ def _extended(r: _Reader, raw: dict) -> dict:
     return merged
 
 
-def _source(r: _Reader, src: dict, where: str) -> SourceSpec:
+TABLE_AREA_COLUMNS = ("全国地方公共団体コード", "都道府県コード又は市区町村コード", "市区町村コード", "area_code")
+
+
+def _table(r: _Reader, raw: dict, where: str, measures: tuple[MeasureSpec, ...]) -> TableSpec:
+    """[… .source.table] of an indicator: see TableSpec."""
+    known = {m.id: m for m in measures}
+
+    def columns(key: str, default: Any = ...) -> tuple[str, ...]:
+        value = r.get(raw, key, where, (str, list), default)
+        value = [value] if isinstance(value, str) else list(value)
+        if not value or not all(isinstance(v, str) and v.strip() for v in value):
+            raise r.fail(f"{where}.{key}", "needs a column name or a list of alternative names")
+        return tuple(value)
+
+    def measure_id(value: str, key: str) -> str:
+        if value not in known:
+            raise r.fail(f"{where}.{key}", f"{value!r} is not one of the measures ({', '.join(known)})")
+        return value
+
+    for key in raw:
+        if key not in ("area", "period", "values", "breakdowns", "breakdown", "count", "sum"):
+            raise r.fail(f"{where}.{key}", "is not a table setting (area, period, values, breakdowns, breakdown, count, sum)")
+    values = r.get(raw, "values", where, dict, {})
+    for m, column in values.items():
+        measure_id(m, f"values.{m}")
+        if not isinstance(column, str) or not column.strip():
+            raise r.fail(f"{where}.values.{m}", "must be the name of the column holding the measure")
+    breakdowns = r.get(raw, "breakdowns", where, dict, {})
+    for m, mapping in breakdowns.items():
+        measure_id(m, f"breakdowns.{m}")
+        if not isinstance(mapping, dict) or not mapping or not all(isinstance(c, str) for c in mapping.values()):
+            raise r.fail(f"{where}.breakdowns.{m}", 'maps a breakdown value to its column: { "0-4" = "0-4歳の男性" }')
+    count = r.get(raw, "count", where, str, None)
+    if count is not None:
+        if not known[measure_id(count, "count")].is_count:
+            raise r.fail(f"{where}.count", f"measure {count!r} is not a count (set additive or per_capita)")
+        if values or breakdowns:
+            raise r.fail(where, "an incident list (count) takes no values or breakdowns")
+    elif not values and not breakdowns:
+        raise r.fail(where, "needs values = { measure = \"column\" } or count = \"measure\"")
+    return TableSpec(area=columns("area", TABLE_AREA_COLUMNS), period=columns("period"),
+                     values=dict(values), breakdowns={m: dict(v) for m, v in breakdowns.items()},
+                     breakdown=columns("breakdown") if "breakdown" in raw else (), count=count,
+                     sum=r.get(raw, "sum", where, bool, False))
+
+
+def _source(r: _Reader, src: dict, where: str, measures: tuple[MeasureSpec, ...] | None = None) -> SourceSpec:
+    """A layer's source, or an indicator's (`measures` given: a live one needs a `table`)."""
     kind = r.get(src, "kind", where, str)
     if kind not in SOURCE_KINDS:
         raise r.fail(f"{where}.kind", f"unknown kind {kind!r} (known: {', '.join(sorted(SOURCE_KINDS))})")
     allowed, required = SOURCE_KEYS[kind]
     for key in src:
+        if key == "table" and measures is not None and kind != "bundled":
+            continue
         if key not in allowed | {"kind", "ttl", "readings", "columns"}:
             raise r.fail(f"{where}.{key}", f"is not a setting of kind {kind!r} (it takes: {', '.join(sorted(allowed))})")
     values: dict[str, Any] = {}
@@ -395,6 +468,8 @@ def _source(r: _Reader, src: dict, where: str) -> SourceSpec:
     if not all(isinstance(v, str) for v in columns.values()):
         raise r.fail(f"{where}.columns", 'maps a field to this source\'s column name: { name = "施設名" }')
     values["columns"] = dict(columns)
+    if measures is not None and kind != "bundled":
+        values["table"] = _table(r, r.get(src, "table", where, dict), f"{where}.table", measures)
     source = SourceSpec(kind=kind, readings=r.get(src, "readings", where, str, None),
                         ttl=r.get(src, "ttl", where, int, 86400), **values)
     if source.ttl < 10:
@@ -554,9 +629,11 @@ def _indicator(r: _Reader, raw: Any, index: int) -> IndicatorSpec:
     headline = r.get(raw, "headline", where, str, measures[0].id)
     if headline not in {m.id for m in measures}:
         raise r.fail(f"{where}.headline", f"{headline!r} is not one of its measures")
-    source = _source(r, r.get(raw, "source", where, dict), f"{where}.source")
-    if source.kind != "bundled":
-        raise r.fail(f"{where}.source.kind", f"indicators take kind 'bundled' for now, got {source.kind!r}")
+    source = _source(r, r.get(raw, "source", where, dict), f"{where}.source", tuple(measures))
+    area_level = _choice(r, raw, "area_level", where, AREA_LEVELS)
+    if area_level == "station" and source.kind != "bundled":
+        raise r.fail(f"{where}.source.kind", "a station-level indicator takes kind 'bundled' for now "
+                                             f"(its tables are by area), got {source.kind!r}")
     colour = _colour(r, raw, where, "#0072B2")
     licence = _licence(r, raw, where)
     return IndicatorSpec(
@@ -567,7 +644,7 @@ def _indicator(r: _Reader, raw: Any, index: int) -> IndicatorSpec:
         numerator=r.text(raw, "numerator", where),
         denominator=r.text(raw, "denominator", where, None),
         frequency=frequency,
-        area_level=_choice(r, raw, "area_level", where, AREA_LEVELS),
+        area_level=area_level,
         headline=headline,
         measures=tuple(measures),
         breakdown=r.text(raw, "breakdown", where, None),

@@ -41,9 +41,20 @@ def comparison_labels(frequency: str, lang: str) -> tuple[str, str | None]:
     return t("kpi.vs_prev_month", lang), t("kpi.vs_year_ago_month", lang)
 
 
-def kpi_card(kpi: Kpi, lang: str, sample: bool):
+def _href(spec, lang: str) -> str:
+    return f"/dashboard/{spec.id}" + ("?" + urlencode({"lang": "en"}) if lang == "en" else "")
+
+
+def kpi_unavailable(spec, lang: str, notice):
+    """The card of an indicator that has no data (a live source that never answered)."""
+    return html.Li(className="mk-kpi mk-kpi-unavailable", style={"--mk-colour": spec.colour}, children=[
+        html.H2(html.A(text_of(spec.title, lang), href=_href(spec, lang))), notice])
+
+
+def kpi_card(kpi: Kpi, lang: str, sample: bool, notice=None):
+    """`notice`: shown on the card when its data could not be updated (components/notices.py)."""
     spec, measure = kpi.indicator, kpi.measure
-    href = f"/dashboard/{spec.id}" + ("?" + urlencode({"lang": "en"}) if lang == "en" else "")
+    href = _href(spec, lang)
     unit = text_of(measure.unit, lang)
     prev_label, year_label = comparison_labels(measure.frequency, lang)
     spark = sparkline_src([v for _, v in kpi.spark], spec.colour if spec.colour != "#F0E442" else "#8a7a00")
@@ -65,4 +76,5 @@ def kpi_card(kpi: Kpi, lang: str, sample: bool):
             t("home.updated", lang, date=kpi.as_of.isoformat()),
             html.Span(t("sample.badge", lang), className="mk-chip") if sample else None,
         ]),
+        notice,
     ])

@@ -49,6 +49,15 @@ class RejectReport:
     def total_rejected(self) -> int:
         return sum(self.rejected.values())
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "RejectReport":
+        """The inverse of as_dict (a report kept in a snapshot's meta)."""
+        report = cls()
+        report.rejected.update(data.get("rejected", {}))
+        report.repaired.update(data.get("repaired", {}))
+        report.examples.update({k: list(v) for k, v in data.get("examples", {}).items()})
+        return report
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "rejected": dict(self.rejected),

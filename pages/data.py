@@ -6,6 +6,7 @@ import dash
 from dash import html
 
 from components.shell import shell
+from data_sources import SourceError
 from i18n import lang_or_default, t, text_of
 from services.context import context
 
@@ -23,23 +24,27 @@ def _reasons(counts: dict[str, int], examples: dict[str, list[str]], kind: str, 
     ])
 
 
-def layout(**params):
-    c = context()
-    lang = lang_or_default(params.get("lang"))
-    sections = []
-    for snap in c.layers.snapshots():
-        layer, report = snap.layer, snap.report
-        source = t("sample.badge", lang) if snap.sample else [
-            f"{layer.source.kind}: ",
-            html.A(snap.source_url, href=snap.source_url, rel="noopener", target="_blank")
-            if snap.source_url and snap.source_url.startswith(("http://", "https://")) else layer.source.name]
-        if snap.health.get("status") != "ok":
-            source = [source, html.Br(), html.Strong(t(f"data.health.{snap.health['status']}", lang)),
-                      f" {snap.health.get('reason') or ''}"]
-        rows = [
-            (t("data.source", lang), [source, html.Br(), html.Small(text_of(layer.credit, lang))]),
-            (t("data.licence", lang), html.A(layer.licence["name"], href=layer.licence["url"], rel="license noopener",
-                                             target="_blank")),
+def _section(spec, snap, error: str | None, downloads: list[tuple[str, str]], kind_label: str | None, lang: str):
+    """One dataset (a layer or an indicator); `snap` is None when it has no data (`error` says why)."""
+    source = spec.source
+    if snap is not None and snap.sample:
+        where = t("sample.badge", lang)
+    else:
+        url = snap.source_url if snap is not None else None
+        where = [f"{source.kind}: ", html.A(url, href=url, rel="noopener", target="_blank")
+                 if url and url.startswith(("http://", "https://")) else source.name]
+    status = snap.health if snap is not None else {"status": "failing", "reason": error}
+    if status.get("status") != "ok":
+        where = [where, html.Br(), html.Strong(t(f"data.health.{status['status']}", lang)),
+                 f" {status.get('reason') or ''}"]
+    rows = [
+        (t("data.source", lang), [where, html.Br(), html.Small(text_of(spec.credit, lang))]),
+        (t("data.licence", lang), html.A(spec.licence["name"], href=spec.licence["url"], rel="license noopener",
+                                         target="_blank")),
+    ]
+    if snap is not None:
+        report = snap.report
+        rows += [
             (t("data.fetched", lang), snap.fetched_at.strftime("%Y-%m-%d %H:%M UTC")),
             (t("data.modified", lang), snap.data_date),
             (t("data.rows", lang), f"{snap.count:,}"),
@@ -47,25 +52,36 @@ def layout(**params):
              _reasons(dict(report.rejected), report.examples, "rejected", lang) or t("data.none", lang)),
             (t("data.repaired_label", lang),
              _reasons(dict(report.repaired), report.examples, "repaired", lang) or t("data.none", lang)),
-            (t("data.download", lang), [html.A("GeoJSON", href=f"/api/v1/layers/{layer.id}.geojson"), " · ",
-                                        html.A("CSV", href=f"/api/v1/layers/{layer.id}.csv")]),
+            (t("data.download", lang), [part for i, (label, href) in enumerate(downloads)
+                                        for part in ([" · "] if i else []) + [html.A(label, href=href)]]),
         ]
-        items = []
-        for label, value in rows:
-            items += [html.Dt(label), html.Dd(value)]
-        sections.append(html.Section(className="mk-dataset", id=f"dataset-{layer.id}", children=[
-            html.H2(text_of(layer.title, lang)), html.Dl(items)]))
-    for snap in c.indicators.snapshots():
-        spec = snap.indicator
-        items = [html.Dt(t("data.source", lang)), html.Dd(t("sample.badge", lang) if snap.sample else spec.source.name),
-                 html.Dt(t("data.licence", lang)), html.Dd(html.A(spec.licence["name"], href=spec.licence["url"])),
-                 html.Dt(t("data.fetched", lang)), html.Dd(snap.fetched_at.strftime("%Y-%m-%d %H:%M UTC")),
-                 html.Dt(t("data.rows", lang)), html.Dd(f"{len(snap.records):,}"),
-                 html.Dt(t("data.download", lang)), html.Dd([
-                     html.A("JSON", href=f"/api/v1/indicators/{spec.id}.json"), " · ",
-                     html.A("CSV", href=f"/api/v1/indicators/{spec.id}.csv")])]
-        sections.append(html.Section(className="mk-dataset", id=f"dataset-{spec.id}", children=[
-            html.H2([text_of(spec.title, lang), html.Small(f" — {t('data.indicator', lang)}")]), html.Dl(items)]))
+    items = []
+    for label, value in rows:
+        items += [html.Dt(label), html.Dd(value)]
+    title = [text_of(spec.title, lang)] + ([html.Small(f" — {kind_label}")] if kind_label else [])
+    return html.Section(className="mk-dataset", id=f"dataset-{spec.id}", children=[html.H2(title), html.Dl(items)])
+
+
+def _snapshot(service, dataset_id: str):
+    try:
+        return service.snapshot(dataset_id), None
+    except SourceError as exc:
+        return None, str(exc)
+
+
+def layout(**params):
+    c = context()
+    lang = lang_or_default(params.get("lang"))
+    sections = []
+    for layer in c.deployment.layers:
+        snap, error = _snapshot(c.layers, layer.id)
+        sections.append(_section(layer, snap, error, [("GeoJSON", f"/api/v1/layers/{layer.id}.geojson"),
+                                                      ("CSV", f"/api/v1/layers/{layer.id}.csv")], None, lang))
+    for spec in c.deployment.indicators:
+        snap, error = _snapshot(c.indicators, spec.id)
+        sections.append(_section(spec, snap, error, [("JSON", f"/api/v1/indicators/{spec.id}.json"),
+                                                     ("CSV", f"/api/v1/indicators/{spec.id}.csv")],
+                                 t("data.indicator", lang), lang))
     content = html.Article(className="mk-prose", children=[
         html.H1(t("data.title", lang)), html.P(t("data.lead", lang)), *sections])
     return shell(lang, "data", content, path="/data", params=params, sample=True)

@@ -4,11 +4,13 @@ that data, and where every number comes from."""
 from __future__ import annotations
 
 import dash
+from data_sources import SourceError
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html
 
 from components.data_table import next_sort, sortable_table
 from components.indicator_charts import (breakdown_figure, choropleth_figure, empty_figure, pyramid_figure,
                                         ranking_figure, series_figure, tile_grid_figure)
+from components.notices import dataset_notice
 from components.shell import shell
 from i18n import lang_or_default, t, text_of
 from registry import IndicatorSpec
@@ -51,7 +53,15 @@ def layout(indicator_id: str | None = None, **params):
             html.P(html.A(t("kpi.title", lang), href="/dashboard" + ("?lang=en" if lang == "en" else ""))),
         ])
         return shell(lang, "dashboard", content, path=f"/dashboard/{indicator_id}", params=params, sample=False)
-    snap = c.indicators.snapshot(spec.id)
+    try:
+        snap = c.indicators.snapshot(spec.id)
+    except SourceError:
+        content = html.Article(className="mk-prose", children=[
+            html.H1(text_of(spec.title, lang)),
+            dataset_notice(spec.id, text_of(spec.title, lang), None, c.deployment.timezone, lang),
+            html.P(html.A(t("kpi.title", lang), href="/dashboard" + ("?lang=en" if lang == "en" else ""))),
+        ])
+        return shell(lang, "dashboard", content, path=f"/dashboard/{spec.id}", params=params, sample=False)
     prefecture = c.deployment.prefecture["code"]
     view, options, ignored = parse_view(params, spec, snap, c.areas, prefecture, lang)
     parts = render(spec, view, None)
@@ -87,8 +97,9 @@ def layout(indicator_id: str | None = None, **params):
                           inputClassName="mk-check", labelClassName="mk-check-label"),
         ]),
     ])
-    notices = [html.P(t("map.ignored", lang, items=", ".join(ignored)), className="mk-notice", role="status")] \
-        if ignored else []
+    notices = [dataset_notice(spec.id, text_of(spec.title, lang), snap, c.deployment.timezone, lang)]
+    if ignored:
+        notices.append(html.P(t("map.ignored", lang, items=", ".join(ignored)), className="mk-notice", role="status"))
     content = html.Div(className="mk-indicator", children=[
         dcc.Store(id=ids.VIEW, data=view_store(view)),
         dcc.Store(id=ids.META, data={"id": spec.id, "lang": lang}),
@@ -96,7 +107,7 @@ def layout(indicator_id: str | None = None, **params):
         html.P(html.A("‹ " + t("kpi.title", lang), href="/dashboard" + ("?lang=en" if lang == "en" else ""))),
         html.H1(text_of(spec.title, lang)),
         html.P(text_of(spec.description, lang), className="mk-lead"),
-        *notices,
+        *[n for n in notices if n is not None],
         controls,
         html.Div(className="mk-charts", children=[
             html.Div(dcc.Graph(id=ids.SERIES, figure=parts["series"], config=GRAPH_CONFIG), className="mk-chart mk-chart-wide"),

@@ -2,7 +2,6 @@
 "near me", a list view and the whole view in the URL."""
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
 
 import dash
 import dash_leaflet as dl
@@ -10,6 +9,7 @@ from dash import ALL, ClientsideFunction, Input, Output, State, callback, client
 
 from components.details import feature_details
 from components.map_controls import (area_options, filter_controls, ids, layer_switches)
+from components.notices import dataset_notice
 from components.shell import shell
 from i18n import lang_or_default, t, text_of
 from services.map_state import LayerFacts, area_members, area_view, hideout_of, layer_meta, parse_view
@@ -141,17 +141,10 @@ def layout(**params):
 
 
 def data_notices(dep, snapshots: dict, lang: str) -> list:
-    """Calm, visible notices for layers whose data is old or missing (stale-but-safe)."""
-    notices = []
-    for layer in dep.layers:
-        snap = snapshots.get(layer.id)
-        title = text_of(layer.title, lang)
-        if snap is None:
-            notices.append(html.P(t("map.layer_unavailable", lang, layer=title), className="mk-notice", role="status"))
-        elif snap.health.get("status") == "stale":
-            notices.append(html.P(t("map.layer_stale", lang, layer=title, time=snap.fetched_at.astimezone(
-                ZoneInfo(dep.timezone)).strftime("%Y-%m-%d %H:%M")), className="mk-notice", role="status"))
-    return notices
+    """Notices for layers whose data is old or missing (stale-but-safe)."""
+    notices = [dataset_notice(layer.id, text_of(layer.title, lang), snapshots.get(layer.id), dep.timezone, lang)
+               for layer in dep.layers]
+    return [n for n in notices if n is not None]
 
 
 # ---- clientside: everything a filter or layer click changes runs in the browser ----

@@ -1,19 +1,30 @@
 """Indicator snapshots and queries: long-form records (one per area, period, measure and
 breakdown value) read by the dashboards and the API. The arithmetic lives in
-services/indicator_math.py as pure functions; this module only selects and joins."""
+services/indicator_math.py as pure functions; this module only selects and joins.
+
+Sample indicators are generated in each process (deterministic per date and seed). Live
+ones (file, url, ckan, ngsi-*) are fetched, mapped by the source's table
+(data_sources/indicator_table.py) and kept in the shared store as the last good data,
+refreshed stale-but-safe like the map layers (services/stored.py)."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gc
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
+from data_sources import SourceError, SourceUnavailable
+from data_sources.indicator_table import normalise_indicator_rows
+from data_sources.normalise import RejectReport
+from data_sources.store import Snapshot, Store, open_store
 from registry import Deployment, IndicatorSpec, MeasureSpec
 from sample_data import generate
 from sample_data.indicators import generate_indicator
 from services import indicator_math as im
 from services.areas import AreaTable
+from services.stored import StoredViews
 from settings import Settings
 
 PER_CAPITA_BASE = 100_000
@@ -32,10 +43,23 @@ class IndicatorSnapshot:
     indicator: IndicatorSpec
     records: tuple[dict[str, Any], ...]
     fetched_at: dt.datetime
-    source_modified: dt.date
+    source_modified: dt.date  # the date the data is as of (the source's, else when it was fetched)
     sample: bool
     by_key: dict[tuple[str, str, str], list[dict[str, Any]]] = field(repr=False)  # (measure, breakdown, area) → rows by period
     stations: dict[str, str] = field(default_factory=dict)  # station id → name (air)
+    health: dict[str, Any] = field(default_factory=lambda: {"status": "ok", "reason": None, "age_s": None})
+    report: RejectReport = field(default_factory=RejectReport)
+    source_url: str | None = None
+    dataset: str = ""  # its key in the shared store ("" for sample data)
+    stamp: str | None = None
+
+    @property
+    def data_date(self) -> str:
+        return self.source_modified.isoformat()
+
+    @property
+    def count(self) -> int:
+        return len(self.records)
 
     def series(self, measure: str, area: str, breakdown: str = "") -> list[dict[str, Any]]:
         return self.by_key.get((measure, breakdown, area), [])
@@ -69,15 +93,19 @@ class Kpi:
 
 
 class IndicatorService:
-    def __init__(self, deployment: Deployment, areas: AreaTable, settings: Settings):
+    def __init__(self, deployment: Deployment, areas: AreaTable, settings: Settings, store: Store | None = None,
+                 clock: Callable[[], dt.datetime] | None = None, background: Callable | None = None):
         self.deployment = deployment
         self.areas = areas
         self.settings = settings
+        self.store = store or open_store(settings.redis_url, settings.cache_dir / "store")
+        self.views = StoredViews(self.store, clock, background)
         self._lock = threading.Lock()
         self._snapshots: dict[tuple[str, dt.date], IndicatorSnapshot] = {}
         self._names: dict[tuple[str, str], str] = {}  # (area code, lang) → display name
-        self._population_by_area: dict[tuple[dt.date, str], dict[str, float]] = {}
-        self._population_at: dict[tuple[dt.date, str, str], float | None] = {}
+        # memo of population_at, keyed by the population snapshot's fetched_at
+        self._population_by_area: dict[tuple[Any, str], dict[str, float]] = {}
+        self._population_at: dict[tuple[Any, str, str], float | None] = {}
 
     def as_of(self) -> dt.date:
         return self.settings.sample_date(self.deployment.timezone)
@@ -88,25 +116,84 @@ class IndicatorService:
             raise NotFound(indicator_id)
         return spec
 
+    def dataset_key(self, spec: IndicatorSpec) -> str:
+        return f"indicator.{spec.id}"
+
     def snapshot(self, indicator_id: str) -> IndicatorSnapshot:
+        """The indicator's last good data; SourceUnavailable when a live one never had any."""
         spec = self.indicator(indicator_id)
+        if spec.source.kind != "bundled":
+            return self.views.get(f"indicator {spec.id}", self.dataset_key(spec), spec.source.ttl,
+                                  lambda: self._fetch(spec), lambda stored, health: self._derive(spec, stored, health))
         key = (indicator_id, self.as_of())
         snap = self._snapshots.get(key)
         if snap is None:
             with self._lock:
                 snap = self._snapshots.get(key)
                 if snap is None:
-                    snap = self._build(spec, key[1])
+                    rows = generate_indicator(spec.source.dataset, self.areas, key[1], self.settings.sample_seed)
+                    snap = self._build(spec, rows, key[1], dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
                     self._snapshots = {k: v for k, v in self._snapshots.items() if k[0] != indicator_id}
                     self._snapshots[key] = snap
                     gc.freeze()  # long-lived data: keep the cyclic GC from walking it on every collection
         return snap
 
     def snapshots(self) -> list[IndicatorSnapshot]:
-        return [self.snapshot(i.id) for i in self.deployment.indicators]
+        """Every indicator that has data (live ones that never had any are left out; see health())."""
+        out = []
+        for spec in self.deployment.indicators:
+            try:
+                out.append(self.snapshot(spec.id))
+            except SourceError:
+                continue
+        return out
 
-    def _build(self, spec: IndicatorSpec, as_of: dt.date) -> IndicatorSnapshot:
-        rows = generate_indicator(spec.source.dataset, self.areas, as_of, self.settings.sample_seed)
+    def refresh(self, indicator_id: str) -> dict[str, Any]:
+        """Fetch a live indicator now (the worker's job); see StoredViews.refresh."""
+        spec = self.indicator(indicator_id)
+        if spec.source.kind == "bundled":
+            return {"status": "ok", "reason": None, "age_s": 0.0, "rows": len(self.snapshot(spec.id).records),
+                    "error": None}
+        return self.views.refresh(f"indicator {spec.id}", self.dataset_key(spec), spec.source.ttl,
+                                  lambda: self._fetch(spec))
+
+    def health(self) -> dict[str, dict[str, Any]]:
+        """Indicator id → {"status", "reason", "age_s", "rows"} for /healthz and the notices."""
+        report = {}
+        for spec in self.deployment.indicators:
+            try:
+                snap = self.snapshot(spec.id)
+                report[spec.id] = {**snap.health, "rows": len(snap.records), "fetched_at": snap.fetched_at.isoformat()}
+            except SourceError as exc:
+                report[spec.id] = {"status": "failing", "reason": str(exc), "age_s": None, "rows": 0}
+        return report
+
+    def _fetch(self, spec: IndicatorSpec) -> tuple[dict, dict]:
+        """Fetch a live indicator and map its rows: (payload, meta) for the store."""
+        from services.layers import fetch_upstream
+
+        result = fetch_upstream(spec.source, self.settings)
+        records, report = normalise_indicator_rows(result.rows, spec, spec.source.table, self.areas,
+                                                   self.deployment.prefecture["code"])
+        if result.rows and not records:
+            raise SourceUnavailable(f"{spec.id}: none of {len(result.rows):,} rows could be used "
+                                    f"({', '.join(f'{k}: {v}' for k, v in report.rejected.items())})")
+        modified = result.source_modified
+        return {"records": records}, {"rows": len(records), "rejects": report.as_dict(),
+                                      "source_url": result.source_url,
+                                      "source_modified": modified.isoformat() if modified else None}
+
+    def _derive(self, spec: IndicatorSpec, stored: Snapshot, health: dict[str, Any]) -> IndicatorSnapshot:
+        modified = stored.meta.get("source_modified")
+        fetched_at = stored.fetched_at.replace(microsecond=0)
+        as_of = (dt.date.fromisoformat(modified[:10]) if modified else fetched_at.date())
+        return dataclasses.replace(
+            self._build(spec, stored.payload["records"], as_of, fetched_at),
+            health=health, report=RejectReport.from_dict(stored.meta.get("rejects") or {}),
+            source_url=stored.meta.get("source_url"), dataset=stored.dataset)
+
+    def _build(self, spec: IndicatorSpec, rows: list[dict[str, Any]], as_of: dt.date,
+               fetched_at: dt.datetime) -> IndicatorSnapshot:
         by_key: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         records = []
         for row in rows:
@@ -126,8 +213,8 @@ class IndicatorService:
         if any(r.get("station") for r in records):
             stations = {row["局番号"]: row["測定局名"]
                         for row in generate("air-quality-stations", self.areas, as_of, self.settings.sample_seed)}
-        return IndicatorSnapshot(spec, tuple(records), dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
-                                 as_of, spec.source.kind == "bundled", by_key, stations)
+        return IndicatorSnapshot(spec, tuple(records), fetched_at, as_of, spec.source.kind == "bundled",
+                                 by_key, stations)
 
     # ---- queries ----
 
@@ -141,13 +228,17 @@ class IndicatorService:
     def population_at(self, area_code: str, period: str) -> float | None:
         """The population a value of `period` is divided by (indicator_math.population_for),
         remembered per snapshot date: rankings ask for every area and period again and again."""
-        key = (self.as_of(), area_code, period)
+        try:
+            version = self.snapshot("population").fetched_at if self.deployment.indicator("population") else None
+        except SourceError:
+            return None  # population unavailable: nothing to divide by
+        key = (version, area_code, period)
         if key not in self._population_at:
             if len(self._population_at) > 200_000:
                 self._population_at.clear()
-            by_area = self._population_by_area.get((key[0], area_code))
+            by_area = self._population_by_area.get((version, area_code))
             if by_area is None:
-                by_area = self._population_by_area[(key[0], area_code)] = self.population(area_code)
+                by_area = self._population_by_area[(version, area_code)] = self.population(area_code)
             self._population_at[key] = im.population_for(period, by_area)
         return self._population_at[key]
 

@@ -168,11 +168,7 @@ class LayerService:
 
     def _derive(self, layer: LayerSpec, stored: Snapshot, health: dict[str, Any]) -> LayerSnapshot:
         records = stored.payload["records"]
-        rejects = stored.meta.get("rejects") or {}
-        report = RejectReport()
-        report.rejected.update(rejects.get("rejected", {}))
-        report.repaired.update(rejects.get("repaired", {}))
-        report.examples.update({k: list(v) for k, v in rejects.get("examples", {}).items()})
+        report = RejectReport.from_dict(stored.meta.get("rejects") or {})
         modified = stored.meta.get("source_modified")
         bodies = {"full": Body.of(geojson_bytes(layer, records)),
                   "map": Body.of(geojson_bytes(layer, records, map_fields(layer)))}

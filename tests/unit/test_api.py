@@ -146,11 +146,16 @@ def test_healthz(client, listing) -> None:
     body = response.get_json()
     assert body["status"] == "ok"
     assert body["deployment"] == "osaka"
-    assert sorted(body["datasets"]) == sorted(LAYER_IDS)
+    indicators = client.get("/api/v1/indicators").get_json()["indicators"]
+    assert sorted(body["datasets"]) == sorted(LAYER_IDS + [i["id"] for i in indicators])
     counts = {layer["id"]: layer["count"] for layer in listing["layers"]}
-    for layer_id, dataset in body["datasets"].items():
-        assert dataset["status"] == "ok"
-        assert dataset["rows"] == counts[layer_id]
+    for layer_id in LAYER_IDS:
+        assert body["datasets"][layer_id]["status"] == "ok"
+        assert body["datasets"][layer_id]["rows"] == counts[layer_id]
+    for indicator in indicators:
+        dataset = body["datasets"][indicator["id"]]
+        rows = client.get(f"/api/v1/indicators/{indicator['id']}.json").get_json()["count"]
+        assert dataset["status"] == "ok" and dataset["rows"] >= rows > 0  # rows: every breakdown too
     assert response.headers["Cache-Control"] == "no-store"
 
 

@@ -213,3 +213,45 @@ def test_the_documented_live_config_loads() -> None:
     deployment = load_deployment(ROOT / "config" / "osaka-live.toml")
     assert deployment.layer("aed").source.kind == "ckan"
     assert deployment.layer("air-quality").source.kind == "ngsi-ld"
+
+
+# --------------------------------------------------------------------------- live indicators
+
+POPULATION_SOURCE = 'source = { kind = "bundled", dataset = "population" }'
+CKAN = 'kind = "ckan", url = "https://catalog.example.jp", dataset = "population"'
+
+
+@pytest.mark.parametrize("source, problem", [
+    (f"{{ {CKAN} }}", r"indicators\.population\.source\.table: is missing"),
+    (f'{{ {CKAN}, table = {{ period = "調査年月日", values = {{ people = "総人口" }} }} }}',
+     r"table\.values\.people: 'people' is not one of the measures \(total, households, male, female\)"),
+    (f'{{ {CKAN}, table = {{ period = "調査年月日" }} }}', r"table: needs values"),
+    (f'{{ {CKAN}, table = {{ period = "調査年月日", count = "male" }} }}', r"table\.count: measure 'male' is not a count"),
+    (f'{{ {CKAN}, table = {{ period = "調査年月日", values = {{ total = "総人口" }}, sheet = 2 }} }}',
+     r"table\.sheet: is not a table setting"),
+    (f'{{ {CKAN}, table = {{ period = 2026, values = {{ total = "総人口" }} }} }}', r"table\.period: must be str or list"),
+    ('{ kind = "bundled", dataset = "population", table = { period = "x", values = { total = "y" } } }',
+     r"source\.table: is not a setting of kind 'bundled'"),
+])
+def test_a_live_indicator_needs_a_valid_table(tmp_path, source, problem) -> None:
+    message = _error_of(_edit(tmp_path, POPULATION_SOURCE, f"source = {source}"))
+    assert re.search(problem, message), message
+
+
+def test_a_live_indicator_with_its_table_loads(tmp_path) -> None:
+    source = f'source = {{ {CKAN}, ttl = 3600, table = {{ period = "調査年月日", sum = true, values = {{ total = "総人口" }} }} }}'
+    spec = load_deployment(_edit(tmp_path, POPULATION_SOURCE, source)).indicator("population")
+    assert spec.source.kind == "ckan" and spec.source.ttl == 3600
+    assert spec.source.table.values == {"total": "総人口"} and spec.source.table.sum
+    assert "全国地方公共団体コード" in spec.source.table.area  # the standard's code columns by default
+
+
+def test_a_station_level_indicator_stays_sample_only(tmp_path) -> None:
+    message = _error_of(_edit(tmp_path, 'source = { kind = "bundled", dataset = "air" }',
+                              f'source = {{ {CKAN}, table = {{ period = "日時", values = {{ pm25_daily_mean = "PM2.5" }} }} }}'))
+    assert "station-level indicator takes kind 'bundled'" in message
+
+
+def test_indicator_and_layer_ids_do_not_collide(tmp_path) -> None:
+    message = _error_of(_edit(tmp_path, 'id = "population"', 'id = "aed"'))
+    assert "'aed' is already a layer id" in message

@@ -1,0 +1,185 @@
+"""The indicator importer (data_sources/indicator_table.py): statistics tables and incident
+lists from live sources become the long-form records the dashboards read, with every
+rejected or repaired row counted by reason."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from data_sources import SourceFormatError
+from data_sources.indicator_table import normalise_indicator_rows, parse_period
+from data_sources.normalise import ValueProblem
+from registry import TableSpec, load_deployment
+from services.areas import AreaTable
+
+from tests.conftest import reference_file
+
+ROOT = Path(__file__).resolve().parents[2]
+LIVE = load_deployment(ROOT / "config" / "osaka-live.toml")
+AREAS = AreaTable.from_csv(ROOT / "data" / "areas" / "osaka.csv")
+PREF = "270008"
+POPULATION = LIVE.indicator("population")
+CRIME = LIVE.indicator("crime")
+AGE_COLUMNS = [f"{a}-{a + 4}歳の{sex}" for a in range(0, 85, 5) for sex in ("男性", "女性")] + ["85歳以上の男性", "85歳以上の女性"]
+
+
+@pytest.mark.parametrize("raw, frequency, expected", [
+    ("2026-10-01", "monthly", "2026-10"),
+    ("2026/10/1", "monthly", "2026-10"),
+    ("2026年10月1日", "monthly", "2026-10"),
+    ("２０２６年１０月", "monthly", "2026-10"),
+    ("令和8年10月1日", "monthly", "2026-10"),
+    ("R8.10.1", "daily", "2026-10-01"),
+    ("令和元年5月", "monthly", "2019-05"),
+    ("平成31年4月1日", "yearly", "2019"),
+    ("202610", "monthly", "2026-10"),
+    ("20261001", "daily", "2026-10-01"),
+    ("2026年度", "yearly", "2026"),
+    ("2026", "yearly", "2026"),
+    ("2026-10-01T09:00:00+09:00", "daily", "2026-10-01"),
+])
+def test_periods_in_the_forms_japanese_files_use(raw, frequency, expected) -> None:
+    assert parse_period(raw, frequency) == expected
+
+
+@pytest.mark.parametrize("raw, frequency", [
+    ("", "monthly"), ("不明", "monthly"), ("2026-13-01", "monthly"), ("2026-02-30", "daily"),
+    ("2026", "monthly"), ("2026-10", "daily"),
+])
+def test_what_is_not_a_period_is_refused(raw, frequency) -> None:
+    with pytest.raises(ValueProblem):
+        parse_period(raw, frequency)
+
+
+def _population_row(code: str, date: str, total: int, **extra) -> dict[str, str]:
+    """A row of the standard dataset 地域・年齢別人口 (every age column filled)."""
+    row = {"都道府県コード又は市区町村コード": code, "地域コード": "", "都道府県名": "大阪府", "市区町村名": "",
+           "調査年月日": date, "地域名": "", "総人口": f"{total:,}", "男性": str(total // 2),
+           "女性": str(total - total // 2), "世帯数": str(total // 2 - 1), "備考": ""}
+    for i, column in enumerate(AGE_COLUMNS):
+        row[column] = str(total // 40 + i)
+    row.update(extra)
+    return row
+
+
+def _municipal_leaves() -> list[str]:
+    """Every municipality's code, designated cities replaced by their wards."""
+    leaves = []
+    for area in AREAS:
+        if area.is_municipality:
+            wards = AREAS.wards(area.code)
+            leaves += [w.code for w in wards] if wards else [area.code]
+    return leaves
+
+
+def test_population_table_by_ward_adds_up_to_cities_and_the_prefecture() -> None:
+    leaves = _municipal_leaves()
+    rows = [_population_row(code, date, 10_000 + i) for date in ("2026-09-01", "2026-10-01")
+            for i, code in enumerate(leaves)]
+    # 町丁目 rows of one town: two rows of the same municipality and date add up
+    rows += [_population_row("273813", "2026-10-01", 500), _population_row("273813", "2026-10-01", 700)]
+    records, report = normalise_indicator_rows(rows, POPULATION, POPULATION.source.table, AREAS, PREF)
+    value = {(r["area_code"], r["period"], r["measure"], r["breakdown"]): r["value"] for r in records}
+
+    osaka_wards = [w.code for w in AREAS.wards("271004")]
+    expected_city = sum(float(r["総人口"].replace(",", "")) for r in rows
+                        if r["調査年月日"] == "2026-10-01" and r["都道府県コード又は市区町村コード"] in osaka_wards)
+    assert value[("271004", "2026-10", "total", "")] == expected_city
+    town = [r for r in rows if r["都道府県コード又は市区町村コード"] == "273813" and r["調査年月日"] == "2026-10-01"]
+    assert value[("273813", "2026-10", "total", "")] == sum(float(r["総人口"].replace(",", "")) for r in town)
+    october = [r for r in rows if r["調査年月日"] == "2026-10-01"]
+    assert value[(PREF, "2026-10", "total", "")] == sum(float(r["総人口"].replace(",", "")) for r in october)
+    assert value[(PREF, "2026-10", "male", "85+")] == sum(float(r["85歳以上の男性"]) for r in october)
+    assert value[("271021", "2026-09", "female", "0-4")] == float(rows[0]["0-4歳の女性"])
+    assert not report.rejected
+    assert report.repaired["prefecture total computed from municipalities"] > 0
+
+
+def test_broken_rows_are_counted_by_reason_and_the_rest_kept() -> None:
+    rows = [_population_row("27205", "2026-10-01", 1000),          # 吹田市, 5-digit code
+            _population_row("272051", "2026-09-01", 990),
+            _population_row("99999", "2026-10-01", 5),             # no such area
+            _population_row("", "2026-10-01", 5),                  # no area at all
+            _population_row("豊中市", "2026-10-01", 4000),           # a name instead of a code
+            _population_row("272060", "令和8年10月", 3000),           # 和暦
+            _population_row("272078", "不明", 3000),                 # no period
+            _population_row("272086", "2026-10-01", 3000, 総人口="約3千"),  # not a number
+            _population_row("272094", "2026-10-01", 3000, 世帯数="x"),     # not published
+            _population_row("272108", "2026-10-01", 3000, 世帯数="-")]     # none
+    records, report = normalise_indicator_rows(rows, POPULATION, POPULATION.source.table, AREAS, PREF)
+    value = {(r["area_code"], r["period"], r["measure"], r["breakdown"]): r["value"] for r in records}
+    assert dict(report.rejected) == {"unknown or missing area code": 2, "bad or missing period": 1,
+                                     "value is not a number": 1}
+    assert report.repaired["area given by name"] == 1
+    assert any("不明" in e for e in report.examples["bad or missing period"])
+    assert value[("272051", "2026-10", "total", "")] == 1000
+    assert value[("272035", "2026-10", "total", "")] == 4000  # 豊中市
+    assert value[("272060", "2026-10", "total", "")] == 3000
+    assert value[("272094", "2026-10", "households", "")] is None
+    assert value[("272108", "2026-10", "households", "")] == 0
+    assert ("272086", "2026-10", "total", "") not in value
+    # a handful of municipalities is not the prefecture: no total is made up
+    assert not any(area == PREF for (area, *_rest) in value)
+    assert report.repaired["prefecture total left out (a municipality has no value)"] > 0
+
+
+def test_without_sum_a_second_row_of_the_same_area_and_period_is_a_duplicate() -> None:
+    table = dataclasses.replace(POPULATION.source.table, sum=False)
+    rows = [_population_row("272051", "2026-10-01", 1000), _population_row("272051", "2026-10-01", 2000)]
+    records, report = normalise_indicator_rows(rows, POPULATION, table, AREAS, PREF)
+    assert report.rejected == {"duplicate area and period": 1}
+    assert {r["value"] for r in records if r["measure"] == "total"} == {1000}
+
+
+def test_missing_columns_are_named() -> None:
+    rows = [{"市区町村コード": "272051", "調査年月日": "2026-10-01", "人口": "1"}]
+    with pytest.raises(SourceFormatError, match="columns not found: .*total \\(総人口\\)"):
+        normalise_indicator_rows(rows, POPULATION, POPULATION.source.table, AREAS, PREF)
+
+
+def test_headers_in_another_width_still_match() -> None:
+    row = {k.replace("0-4", "０－４") if k.startswith("0-4") else k: v for k, v in _population_row("272051", "2026-10-01", 1000).items()}
+    row[" 総人口 "] = row.pop("総人口")
+    records, report = normalise_indicator_rows([row], POPULATION, POPULATION.source.table, AREAS, PREF)
+    value = {(r["area_code"], r["measure"], r["breakdown"]): r["value"] for r in records}
+    assert value[("272051", "total", "")] == 1000
+    assert not report.rejected
+
+
+def _crime(code: str, date: str, method: str) -> dict[str, str]:
+    """A row of the police's street-crime open data (common format)."""
+    return {"罪名": "窃盗", "手口": method, "管轄警察署（発生地）": "吹田警察署", "管轄交番・駐在所（発生地）": "",
+            "市区町村コード（発生地）": code, "都道府県（発生地）": "大阪府", "市区町村（発生地）": "",
+            "町丁目（発生地）": "", "発生年月日（始期）": date, "発生時（始期）": "12"}
+
+
+CRIME_TABLE = TableSpec(area=("市区町村コード（発生地）",), period=("発生年月日（始期）",), count="street_crimes",
+                        breakdown=("手口",))
+
+
+def test_an_incident_list_is_counted_by_area_month_and_method() -> None:
+    rows = ([_crime("272051", "2026/08/03", "自転車盗")] * 3 + [_crime("272051", "2026/08/20", "ひったくり")]
+            + [_crime("271276", "2026/10/01", "自転車盗")] * 2 + [_crime("", "2026/10/01", "自転車盗")])
+    records, report = normalise_indicator_rows(rows, CRIME, CRIME_TABLE, AREAS, PREF)
+    value = {(r["area_code"], r["period"], r["breakdown"]): r["value"] for r in records}
+    assert value[("272051", "2026-08", "")] == 4
+    assert value[("272051", "2026-08", "自転車盗")] == 3
+    assert value[("272051", "2026-08", "ひったくり")] == 1
+    assert value[("271276", "2026-10", "自転車盗")] == 2      # 大阪市北区
+    assert value[("271004", "2026-10", "")] == 2              # 大阪市, from its wards
+    assert value[("272051", "2026-09", "")] == 0              # a month without incidents is 0
+    assert value[("272035", "2026-08", "自転車盗")] == 0       # so is a municipality without any
+    assert value[(PREF, "2026-08", "")] == 4 and value[(PREF, "2026-10", "")] == 2
+    assert report.rejected == {"unknown or missing area code": 1}
+
+
+def test_the_live_population_mapping_names_columns_of_the_standard_dataset() -> None:
+    model = reference_file("ngsi-ld-standard-datasets/cio/11_地域・年齢別人口/datamodels.md").read_text(encoding="utf-8")
+    table = POPULATION.source.table
+    columns = list(table.values.values()) + [c for m in table.breakdowns.values() for c in m.values()]
+    columns += [table.area[0], table.period[0]]
+    assert len(columns) == 42
+    for column in columns:
+        assert f"`{column}`" in model, column
