@@ -128,15 +128,19 @@ class TableSpec:
 @dataclass(frozen=True)
 class Pollutant:
     id: str
-    column: str
+    columns: tuple[str, ...]  # the column (or a broker's attribute) holding it, first found wins
     unit: str
     thresholds: tuple[float, ...]  # upper bounds of levels 1..n-1; above the last → level n
 
 
 @dataclass(frozen=True)
 class ReadingsSpec:
-    station_column: str
-    time_column: str
+    """Latest readings by station: from a second dataset joined by station (bundled sample
+    data), or from the station rows themselves (a broker's AirQualityObserved entities carry
+    their location and latest values)."""
+
+    station_columns: tuple[str, ...]
+    time_columns: tuple[str, ...]
     pollutants: tuple[Pollutant, ...]
     levels: tuple[Text, ...]  # names of levels 1..n
 
@@ -396,13 +400,6 @@ def _table(r: _Reader, raw: dict, where: str, measures: tuple[MeasureSpec, ...])
     """[… .source.table] of an indicator: see TableSpec."""
     known = {m.id: m for m in measures}
 
-    def columns(key: str, default: Any = ...) -> tuple[str, ...]:
-        value = r.get(raw, key, where, (str, list), default)
-        value = [value] if isinstance(value, str) else list(value)
-        if not value or not all(isinstance(v, str) and v.strip() for v in value):
-            raise r.fail(f"{where}.{key}", "needs a column name or a list of alternative names")
-        return tuple(value)
-
     def measure_id(value: str, key: str) -> str:
         if value not in known:
             raise r.fail(f"{where}.{key}", f"{value!r} is not one of the measures ({', '.join(known)})")
@@ -429,9 +426,9 @@ def _table(r: _Reader, raw: dict, where: str, measures: tuple[MeasureSpec, ...])
             raise r.fail(where, "an incident list (count) takes no values or breakdowns")
     elif not values and not breakdowns:
         raise r.fail(where, "needs values = { measure = \"column\" } or count = \"measure\"")
-    return TableSpec(area=columns("area", TABLE_AREA_COLUMNS), period=columns("period"),
+    return TableSpec(area=_names(r, raw, "area", where, TABLE_AREA_COLUMNS), period=_names(r, raw, "period", where),
                      values=dict(values), breakdowns={m: dict(v) for m, v in breakdowns.items()},
-                     breakdown=columns("breakdown") if "breakdown" in raw else (), count=count,
+                     breakdown=_names(r, raw, "breakdown", where, ()), count=count,
                      sum=r.get(raw, "sum", where, bool, False))
 
 
@@ -468,6 +465,9 @@ def _source(r: _Reader, src: dict, where: str, measures: tuple[MeasureSpec, ...]
     if not all(isinstance(v, str) for v in columns.values()):
         raise r.fail(f"{where}.columns", 'maps a field to this source\'s column name: { name = "施設名" }')
     values["columns"] = dict(columns)
+    if "readings" in src and kind != "bundled":
+        raise r.fail(f"{where}.readings", "a live source carries its readings in its own rows "
+                                          "(declare their columns in the layer's [readings])")
     if measures is not None and kind != "bundled":
         values["table"] = _table(r, r.get(src, "table", where, dict), f"{where}.table", measures)
     source = SourceSpec(kind=kind, readings=r.get(src, "readings", where, str, None),
@@ -500,6 +500,17 @@ def _licence(r: _Reader, raw: dict, where: str) -> dict:
     r.get(licence, "name", f"{where}.licence", str)
     r.get(licence, "url", f"{where}.licence", str)
     return dict(licence)
+
+
+def _names(r: _Reader, table: dict, key: str, where: str, default: Any = ...) -> tuple[str, ...]:
+    """A column name, or a list of alternative names (the first found in a source wins)."""
+    if key not in table and default is not ...:
+        return tuple(default)
+    value = r.get(table, key, where, (str, list))
+    value = [value] if isinstance(value, str) else value
+    if not value or not all(isinstance(v, str) and v.strip() for v in value):
+        raise r.fail(f"{where}.{key}", "needs a column name or a list of alternative names")
+    return tuple(value)
 
 
 def _layer(r: _Reader, raw: Any, index: int) -> LayerSpec:
@@ -561,7 +572,9 @@ def _layer(r: _Reader, raw: Any, index: int) -> LayerSpec:
                                   tuple(ffields), options))
 
     readings = None
-    if source.readings:
+    if source.readings and "readings" not in raw:
+        raise r.fail(f"{where}.readings", f"is missing (the source joins readings from {source.readings!r})")
+    if "readings" in raw:
         rr = r.get(raw, "readings", where, dict)
         rwhere = f"{where}.readings"
         pollutants = []
@@ -570,13 +583,13 @@ def _layer(r: _Reader, raw: Any, index: int) -> LayerSpec:
             thresholds = tuple(float(t) for t in r.get(p, "thresholds", pwhere, list))
             if any(a >= b for a, b in zip(thresholds, thresholds[1:])):
                 raise r.fail(f"{pwhere}.thresholds", f"must be strictly increasing, got {list(thresholds)}")
-            pollutants.append(Pollutant(r.get(p, "id", pwhere, str), r.get(p, "column", pwhere, str),
+            pollutants.append(Pollutant(r.get(p, "id", pwhere, str), _names(r, p, "column", pwhere),
                                         r.get(p, "unit", pwhere, str), thresholds))
         levels = tuple(r.text({"l": l}, "l", f"{rwhere}.levels[{j}]") for j, l in enumerate(r.get(rr, "levels", rwhere, list)))
         for p in pollutants:
             if len(p.thresholds) + 1 > len(levels):
                 raise r.fail(f"{rwhere}.levels", f"{p.id} has {len(p.thresholds) + 1} levels but only {len(levels)} are named")
-        readings = ReadingsSpec(r.get(rr, "station", rwhere, str), r.get(rr, "time", rwhere, str),
+        readings = ReadingsSpec(_names(r, rr, "station", rwhere), _names(r, rr, "time", rwhere),
                                 tuple(pollutants), levels)
 
     licence = _licence(r, raw, where)

@@ -21,7 +21,7 @@ from typing import Any, Iterable, Mapping
 from registry import IndicatorSpec, TableSpec
 from services.areas import AreaTable
 
-from .normalise import RejectReport, ValueProblem, header_key, to_number
+from .normalise import RejectReport, ValueProblem, first_value, matching_headers, to_number
 from .text import nfkc
 
 Key = tuple[str, str, str, str]  # (area code, period, measure, breakdown)
@@ -83,25 +83,6 @@ def parse_value(raw: Any, report: RejectReport, where: str) -> float | None:
     return to_number(text, float)
 
 
-def _lookup(headers: Iterable[str], names: tuple[str, ...]) -> tuple[str, ...]:
-    """The file's own headers for configured column names: exact first, then folded."""
-    headers = list(headers)
-    by_key: dict[str, str] = {}
-    for header in headers:
-        by_key.setdefault(header_key(header), header)
-    found = [n for n in names if n in headers]
-    found += [by_key[header_key(n)] for n in names if header_key(n) in by_key]
-    return tuple(dict.fromkeys(found))
-
-
-def _first(row: Mapping[str, Any], columns: tuple[str, ...]) -> str:
-    for column in columns:
-        value = row.get(column)
-        if value is not None and str(value).strip():
-            return str(value)
-    return ""
-
-
 def normalise_indicator_rows(rows: Iterable[Mapping[str, Any]], spec: IndicatorSpec, table: TableSpec,
                              areas: AreaTable, prefecture: str) -> tuple[list[dict[str, Any]], RejectReport]:
     """Records of `spec` from source rows mapped by `table`; every rejected or repaired row
@@ -109,9 +90,9 @@ def normalise_indicator_rows(rows: Iterable[Mapping[str, Any]], spec: IndicatorS
     rows = list(rows)
     report = RejectReport()
     headers = list(dict.fromkeys(h for row in rows[:50] for h in row))
-    area_cols = _lookup(headers, table.area)
-    period_cols = _lookup(headers, table.period)
-    breakdown_cols = _lookup(headers, table.breakdown) if table.breakdown else ()
+    area_cols = matching_headers(headers, table.area)
+    period_cols = matching_headers(headers, table.period)
+    breakdown_cols = matching_headers(headers, table.breakdown) if table.breakdown else ()
     missing = [f"area ({' / '.join(table.area)})"] if not area_cols else []
     missing += [f"period ({' / '.join(table.period)})"] if not period_cols else []
     if table.breakdown and not breakdown_cols:
@@ -123,7 +104,7 @@ def normalise_indicator_rows(rows: Iterable[Mapping[str, Any]], spec: IndicatorS
         cells += [(measure, breakdown, column) for breakdown, column in mapping.items()]
     resolved = []
     for measure, breakdown, column in cells:
-        found = _lookup(headers, (column,))
+        found = matching_headers(headers, (column,))
         if found:
             resolved.append((measure, breakdown, found[0]))
         elif breakdown == "":
@@ -138,7 +119,7 @@ def normalise_indicator_rows(rows: Iterable[Mapping[str, Any]], spec: IndicatorS
     adds_up = counted or table.sum
     for n, row in enumerate(rows, start=2):  # row 1 is the header line of a file
         where = f"row {n}"
-        raw_area = _first(row, area_cols)
+        raw_area = first_value(row, area_cols)
         area = areas.get(raw_area) if raw_area else None
         if area is None and raw_area:
             area = areas.find(raw_area)
@@ -147,13 +128,13 @@ def normalise_indicator_rows(rows: Iterable[Mapping[str, Any]], spec: IndicatorS
         if area is None:
             report.reject("unknown or missing area code", f"{where}: {raw_area!r}")
             continue
-        raw_period = _first(row, period_cols)
+        raw_period = first_value(row, period_cols)
         try:
             period = {m.id: parse_period(raw_period, m.frequency) for m in spec.measures}
         except ValueProblem as exc:
             report.reject("bad or missing period", f"{where}: {exc}")
             continue
-        row_breakdown = nfkc(_first(row, breakdown_cols)).strip() if breakdown_cols else ""
+        row_breakdown = nfkc(first_value(row, breakdown_cols)).strip() if breakdown_cols else ""
         if row_breakdown in TOTAL_NAMES:
             row_breakdown = ""
         if counted:

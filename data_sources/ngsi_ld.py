@@ -102,7 +102,9 @@ def attribute_value(value: Any) -> Any:
     if isinstance(value, dict) and value.get("type") in ATTRIBUTE_VALUE:
         member = ATTRIBUTE_VALUE[value["type"]]
         if member in value:
-            return value[member]
+            value = value[member]
+    if isinstance(value, dict) and "@value" in value:  # a JSON-LD typed value: {"@type": "DateTime", "@value": …}
+        return value["@value"]
     return value
 
 

@@ -156,26 +156,33 @@ def column_lookup(headers: Iterable[str], layer: LayerSpec) -> dict[str, tuple[s
     """Canonical field → the file's own header names to read, in order of preference: the
     source's override, the config's columns as written, then in another width, case or
     spacing, then English headers."""
-    headers = set(headers)
-    by_key: dict[str, str] = {}
-    for header in sorted(headers):
-        by_key.setdefault(header_key(header), header)
+    headers = sorted(set(headers))
     lookup = {}
     overrides = layer.source.columns or {}
     for spec in layer.fields:
         columns = ((overrides[spec.name],) if spec.name in overrides else ()) + spec.columns
-        # exact names first (an NGSI entity's "id" must not stand in for a file's "ID" column)
-        names = [column for column in columns if column in headers]
-        names += [header for column in columns for header in [by_key.get(header_key(column))] if header]
-        names += [by_key[alias] for alias in ENGLISH_HEADERS.get(spec.name, ()) if alias in by_key]
-        lookup[spec.name] = tuple(dict.fromkeys(names))
+        english = [h for h in matching_headers(headers, ENGLISH_HEADERS.get(spec.name, ()))
+                   if header_key(h) in ENGLISH_HEADERS.get(spec.name, ())]
+        lookup[spec.name] = tuple(dict.fromkeys(matching_headers(headers, columns) + tuple(english)))
     return lookup
 
 
-def _first(row: Mapping[str, str], columns: tuple[str, ...]) -> str:
+def matching_headers(headers: Iterable[str], names: tuple[str, ...]) -> tuple[str, ...]:
+    """The headers matching `names`, in the order of `names`: exact first (an NGSI entity's
+    "id" must not stand in for a file's "ID" column), then in another width, case or spacing."""
+    headers = list(headers)
+    by_key: dict[str, str] = {}
+    for header in sorted(headers):
+        by_key.setdefault(header_key(header), header)
+    found = [n for n in names if n in headers] + [by_key[header_key(n)] for n in names if header_key(n) in by_key]
+    return tuple(dict.fromkeys(found))
+
+
+def first_value(row: Mapping[str, Any], columns: tuple[str, ...]) -> str:
+    """The first non-blank value among `columns` (a blank 住所 falls back to 所在地_連結表記)."""
     for column in columns:
         value = row.get(column)
-        if value is not None:
+        if value is not None and str(value).strip():
             return str(value)
     return ""
 
@@ -225,7 +232,7 @@ def normalise_rows(
         where = f"row {number}"
         try:
             for spec in plain:
-                raw = _first(row, lookup[spec.name])
+                raw = first_value(row, lookup[spec.name])
                 if spec.name in ("lat", "lon"):
                     record[spec.name] = raw
                 elif spec.type == "area_code":
@@ -296,7 +303,7 @@ def _coordinates(lat_raw: str, lon_raw: str, west, south, east, north, report: R
 
 def _area(record: dict[str, Any], areas: AreaTable, report: RejectReport, where: str) -> None:
     raw = record.get("area_code") or ""
-    area = areas.get(raw)
+    area = areas.find(raw)  # a code in any form, or a name (a broker's areaServed: "大阪市北区")
     if area is not None:
         record["area_code"] = area.code
         record["area_name"] = area.name_ja
@@ -322,9 +329,16 @@ def _attach_readings(stations: list[dict[str, Any]], spec: ReadingsSpec,
                      readings: Iterable[Mapping[str, str]], report: RejectReport, now: dt.datetime) -> None:
     """Attach each station's latest non-blank value per pollutant, with its time and level."""
     latest: dict[str, dict[str, tuple[dt.datetime, str, float]]] = defaultdict(dict)
+    lookups: dict[frozenset, dict[str, tuple[str, ...]]] = {}
     for row in readings:
-        station = str(row.get(spec.station_column, "")).strip()
-        when = str(row.get(spec.time_column, "")).strip()
+        keys = frozenset(row)
+        names = lookups.get(keys)
+        if names is None:  # the columns of this shape of row (a file's header, or a kind of entity)
+            names = lookups[keys] = {
+                "station": matching_headers(keys, spec.station_columns), "time": matching_headers(keys, spec.time_columns),
+                **{p.id: matching_headers(keys, p.columns) for p in spec.pollutants}}
+        station = first_value(row, names["station"]).strip()
+        when = first_value(row, names["time"]).strip()
         try:
             stamp = dt.datetime.fromisoformat(when)
             if stamp.tzinfo is None:
@@ -335,7 +349,7 @@ def _attach_readings(stations: list[dict[str, Any]], spec: ReadingsSpec,
         if stamp > now:
             continue  # not yet measured: sample series run to the end of the day
         for p in spec.pollutants:
-            raw = str(row.get(p.column, ""))
+            raw = first_value(row, names[p.id])
             try:
                 value = to_number(raw, float)
             except ValueProblem:

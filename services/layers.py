@@ -157,6 +157,8 @@ class LayerService:
         else:
             result = fetch_upstream(source, self.settings)
             rows, source_url, source_modified = result.rows, result.source_url, result.source_modified
+            if layer.readings:
+                readings = rows  # a live station carries its latest readings (AirQualityObserved)
         records, report = normalise_rows(rows, layer, self.areas, self.deployment.bbox, readings)
         if rows and not records:
             raise SourceUnavailable(f"{layer.id}: none of {len(rows):,} rows could be used "

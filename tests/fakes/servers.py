@@ -459,6 +459,62 @@ def toilet_entities(count: int, *, city_code: str = "271004", city: str = "大�
     return entities
 
 
+# --------------------------------------------------------------------------- statistics tables
+
+#: The age columns of the standard dataset 地域・年齢別人口, in order.
+AGE_COLUMNS = [f"{a}-{a + 4}歳の{sex}" for a in range(0, 85, 5) for sex in ("男性", "女性")] + ["85歳以上の男性", "85歳以上の女性"]
+
+
+def population_row(code: str, date: str, total: int, **extra: str) -> dict[str, str]:
+    """A row of the standard dataset 地域・年齢別人口 (every column filled; `extra` overrides)."""
+    row = {"都道府県コード又は市区町村コード": code, "地域コード": "", "都道府県名": "大阪府", "市区町村名": "",
+           "調査年月日": date, "地域名": "", "総人口": f"{total:,}", "男性": str(total // 2),
+           "女性": str(total - total // 2), "世帯数": str(total // 2 - 1), "備考": ""}
+    for i, column in enumerate(AGE_COLUMNS):
+        row[column] = str(total // 40 + i)
+    row.update(extra)
+    return row
+
+
+def crime_row(code: str, date: str, method: str) -> dict[str, str]:
+    """A row of the police's street-crime open data (common format; one row per incident)."""
+    return {"罪名": "窃盗", "手口": method, "管轄警察署（発生地）": "吹田警察署", "管轄交番・駐在所（発生地）": "",
+            "市区町村コード（発生地）": code, "都道府県（発生地）": "大阪府", "市区町村（発生地）": "",
+            "町丁目（発生地）": "", "発生年月日（始期）": date, "発生時（始期）": "12"}
+
+
+AIR_TYPE = "AirQualityObserved"
+
+
+def air_quality_entities(stations: list[tuple[str, str, str, float, float]], observed: dt.datetime,
+                         pm25: list[float | None]) -> list[dict]:
+    """AirQualityObserved entities (FIWARE smart data model, normalized representation), one
+    per station (code, name, areaServed, lat, lon) with its latest readings; pm25[i] is the
+    i-th station's PM2.5 (None: not measured). The time is a JSON-LD typed DateTime."""
+    when = observed.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    entities = []
+    for i, (code, name, area, lat, lon) in enumerate(stations):
+        prop = lambda value, unit=None: {"type": "Property", "value": value, "observedAt": when,  # noqa: E731
+                                         **({"unitCode": unit} if unit else {})}
+        entity = {
+            "id": f"urn:ngsi-ld:{AIR_TYPE}:osaka-{code}",
+            "type": AIR_TYPE,
+            "stationCode": {"type": "Property", "value": code},
+            "stationName": {"type": "Property", "value": name},
+            "areaServed": {"type": "Property", "value": area},
+            "typeofLocation": {"type": "Property", "value": "一般局"},
+            "dateObserved": {"type": "Property", "value": {"@type": "DateTime", "@value": when}},
+            "no2": prop(0.012 + i * 0.001, "59"),
+            "o3": prop(0.031, "59"),
+            "so2": prop(0.002, "59"),
+            "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [lon, lat]}},
+        }
+        if pm25[i] is not None:
+            entity["pm25"] = prop(pm25[i], "GQ")
+        entities.append(entity)
+    return entities
+
+
 def ld_key_values(entity: dict) -> dict:
     """The keyValues (simplified) form of a normalized NGSI-LD entity."""
     out = {}
@@ -501,7 +557,7 @@ class NgsiLdServer(FakeServer):
 
     def route(self, request: Recorded) -> Reply:
         if request.path == "/context.jsonld":
-            terms = {TOILET_TYPE: CIO + TOILET_TYPE, "location": CIO + "location"}
+            terms = {**{t: CIO + t for t in self._known_types() | {TOILET_TYPE}}, "location": CIO + "location"}
             return json_reply({"@context": [terms, CORE_CONTEXT]}, content_type="application/ld+json")
         if request.path != "/ngsi-ld/v1/entities":
             return _problem(404, "ResourceNotFound", "No such resource", request.path)

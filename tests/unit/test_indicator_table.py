@@ -15,6 +15,7 @@ from registry import TableSpec, load_deployment
 from services.areas import AreaTable
 
 from tests.conftest import reference_file
+from tests.fakes.servers import crime_row, population_row
 
 ROOT = Path(__file__).resolve().parents[2]
 LIVE = load_deployment(ROOT / "config" / "osaka-live.toml")
@@ -22,7 +23,6 @@ AREAS = AreaTable.from_csv(ROOT / "data" / "areas" / "osaka.csv")
 PREF = "270008"
 POPULATION = LIVE.indicator("population")
 CRIME = LIVE.indicator("crime")
-AGE_COLUMNS = [f"{a}-{a + 4}歳の{sex}" for a in range(0, 85, 5) for sex in ("男性", "女性")] + ["85歳以上の男性", "85歳以上の女性"]
 
 
 @pytest.mark.parametrize("raw, frequency, expected", [
@@ -53,33 +53,22 @@ def test_what_is_not_a_period_is_refused(raw, frequency) -> None:
         parse_period(raw, frequency)
 
 
-def _population_row(code: str, date: str, total: int, **extra) -> dict[str, str]:
-    """A row of the standard dataset 地域・年齢別人口 (every age column filled)."""
-    row = {"都道府県コード又は市区町村コード": code, "地域コード": "", "都道府県名": "大阪府", "市区町村名": "",
-           "調査年月日": date, "地域名": "", "総人口": f"{total:,}", "男性": str(total // 2),
-           "女性": str(total - total // 2), "世帯数": str(total // 2 - 1), "備考": ""}
-    for i, column in enumerate(AGE_COLUMNS):
-        row[column] = str(total // 40 + i)
-    row.update(extra)
-    return row
-
-
-def _municipal_leaves() -> list[str]:
+def municipal_leaves(areas: AreaTable) -> list[str]:
     """Every municipality's code, designated cities replaced by their wards."""
     leaves = []
-    for area in AREAS:
+    for area in areas:
         if area.is_municipality:
-            wards = AREAS.wards(area.code)
+            wards = areas.wards(area.code)
             leaves += [w.code for w in wards] if wards else [area.code]
     return leaves
 
 
 def test_population_table_by_ward_adds_up_to_cities_and_the_prefecture() -> None:
-    leaves = _municipal_leaves()
-    rows = [_population_row(code, date, 10_000 + i) for date in ("2026-09-01", "2026-10-01")
+    leaves = municipal_leaves(AREAS)
+    rows = [population_row(code, date, 10_000 + i) for date in ("2026-09-01", "2026-10-01")
             for i, code in enumerate(leaves)]
     # 町丁目 rows of one town: two rows of the same municipality and date add up
-    rows += [_population_row("273813", "2026-10-01", 500), _population_row("273813", "2026-10-01", 700)]
+    rows += [population_row("273813", "2026-10-01", 500), population_row("273813", "2026-10-01", 700)]
     records, report = normalise_indicator_rows(rows, POPULATION, POPULATION.source.table, AREAS, PREF)
     value = {(r["area_code"], r["period"], r["measure"], r["breakdown"]): r["value"] for r in records}
 
@@ -98,16 +87,16 @@ def test_population_table_by_ward_adds_up_to_cities_and_the_prefecture() -> None
 
 
 def test_broken_rows_are_counted_by_reason_and_the_rest_kept() -> None:
-    rows = [_population_row("27205", "2026-10-01", 1000),          # 吹田市, 5-digit code
-            _population_row("272051", "2026-09-01", 990),
-            _population_row("99999", "2026-10-01", 5),             # no such area
-            _population_row("", "2026-10-01", 5),                  # no area at all
-            _population_row("豊中市", "2026-10-01", 4000),           # a name instead of a code
-            _population_row("272060", "令和8年10月", 3000),           # 和暦
-            _population_row("272078", "不明", 3000),                 # no period
-            _population_row("272086", "2026-10-01", 3000, 総人口="約3千"),  # not a number
-            _population_row("272094", "2026-10-01", 3000, 世帯数="x"),     # not published
-            _population_row("272108", "2026-10-01", 3000, 世帯数="-")]     # none
+    rows = [population_row("27205", "2026-10-01", 1000),          # 吹田市, 5-digit code
+            population_row("272051", "2026-09-01", 990),
+            population_row("99999", "2026-10-01", 5),             # no such area
+            population_row("", "2026-10-01", 5),                  # no area at all
+            population_row("豊中市", "2026-10-01", 4000),           # a name instead of a code
+            population_row("272060", "令和8年10月", 3000),           # 和暦
+            population_row("272078", "不明", 3000),                 # no period
+            population_row("272086", "2026-10-01", 3000, 総人口="約3千"),  # not a number
+            population_row("272094", "2026-10-01", 3000, 世帯数="x"),     # not published
+            population_row("272108", "2026-10-01", 3000, 世帯数="-")]     # none
     records, report = normalise_indicator_rows(rows, POPULATION, POPULATION.source.table, AREAS, PREF)
     value = {(r["area_code"], r["period"], r["measure"], r["breakdown"]): r["value"] for r in records}
     assert dict(report.rejected) == {"unknown or missing area code": 2, "bad or missing period": 1,
@@ -127,7 +116,7 @@ def test_broken_rows_are_counted_by_reason_and_the_rest_kept() -> None:
 
 def test_without_sum_a_second_row_of_the_same_area_and_period_is_a_duplicate() -> None:
     table = dataclasses.replace(POPULATION.source.table, sum=False)
-    rows = [_population_row("272051", "2026-10-01", 1000), _population_row("272051", "2026-10-01", 2000)]
+    rows = [population_row("272051", "2026-10-01", 1000), population_row("272051", "2026-10-01", 2000)]
     records, report = normalise_indicator_rows(rows, POPULATION, table, AREAS, PREF)
     assert report.rejected == {"duplicate area and period": 1}
     assert {r["value"] for r in records if r["measure"] == "total"} == {1000}
@@ -140,7 +129,7 @@ def test_missing_columns_are_named() -> None:
 
 
 def test_headers_in_another_width_still_match() -> None:
-    row = {k.replace("0-4", "０－４") if k.startswith("0-4") else k: v for k, v in _population_row("272051", "2026-10-01", 1000).items()}
+    row = {k.replace("0-4", "０－４") if k.startswith("0-4") else k: v for k, v in population_row("272051", "2026-10-01", 1000).items()}
     row[" 総人口 "] = row.pop("総人口")
     records, report = normalise_indicator_rows([row], POPULATION, POPULATION.source.table, AREAS, PREF)
     value = {(r["area_code"], r["measure"], r["breakdown"]): r["value"] for r in records}
@@ -148,20 +137,13 @@ def test_headers_in_another_width_still_match() -> None:
     assert not report.rejected
 
 
-def _crime(code: str, date: str, method: str) -> dict[str, str]:
-    """A row of the police's street-crime open data (common format)."""
-    return {"罪名": "窃盗", "手口": method, "管轄警察署（発生地）": "吹田警察署", "管轄交番・駐在所（発生地）": "",
-            "市区町村コード（発生地）": code, "都道府県（発生地）": "大阪府", "市区町村（発生地）": "",
-            "町丁目（発生地）": "", "発生年月日（始期）": date, "発生時（始期）": "12"}
-
-
 CRIME_TABLE = TableSpec(area=("市区町村コード（発生地）",), period=("発生年月日（始期）",), count="street_crimes",
                         breakdown=("手口",))
 
 
 def test_an_incident_list_is_counted_by_area_month_and_method() -> None:
-    rows = ([_crime("272051", "2026/08/03", "自転車盗")] * 3 + [_crime("272051", "2026/08/20", "ひったくり")]
-            + [_crime("271276", "2026/10/01", "自転車盗")] * 2 + [_crime("", "2026/10/01", "自転車盗")])
+    rows = ([crime_row("272051", "2026/08/03", "自転車盗")] * 3 + [crime_row("272051", "2026/08/20", "ひったくり")]
+            + [crime_row("271276", "2026/10/01", "自転車盗")] * 2 + [crime_row("", "2026/10/01", "自転車盗")])
     records, report = normalise_indicator_rows(rows, CRIME, CRIME_TABLE, AREAS, PREF)
     value = {(r["area_code"], r["period"], r["breakdown"]): r["value"] for r in records}
     assert value[("272051", "2026-08", "")] == 4

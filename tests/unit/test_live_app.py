@@ -14,7 +14,8 @@ import urllib.request
 import pytest
 
 from tests.fakes.servers import CkanServer, ResourceFile, aed_rows, csv_bytes
-from tests.unit.test_live_layers import AED_SOURCE, ROOT, utc
+from tests.live_config import ROOT, live_config
+from tests.unit.test_live_layers import utc
 
 
 def free_port() -> int:
@@ -34,11 +35,7 @@ def live_app(tmp_path):
         ckan.publish("aed-toyonaka", "AED設置場所一覧（豊中市）", organization=("toyonaka-city", "豊中市"),
                      modified=utc(2026, 4, 1), resources=[ResourceFile(
                          "AED一覧", "CSV", "aed.csv", csv_bytes(aed_rows(3), "cp932"), "text/csv", utc(2026, 4, 1))])
-        text = (ROOT / "config" / "osaka.toml").read_text(encoding="utf-8")
-        text = text.replace('area_table = "../data/areas/osaka.csv"', f'area_table = "{ROOT / "data/areas/osaka.csv"}"')
-        text = text.replace(AED_SOURCE, f'source = {{ kind = "ckan", url = "{ckan.url}", dataset = "aed-toyonaka", ttl = 10 }}')
-        config = tmp_path / "live.toml"
-        config.write_text(text, encoding="utf-8")
+        config = live_config(tmp_path, {"aed": {"kind": "ckan", "url": ckan.url, "dataset": "aed-toyonaka", "ttl": 10}})
         port = free_port()
         env = dict(os.environ, MIERUKA_CONFIG=str(config), MIERUKA_CACHE_DIR=str(tmp_path / "cache"), PORT=str(port))
         env.pop("MIERUKA_REDIS_URL", None)

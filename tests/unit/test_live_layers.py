@@ -16,10 +16,9 @@ from services.areas import AreaTable
 from services.layers import LayerService
 from settings import Settings
 from tests.fakes.servers import CkanServer, ResourceFile, aed_rows, csv_bytes
+from tests.live_config import ROOT, live_config
 from tests.redis_server import RedisServer, redis_server_binary
 
-ROOT = Path(__file__).resolve().parents[2]
-AED_SOURCE = 'source = { kind = "bundled", dataset = "aed" }'
 
 
 def utc(*args) -> dt.datetime:
@@ -47,13 +46,8 @@ def ckan():
 
 
 def deployment(tmp_path: Path, ckan_url: str):
-    text = (ROOT / "config" / "osaka.toml").read_text(encoding="utf-8")
-    text = text.replace('area_table = "../data/areas/osaka.csv"', f'area_table = "{ROOT / "data/areas/osaka.csv"}"')
-    assert text.count(AED_SOURCE) == 1
-    text = text.replace(AED_SOURCE, f'source = {{ kind = "ckan", url = "{ckan_url}", dataset = "aed-toyonaka", ttl = 600 }}')
-    path = tmp_path / "live.toml"
-    path.write_text(text, encoding="utf-8")
-    return load_deployment(path)
+    return load_deployment(live_config(tmp_path, {"aed": {"kind": "ckan", "url": ckan_url, "dataset": "aed-toyonaka",
+                                                          "ttl": 600}}))
 
 
 def service(tmp_path, ckan, store=None, background=None, clock=None) -> LayerService:
