@@ -6,8 +6,10 @@ phone numbers, so a hostile value in the data stays inert text.
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dash import html
 
@@ -85,7 +87,18 @@ def vacancies_table(series: dict[str, list[int | None]], lang: str, months: int 
     return html.Table([html.Thead(head), html.Tbody(rows)], className="mk-mini-table")
 
 
-def readings_table(readings: dict[str, dict], layer: LayerSpec, lang: str):
+def reading_time(stamp: str, timezone: str) -> str:
+    """'MM-DD hh:mm' of a reading in the deployment's time zone (brokers stamp in UTC)."""
+    try:
+        moment = dt.datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(ZoneInfo(timezone))
+    return moment.strftime("%m-%d %H:%M")
+
+
+def readings_table(readings: dict[str, dict], layer: LayerSpec, lang: str, timezone: str):
     if not readings or layer.readings is None:
         return None
     rows = []
@@ -94,7 +107,7 @@ def readings_table(readings: dict[str, dict], layer: LayerSpec, lang: str):
         if not r:
             continue
         level = text_of(layer.readings.levels[r["level"] - 1], lang)
-        when = r["time"][5:16].replace("T", " ")
+        when = reading_time(r["time"], timezone)
         rows.append(html.Tr([
             html.Th(p.id, scope="row"),
             html.Td(f"{r['value']:g} {p.unit}"),
@@ -112,7 +125,8 @@ def hazards(record: dict[str, Any], layer: LayerSpec, lang: str):
     return "、".join(names) if lang == "ja" else ", ".join(names) or None
 
 
-def field_value(name: str, record: dict[str, Any], layer: LayerSpec, lang: str, areas: AreaTable):
+def field_value(name: str, record: dict[str, Any], layer: LayerSpec, lang: str, areas: AreaTable,
+                timezone: str = "Asia/Tokyo"):
     spec = layer.field(name)
     if name == "hours":
         return hours(record, lang)
@@ -127,7 +141,7 @@ def field_value(name: str, record: dict[str, Any], layer: LayerSpec, lang: str, 
             return f"{city.name_ja}{area.name_ja}"
         return area.name(lang)
     if name == "readings":
-        return readings_table(record.get("readings") or {}, layer, lang)
+        return readings_table(record.get("readings") or {}, layer, lang, timezone)
     value = record.get(name)
     if spec is not None:
         if spec.type == "bool":
@@ -152,7 +166,7 @@ def feature_details(layer: LayerSpec, record: dict[str, Any], deployment: Deploy
     """A labelled definition list of the layer's popup fields; empty values are left out."""
     items = []
     for name in layer.popup:
-        value = field_value(name, record, layer, lang, areas)
+        value = field_value(name, record, layer, lang, areas, deployment.timezone)
         if value in (None, "", []):
             continue
         label = text_of(deployment.field_labels.get(name, {"ja": name, "en": name}), lang)

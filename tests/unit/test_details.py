@@ -168,3 +168,13 @@ def test_csv_neutralises_formulas_in_lists(ctx) -> None:
               "departments": ['=HYPERLINK("http://evil.example")', "内科"]}
     (row,) = _csv_rows(SimpleNamespace(layer=ctx.deployment.layer("medical"), records=(record,)))
     assert row["departments"].startswith("'=") and row["departments"].endswith(";内科")
+
+
+def test_readings_show_the_time_in_the_deployment_zone_whatever_the_source_wrote(ctx) -> None:
+    layer = ctx.deployment.layer("air-quality")
+    readings = {"PM2.5": {"value": 41.5, "time": "2026-11-25T02:00:00Z", "unit": "µg/m³", "level": 3},
+                "NO2": {"value": 0.013, "time": "2026-11-25T11:00:00+09:00", "unit": "ppm", "level": 1}}
+    record = {"id": "1", "name": "国設大阪", "readings": readings}
+    text = text_of(feature_details(layer, record, ctx.deployment, ctx.areas, "ja", {"type": "x"}))
+    assert "41.5 µg/m³" in text and "高い" in text
+    assert text.count("11-25 11:00") == 2  # 02:00 UTC is 11:00 in Osaka

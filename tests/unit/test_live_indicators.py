@@ -4,6 +4,7 @@ AirQualityObserved entities from an NGSI-LD broker. Kept when the upstream fails
 once for many cold callers, and honest when there has never been data."""
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -174,3 +175,24 @@ def test_air_quality_stations_and_their_readings_come_from_the_broker(tmp_path):
     assert central["Ox"]["value"] == pytest.approx(0.031)  # o3 read as Ox
     assert "PM2.5" not in stations["27140010"]["readings"]  # not measured there
     assert not snap.report.rejected
+
+
+def test_the_refresh_worker_fills_live_indicators_too(tmp_path, ckan):
+    import os
+    import subprocess
+    import sys
+
+    config = live_config(tmp_path, {"population": population_source(ckan.url)})
+    env = dict(os.environ, MIERUKA_CONFIG=str(config), MIERUKA_CACHE_DIR=str(tmp_path / "cache"))
+    env.pop("MIERUKA_REDIS_URL", None)
+    run = subprocess.run([sys.executable, "-m", "data_sources.refresh", "--only", "population"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert re.search(r"population: ok, \d+ rows", run.stderr)
+    run = subprocess.run([sys.executable, "-m", "data_sources.refresh", "--only", "crime"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "unknown or sample-only id(s): crime" in run.stderr
+    dep = load_deployment(config)
+    service = IndicatorService(dep, AREAS, Settings(cache_dir=tmp_path / "cache"))
+    assert service.snapshot("population").sample is False
+    assert downloads(ckan, "/population.csv") == 1  # the web process read what the worker stored
