@@ -388,9 +388,22 @@ def _extended(r: _Reader, raw: dict) -> dict:
     merged = dict(base)
     merged["deployment"] = {**base.get("deployment", {}), **r.get(raw, "deployment", "", dict, {})}
     for section in ("layers", "indicators"):
-        merged[section] = [dict(entry, source=sources[entry["id"]]) if entry.get("id") in sources else entry
+        merged[section] = [_with_source(r, entry, sources[entry["id"]]) if entry.get("id") in sources else entry
                            for entry in base.get(section, [])]
     return merged
+
+
+ENTRY_KEYS_IN_SOURCES = ("credit", "licence")  # who publishes a live source, and under which licence
+
+
+def _with_source(r: _Reader, entry: dict, source: Any) -> dict:
+    """An entry of the base config with its source replaced; `credit` and `licence` given
+    next to the source replace the entry's (a live source is not the sample's)."""
+    if not isinstance(source, dict):
+        raise r.fail(f"sources.{entry['id']}", "must be a table")
+    source = dict(source)
+    replaced = {key: source.pop(key) for key in ENTRY_KEYS_IN_SOURCES if key in source}
+    return {**entry, **replaced, "source": source}
 
 
 TABLE_AREA_COLUMNS = ("全国地方公共団体コード", "都道府県コード又は市区町村コード", "市区町村コード", "area_code")

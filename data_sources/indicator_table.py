@@ -228,6 +228,6 @@ def _roll_up(values: dict[Key, float | None], areas: AreaTable, prefecture: str,
         parts = [by_area.get(code) for code in municipalities]
         if all(p is not None for p in parts):
             values[(prefecture, period, measure, breakdown)] = sum(parts)
-            report.repair("prefecture total computed from municipalities", f"{period} {measure} {breakdown}".strip())
+            report.derive("prefecture total computed from municipalities", f"{period} {measure} {breakdown}".strip())
         else:
-            report.repair("prefecture total left out (a municipality has no value)", f"{period} {measure} {breakdown}".strip())
+            report.derive("prefecture total left out (a municipality has no value)", f"{period} {measure} {breakdown}".strip())

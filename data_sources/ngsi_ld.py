@@ -113,7 +113,7 @@ def flatten_entity(entity: dict[str, Any], value_of, location_of, skip: set[str]
     (shared by NGSI-LD and NGSI v2, which differ in how values and locations are written)."""
     row = {"id": to_text(entity.get("id")), "type": to_text(entity.get("type"))}
     for name, raw in entity.items():
-        if name in skip:
+        if name in skip or name == "location":  # the point is read into _lon/_lat below
             continue
         row[name] = to_text(value_of(raw))
     row["_lon"], row["_lat"] = location_of(value_of(entity.get("location")))

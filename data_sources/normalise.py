@@ -34,6 +34,12 @@ class RejectReport:
     rejected: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     repaired: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     examples: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    derived: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # values computed, not read
+
+    def derive(self, reason: str, example: str) -> None:
+        self.derived[reason] += 1
+        if len(self.examples[reason]) < _EXAMPLES:
+            self.examples[reason].append(example)
 
     def reject(self, reason: str, example: str) -> None:
         self.rejected[reason] += 1
@@ -55,6 +61,7 @@ class RejectReport:
         report = cls()
         report.rejected.update(data.get("rejected", {}))
         report.repaired.update(data.get("repaired", {}))
+        report.derived.update(data.get("derived", {}))
         report.examples.update({k: list(v) for k, v in data.get("examples", {}).items()})
         return report
 
@@ -62,6 +69,7 @@ class RejectReport:
         return {
             "rejected": dict(self.rejected),
             "repaired": dict(self.repaired),
+            "derived": dict(self.derived),
             "examples": {k: list(v) for k, v in self.examples.items()},
         }
 

@@ -31,14 +31,15 @@ def _section(spec, snap, error: str | None, downloads: list[tuple[str, str]], ki
         where = t("sample.badge", lang)
     else:
         url = snap.source_url if snap is not None else None
-        where = [f"{source.kind}: ", html.A(url, href=url, rel="noopener", target="_blank")
-                 if url and url.startswith(("http://", "https://")) else source.name]
+        where = html.Span([f"{source.kind}: ", html.A(url, href=url, rel="noopener", target="_blank")
+                           if url and url.startswith(("http://", "https://")) else source.name])
     status = snap.health if snap is not None else {"status": "failing", "reason": error}
+    problem = None
     if status.get("status") != "ok":
-        where = [where, html.Br(), html.Strong(t(f"data.health.{status['status']}", lang)),
-                 f" {status.get('reason') or ''}"]
+        problem = html.Span([html.Br(), html.Strong(t(f"data.health.{status['status']}", lang)),
+                             f" {status.get('reason') or ''}"], className="mk-data-problem")
     rows = [
-        (t("data.source", lang), [where, html.Br(), html.Small(text_of(spec.credit, lang))]),
+        (t("data.source", lang), [where, problem, html.Br(), html.Small(text_of(spec.credit, lang))]),
         (t("data.licence", lang), html.A(spec.licence["name"], href=spec.licence["url"], rel="license noopener",
                                          target="_blank")),
     ]
@@ -52,6 +53,8 @@ def _section(spec, snap, error: str | None, downloads: list[tuple[str, str]], ki
              _reasons(dict(report.rejected), report.examples, "rejected", lang) or t("data.none", lang)),
             (t("data.repaired_label", lang),
              _reasons(dict(report.repaired), report.examples, "repaired", lang) or t("data.none", lang)),
+            *([(t("data.derived_label", lang), _reasons(dict(report.derived), report.examples, "derived", lang))]
+              if report.derived else []),
             (t("data.download", lang), [part for i, (label, href) in enumerate(downloads)
                                         for part in ([" · "] if i else []) + [html.A(label, href=href)]]),
         ]

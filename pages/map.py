@@ -120,7 +120,7 @@ def layout(**params):
         dcc.Store(id=ids.POSITION, storage_type="memory"),
         dcc.Store(id=ids.SORT, data={"key": "name", "dir": "asc"}),
         html.H1(t("map.title", lang), className="mk-visually-hidden"),
-        *notices,
+        html.Div(notices, className="mk-notices"),
         html.Div(className="mk-view-switch", children=[
             html.Span(t("map.view_switch", lang), className="mk-visually-hidden", id="view-switch-label"),
             dcc.RadioItems(id=ids.VIEW, value=state.view, className="mk-tabs", inputClassName="mk-tab-input",

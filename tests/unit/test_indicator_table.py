@@ -83,7 +83,7 @@ def test_population_table_by_ward_adds_up_to_cities_and_the_prefecture() -> None
     assert value[(PREF, "2026-10", "male", "85+")] == sum(float(r["85歳以上の男性"]) for r in october)
     assert value[("271021", "2026-09", "female", "0-4")] == float(rows[0]["0-4歳の女性"])
     assert not report.rejected
-    assert report.repaired["prefecture total computed from municipalities"] > 0
+    assert report.derived["prefecture total computed from municipalities"] > 0
 
 
 def test_broken_rows_are_counted_by_reason_and_the_rest_kept() -> None:
@@ -111,7 +111,7 @@ def test_broken_rows_are_counted_by_reason_and_the_rest_kept() -> None:
     assert ("272086", "2026-10", "total", "") not in value
     # a handful of municipalities is not the prefecture: no total is made up
     assert not any(area == PREF for (area, *_rest) in value)
-    assert report.repaired["prefecture total left out (a municipality has no value)"] > 0
+    assert report.derived["prefecture total left out (a municipality has no value)"] > 0
 
 
 def test_without_sum_a_second_row_of_the_same_area_and_period_is_a_duplicate() -> None:

@@ -3,30 +3,13 @@ a CKAN catalog (a local server speaking the Action API). Killing the upstream ke
 API serving the last good data and /healthz says the layer is stale."""
 from __future__ import annotations
 
-import json
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 
 from tests.fakes.servers import CkanServer, ResourceFile, aed_rows, csv_bytes
-from tests.live_config import ROOT, live_config
+from tests.live_config import get_json, live_config, running_app
 from tests.unit.test_live_layers import utc
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get_json(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=30) as response:
-        return json.load(response)
 
 
 @pytest.fixture
@@ -36,24 +19,8 @@ def live_app(tmp_path):
                      modified=utc(2026, 4, 1), resources=[ResourceFile(
                          "AED一覧", "CSV", "aed.csv", csv_bytes(aed_rows(3), "cp932"), "text/csv", utc(2026, 4, 1))])
         config = live_config(tmp_path, {"aed": {"kind": "ckan", "url": ckan.url, "dataset": "aed-toyonaka", "ttl": 10}})
-        port = free_port()
-        env = dict(os.environ, MIERUKA_CONFIG=str(config), MIERUKA_CACHE_DIR=str(tmp_path / "cache"), PORT=str(port))
-        env.pop("MIERUKA_REDIS_URL", None)
-        app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.time() + 60
-            while time.time() < deadline:
-                try:
-                    get_json(f"{base}/healthz")
-                    break
-                except OSError:
-                    time.sleep(0.3)
+        with running_app(config, tmp_path / "cache") as base:
             yield base, ckan
-        finally:
-            app.terminate()
-            app.wait(10)
 
 
 def test_killing_the_upstream_keeps_the_data_and_healthz_says_stale(live_app):

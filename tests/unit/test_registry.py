@@ -204,6 +204,14 @@ def test_a_config_can_extend_another_and_replace_sources(tmp_path: Path) -> None
     assert deployment.id == "live" and deployment.layer_ids == LAYER_IDS
     assert deployment.layer("aed").source.kind == "ckan"
     assert deployment.layer("aed").fields == load_deployment(base).layer("aed").fields
+    assert deployment.layer("aed").credit == load_deployment(base).layer("aed").credit
+    live.write_text(f'extends = "{base.name}"\n[sources.aed]\nkind = "ckan"\nurl = "https://data.example.jp"\n'
+                    'dataset = "aed"\ncredit = { ja = "豊中市", en = "Toyonaka City" }\n'
+                    'licence = { name = "CC BY 2.1 JP", url = "https://creativecommons.org/licenses/by/2.1/jp/" }\n',
+                    encoding="utf-8")
+    aed = load_deployment(live).layer("aed")
+    assert aed.credit == {"ja": "豊中市", "en": "Toyonaka City"} and aed.licence["name"] == "CC BY 2.1 JP"
+    assert aed.source.kind == "ckan"
     live.write_text(f'extends = "{base.name}"\n[sources.unicorns]\nkind = "bundled"\ndataset = "x"\n',
                     encoding="utf-8")
     assert "sources.unicorns: no layer or indicator 'unicorns'" in _error_of(live)
@@ -213,6 +221,9 @@ def test_the_documented_live_config_loads() -> None:
     deployment = load_deployment(ROOT / "config" / "osaka-live.toml")
     assert deployment.layer("aed").source.kind == "ckan"
     assert deployment.layer("air-quality").source.kind == "ngsi-ld"
+    assert deployment.indicator("population").source.kind == "ckan"
+    for entry in (deployment.layer("aed"), deployment.layer("air-quality"), deployment.indicator("population")):
+        assert "サンプル" not in entry.credit["ja"], entry.id  # a live source credits its publisher
 
 
 # --------------------------------------------------------------------------- live indicators

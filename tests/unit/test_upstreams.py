@@ -263,7 +263,7 @@ def test_ngsi_ld_entity_row_reads_every_attribute_kind():
         "id": "urn:ngsi-ld:X:1", "type": "X", "name": "名前", "count": "5", "ratio": "0.25", "open": "false",
         "tags": "a;b;3", "address": '{"住所":"大阪市","郵便番号":"530-0001"}', "owner": "urn:ngsi-ld:Org:1",
         "label": '{"ja":"トイレ","en":"Toilet"}', "multi": "a",
-        "location": '{"type":"Point","coordinates":[135.5,34.7,10]}', "_lon": "135.5", "_lat": "34.7",
+        "_lon": "135.5", "_lat": "34.7",
     }
     simplified = {k: ngsi_ld.attribute_value(v) for k, v in normalized.items() if k != "@context"}
     assert ngsi_ld.entity_row(simplified) == row
@@ -312,8 +312,7 @@ def test_ngsi_v2_location_geo_json_and_geo_point(v2):
     rows = fetch_ngsi_v2(v2.url, TOILET_TYPE, service="osaka", service_path="/toilets", page_size=1000,
                          user_agent=UA).rows
     geo_json, geo_point = rows[0], rows[1]  # the fake alternates the two
-    assert geo_json["location"].startswith('{"type":"Point"')
-    assert geo_point["location"] == f"{geo_point['緯度']}, {geo_point['経度']}"
+    assert "location" not in geo_json and "location" not in geo_point  # read into _lat/_lon, not shown as text
     assert ngsi_v2.location_of(" 34.7 , 135.5 ") == ("135.5", "34.7")
     assert ngsi_v2.location_of("somewhere") == ("", "")
     for row in (geo_json, geo_point):
