@@ -27,6 +27,7 @@ class Settings:
     cache_dir: Path = ROOT / ".cache"
     boundaries: str | None = None  # MIERUKA_BOUNDARIES: GeoJSON / N03 zip, path or URL
     redis_url: str | None = None  # MIERUKA_REDIS_URL: shared store in Redis (files are the fallback)
+    max_download_mb: int = 200  # MIERUKA_MAX_DOWNLOAD_MB: a live source's file or page larger than this is refused
     api_keys: dict = field(default_factory=dict)  # variables named *_API_KEY, for sources' api_key_env
     user_agent: str = "Mieruka/0.1 (+https://github.com/mieruka/mieruka)"
 
@@ -51,5 +52,6 @@ class Settings:
             cache_dir=Path(env.get("MIERUKA_CACHE_DIR", cls.cache_dir)),
             boundaries=env.get("MIERUKA_BOUNDARIES") or None,
             redis_url=env.get("MIERUKA_REDIS_URL") or None,
+            max_download_mb=int(env.get("MIERUKA_MAX_DOWNLOAD_MB", cls.max_download_mb)),
             api_keys={k: v for k, v in env.items() if k.endswith("_API_KEY") and v},
         )

@@ -49,7 +49,7 @@ class _RemoteCKAN(ckanapi.RemoteCKAN):
 def fetch_ckan(base_url: str, *, dataset: str | None = None, query: str | None = None,
                organization: str | None = None, resource_format: str = "CSV", name_contains: str | None = None,
                api_key: str | None = None, user_agent: str, timeout: http.Timeout = (5, 20), retries: int = 2,
-               backoff: float = 0.5) -> FetchResult:
+               backoff: float = 0.5, max_bytes: int = http.MAX_DOWNLOAD_BYTES) -> FetchResult:
     """Rows of the chosen resource; source_modified from the resource (else the package)."""
     if not (dataset or query or organization):
         raise ValueError("fetch_ckan needs a dataset id, a search query or an organization")
@@ -59,7 +59,7 @@ def fetch_ckan(base_url: str, *, dataset: str | None = None, query: str | None =
         part for part in (f"q={query!r}" if query else "", f"organization={organization!r}" if organization else "")
         if part)
     try:
-        with http.session(user_agent) as s:
+        with http.session(user_agent, max_bytes) as s:
             client = _RemoteCKAN(base, apikey=api_key or None, user_agent=s.headers["User-Agent"], session=s,
                                  timeout=timeout, retries=retries, backoff=backoff)
             package, resource = _choose(client, label, what, dataset, query, organization, resource_format,

@@ -10,6 +10,7 @@ import datetime as dt
 from pathlib import Path
 
 from . import FetchResult, SourceFormatError, SourceUnavailable
+from .http import MAX_DOWNLOAD_BYTES
 from .tabular import ENCODINGS, decode, guess_format, read_csv, rows_from_bytes
 
 __all__ = ["ENCODINGS", "decode", "read_csv", "fetch_rows", "fetch"]
@@ -24,17 +25,20 @@ def _format(path: Path) -> str:
         return "csv"  # files without a known extension have always been read as CSV
 
 
-def fetch_rows(path: Path) -> list[dict[str, str]]:
+def fetch_rows(path: Path, max_bytes: int = MAX_DOWNLOAD_BYTES) -> list[dict[str, str]]:
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise SourceUnavailable(f"{path.name}: {size:,} bytes is over the limit of {max_bytes:,} bytes")
         data = path.read_bytes()
     except OSError as exc:
         raise SourceUnavailable(f"{path}: {exc.strerror or exc}") from None
     return rows_from_bytes(data, _format(path), str(path))
 
 
-def fetch(path: Path) -> FetchResult:
+def fetch(path: Path, max_bytes: int = MAX_DOWNLOAD_BYTES) -> FetchResult:
     """The file's rows, with its modification time as `source_modified`."""
-    rows = fetch_rows(path)
+    rows = fetch_rows(path, max_bytes)
     try:
         modified = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
     except OSError:

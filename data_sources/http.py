@@ -30,16 +30,41 @@ DEFAULT_USER_AGENT = f"Mieruka/{APP_VERSION} (+{PROJECT_URL})"
 Timeout = tuple[float, float]
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_BACKOFF = 10.0  # seconds: no single wait is longer, whatever Retry-After or the exponent says
+MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024  # a response body larger than this (decompressed) is refused
 # Query parameters that carry credentials: dropped from every URL we show or log.
 SECRET_PARAMS = frozenset({"apikey", "api_key", "api-key", "key", "token", "access_token", "auth",
                            "authorization", "password", "secret", "signature", "sig", "x-ckan-api-key"})
 
 
-def session(user_agent: str = DEFAULT_USER_AGENT) -> requests.Session:
-    """A session whose User-Agent names the app (falls back to DEFAULT_USER_AGENT when blank)."""
+def session(user_agent: str = DEFAULT_USER_AGENT, max_bytes: int = MAX_DOWNLOAD_BYTES) -> requests.Session:
+    """A session whose User-Agent names the app (falls back to DEFAULT_USER_AGENT when blank)
+    and whose responses may not be larger than `max_bytes` (see `send`)."""
     s = requests.Session()
     s.headers["User-Agent"] = user_agent.strip() or DEFAULT_USER_AGENT
+    s.max_bytes = max_bytes  # type: ignore[attr-defined]
     return s
+
+
+class TooLarge(SourceUnavailable):
+    """A response over the download limit: not retried (it will not shrink)."""
+
+
+def _read_body(response: requests.Response, where: str, max_bytes: int) -> None:
+    """Read the (streamed) body into `response.content`, at most `max_bytes` after
+    decompression: a huge file or a gzip bomb costs a bounded amount of memory."""
+    length = response.headers.get("Content-Length", "")
+    encoded = response.headers.get("Content-Encoding", "identity") not in ("", "identity")
+    if length.isdigit() and not encoded and int(length) > max_bytes:
+        response.close()
+        raise TooLarge(f"{where}: {int(length):,} bytes is over the download limit of {max_bytes:,} bytes")
+    chunks, total = [], 0
+    for chunk in response.iter_content(64 * 1024):
+        total += len(chunk)
+        if total > max_bytes:
+            response.close()
+            raise TooLarge(f"{where}: over the download limit of {max_bytes:,} bytes")
+        chunks.append(chunk)
+    response._content = b"".join(chunks)
 
 
 def redact(url: str) -> str:
@@ -98,7 +123,8 @@ def send(s: requests.Session, method: str, url: str, *, params: Mapping[str, Any
         response = None
         try:
             response = s.request(method, url, params=params, headers=headers, data=data, timeout=timeout,
-                                 allow_redirects=allow_redirects)
+                                 allow_redirects=allow_redirects, stream=True)
+            _read_body(response, where, getattr(s, "max_bytes", MAX_DOWNLOAD_BYTES))
         except requests.Timeout as exc:
             reason = "connection timed out" if isinstance(exc, requests.ConnectTimeout) else \
                 f"no answer within {timeout[1]} s (read timeout)"

@@ -32,7 +32,8 @@ SKIP = {"@context", "id", "type"}
 
 def fetch_ngsi_ld(broker_url: str, entity_type: str, *, tenant: str | None = None, context: str | None = None,
                   page_size: int = 100, key_values: bool = True, user_agent: str,
-                  timeout: http.Timeout = (5, 20), retries: int = 2, backoff: float = 0.5) -> FetchResult:
+                  timeout: http.Timeout = (5, 20), retries: int = 2, backoff: float = 0.5,
+                  max_bytes: int = http.MAX_DOWNLOAD_BYTES) -> FetchResult:
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}, got {page_size}")
     url = broker_url.rstrip("/") + PATH
@@ -45,7 +46,7 @@ def fetch_ngsi_ld(broker_url: str, entity_type: str, *, tenant: str | None = Non
     rows: list[dict[str, str]] = []
     seen: set[str] = set()
     offset = 0
-    with http.session(user_agent) as s:
+    with http.session(user_agent, max_bytes) as s:
         while True:
             params: dict[str, Any] = {"type": entity_type, "limit": page_size, "offset": offset}
             if key_values:

@@ -25,7 +25,8 @@ SKIP = {"id", "type"}
 
 def fetch_ngsi_v2(broker_url: str, entity_type: str, *, service: str | None = None,
                   service_path: str | None = None, page_size: int = 100, user_agent: str,
-                  timeout: http.Timeout = (5, 20), retries: int = 2, backoff: float = 0.5) -> FetchResult:
+                  timeout: http.Timeout = (5, 20), retries: int = 2, backoff: float = 0.5,
+                  max_bytes: int = http.MAX_DOWNLOAD_BYTES) -> FetchResult:
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}, got {page_size}")
     url = broker_url.rstrip("/") + PATH
@@ -39,7 +40,7 @@ def fetch_ngsi_v2(broker_url: str, entity_type: str, *, service: str | None = No
     seen: set[str] = set()
     offset = 0
     total: int | None = None
-    with http.session(user_agent) as s:
+    with http.session(user_agent, max_bytes) as s:
         while True:
             params = {"type": entity_type, "limit": page_size, "offset": offset, "options": "count,keyValues"}
             response = http.get(s, url, params=params, headers=headers, timeout=timeout, retries=retries,

@@ -202,9 +202,9 @@ def point_of(geometry: Any) -> tuple[str, str]:
 
 
 def fetch_url(url: str, *, fmt: str | None = None, user_agent: str, timeout: http.Timeout = (5, 20),
-              retries: int = 2, backoff: float = 0.5) -> FetchResult:
+              retries: int = 2, backoff: float = 0.5, max_bytes: int = http.MAX_DOWNLOAD_BYTES) -> FetchResult:
     """The `url` source: download a CSV/XLSX/GeoJSON file; fmt from the URL or Content-Type if not given."""
-    with http.session(user_agent) as s:
+    with http.session(user_agent, max_bytes) as s:
         response = http.get(s, url, timeout=timeout, retries=retries, backoff=backoff)
         where = http.redact(url)
         kind = fmt or guess_format(url, response.headers.get("Content-Type"))

@@ -192,22 +192,23 @@ class LayerService:
 
 
 def fetch_upstream(source: SourceSpec, settings: Settings) -> FetchResult:
-    """Rows of a file, URL, CKAN catalog or NGSI broker, with timeouts and bounded retries."""
-    agent = settings.user_agent
+    """Rows of a file, URL, CKAN catalog or NGSI broker, with timeouts, bounded retries and
+    the download limit (MIERUKA_MAX_DOWNLOAD_MB)."""
+    http = {"user_agent": settings.user_agent, "max_bytes": settings.max_download_mb * 1024 * 1024}
     if source.kind == "file":
-        return files.fetch(source.path)
+        return files.fetch(source.path, max_bytes=http["max_bytes"])
     if source.kind == "url":
-        return tabular.fetch_url(source.url, fmt=source.format, user_agent=agent)
+        return tabular.fetch_url(source.url, fmt=source.format, **http)
     if source.kind == "ckan":
         return fetch_ckan(source.url, dataset=source.dataset, query=source.query, organization=source.organization,
                           resource_format=source.resource_format, name_contains=source.name_contains,
-                          api_key=settings.api_keys.get(source.api_key_env or ""), user_agent=agent)
+                          api_key=settings.api_keys.get(source.api_key_env or ""), **http)
     if source.kind == "ngsi-ld":
         return fetch_ngsi_ld(source.url, source.entity_type, tenant=source.tenant, context=source.context,
-                             page_size=source.page_size, user_agent=agent)
+                             page_size=source.page_size, **http)
     if source.kind == "ngsi-v2":
         return fetch_ngsi_v2(source.url, source.entity_type, service=source.service,
-                             service_path=source.service_path, page_size=source.page_size, user_agent=agent)
+                             service_path=source.service_path, page_size=source.page_size, **http)
     raise SourceUnavailable(f"source kind {source.kind!r} cannot be fetched")
 
 

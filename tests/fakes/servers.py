@@ -77,6 +77,7 @@ class _File:
     content_type: str
     last_modified: str | None
     private: bool
+    encoding: str | None = None  # Content-Encoding of `data` as stored (e.g. "gzip")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -221,11 +222,12 @@ class FakeServer(ThreadingHTTPServer):
 
     # files
     def add_file(self, path: str, data: bytes, content_type: str = "application/octet-stream", *,
-                 last_modified: dt.datetime | None = None, private: bool = False) -> str:
-        """Serve `data` at `path` (decoded, may be Japanese); returns its absolute URL."""
+                 last_modified: dt.datetime | None = None, private: bool = False, encoding: str | None = None) -> str:
+        """Serve `data` at `path` (decoded, may be Japanese); returns its absolute URL.
+        `encoding`: `data` is already compressed so, and served with that Content-Encoding."""
         stamp = email.utils.format_datetime(last_modified.astimezone(dt.timezone.utc), usegmt=True) \
             if last_modified else None
-        self.files[path] = _File(data, content_type, stamp, private)
+        self.files[path] = _File(data, content_type, stamp, private, encoding)
         return self.url + _quote_path(path)
 
     def authorised(self, request: Recorded) -> bool:
@@ -238,6 +240,8 @@ class FakeServer(ThreadingHTTPServer):
             if file.private and not self.authorised(request):
                 return Reply(403, b"<html><body>403 Forbidden</body></html>", "text/html")
             headers = {"Last-Modified": file.last_modified} if file.last_modified else {}
+            if file.encoding:
+                headers["Content-Encoding"] = file.encoding
             return Reply(200, file.data, file.content_type, headers)
         return self.route(request)
 

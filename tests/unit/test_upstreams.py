@@ -613,3 +613,30 @@ def test_every_request_names_the_app(ckan, ld, v2):
     recorded = ckan.requests + ld.requests + v2.requests
     assert len(recorded) == 5  # CKAN action + download, two LD pages, one v2 page
     assert {r.headers["User-Agent"] for r in recorded} == {UA}
+
+
+# --------------------------------------------------------------------------- download limit
+
+def test_a_file_over_the_download_limit_is_refused_without_retrying(file_server):
+    url = file_server.add_file("/big.csv", csv_bytes(aed_rows(200), "utf-8"), CSV_TYPE)
+    with pytest.raises(SourceUnavailable, match=r"big\.csv: [\d,]+ bytes is over the download limit of 4,096 bytes"):
+        fetch_url(url, user_agent=UA, max_bytes=4096)
+    assert len(file_server.requests_to("/big.csv")) == 1  # it will not shrink: no retry
+    assert len(fetch_url(url, user_agent=UA).rows) == 200  # under the default limit
+
+
+def test_a_gzip_bomb_is_stopped_at_the_limit_of_its_decompressed_size(file_server):
+    import gzip
+
+    bomb = gzip.compress(b"a,b\n" + b"1,2\n" * 2_000_000)  # ~8 MB of CSV in a few kB
+    assert len(bomb) < 100_000
+    url = file_server.add_file("/bomb.csv", bomb, CSV_TYPE, encoding="gzip")
+    with pytest.raises(SourceUnavailable, match="over the download limit of 1,048,576 bytes"):
+        fetch_url(url, user_agent=UA, max_bytes=1024 * 1024)
+
+
+def test_a_local_file_over_the_limit_is_refused(tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_bytes(csv_bytes(aed_rows(200), "utf-8"))
+    with pytest.raises(SourceUnavailable, match=r"big\.csv: [\d,]+ bytes is over the limit of 4,096 bytes"):
+        files.fetch(path, max_bytes=4096)
