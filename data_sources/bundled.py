@@ -9,13 +9,15 @@ from __future__ import annotations
 import datetime as dt
 
 from sample_data import generate
+from sample_data.defects import with_defects
 from services.areas import AreaTable
 
 from . import SourceFormatError
 
 
 def fetch_rows(dataset: str, areas: AreaTable, as_of: dt.date, seed: int) -> list[dict[str, str]]:
+    """The sample rows of `dataset`, with the defects real files have (sample_data/defects.py)."""
     try:
-        return generate(dataset, areas, as_of, seed)
+        return with_defects(dataset, generate(dataset, areas, as_of, seed), seed)
     except ValueError:
         raise SourceFormatError(f"no bundled sample dataset {dataset!r}") from None

@@ -18,6 +18,12 @@ def test_every_layer_and_indicator_has_a_section(dash_app, ctx):
     assert "CC BY 4.0" in text and "2,500" in text and "サンプルデータ" in text
     links = [n.href for n in walk(toilets) if getattr(n, "href", None)]
     assert "/api/v1/layers/toilets.csv" in links and "/api/v1/layers/toilets.geojson" in links
+    # the sample data carries the defects real files have: the import report shows them
+    snap = ctx.layers.snapshot("toilets")
+    assert dict(snap.report.rejected) == {"duplicate id": 1, "missing coordinates": 1, "zero coordinates": 1}
+    assert snap.report.repaired["latitude and longitude swapped"] == 2
+    assert "3行を除外（理由別）" in text and "2行を補正（理由別）" in text
+    assert "missing coordinates" in text and "latitude and longitude swapped" in text
 
 
 def test_rejected_rows_are_counted_by_reason_with_examples(dash_app):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from sample_data import COLUMNS, DATASETS, generate, generate_all
+from sample_data.generator import DEFAULT_SEED
 from sample_data.__main__ import main as cli_main
 from services.areas import AreaTable, check_digit
 
@@ -339,3 +340,20 @@ def test_points_inside_own_area_polygon(tables) -> None:
         total += ds_total
     assert total > 25000
     assert inside / total >= 0.85, inside / total
+
+
+def test_sample_defects_are_rejected_or_repaired_back_to_the_generated_records(areas) -> None:
+    from data_sources.normalise import normalise_rows
+    from registry import load_deployment
+    from sample_data.defects import with_defects
+
+    deployment = load_deployment(Path(__file__).resolve().parents[2] / "config" / "osaka.toml")
+    layer = deployment.layer("aed")
+    clean = generate("aed", areas, AS_OF)
+    defective = with_defects("aed", clean, DEFAULT_SEED)
+    assert len(defective) == len(clean) + 3 and defective == with_defects("aed", clean, DEFAULT_SEED)
+    assert sum(a != b for a, b in zip(clean, defective)) == 3  # two swapped, one in full width
+    good, report = normalise_rows(clean, layer, areas, deployment.bbox)
+    fixed, report = normalise_rows(defective, layer, areas, deployment.bbox)
+    assert fixed == good
+    assert dict(report.rejected) == {"duplicate id": 1, "missing coordinates": 1, "zero coordinates": 1}
