@@ -24,7 +24,7 @@ from sample_data import generate
 from sample_data.indicators import generate_indicator
 from services import indicator_math as im
 from services.areas import AreaTable
-from services.stored import StoredViews
+from services.stored import StoredViews, available, health_report
 from settings import Settings
 
 PER_CAPITA_BASE = 100_000
@@ -140,13 +140,7 @@ class IndicatorService:
 
     def snapshots(self) -> list[IndicatorSnapshot]:
         """Every indicator that has data (live ones that never had any are left out; see health())."""
-        out = []
-        for spec in self.deployment.indicators:
-            try:
-                out.append(self.snapshot(spec.id))
-            except SourceError:
-                continue
-        return out
+        return available(self.snapshot, [spec.id for spec in self.deployment.indicators])
 
     def refresh(self, indicator_id: str) -> dict[str, Any]:
         """Fetch a live indicator now (the worker's job); see StoredViews.refresh."""
@@ -159,14 +153,7 @@ class IndicatorService:
 
     def health(self) -> dict[str, dict[str, Any]]:
         """Indicator id → {"status", "reason", "age_s", "rows"} for /healthz and the notices."""
-        report = {}
-        for spec in self.deployment.indicators:
-            try:
-                snap = self.snapshot(spec.id)
-                report[spec.id] = {**snap.health, "rows": len(snap.records), "fetched_at": snap.fetched_at.isoformat()}
-            except SourceError as exc:
-                report[spec.id] = {"status": "failing", "reason": str(exc), "age_s": None, "rows": 0}
-        return report
+        return health_report(self.snapshot, [spec.id for spec in self.deployment.indicators])
 
     def _fetch(self, spec: IndicatorSpec) -> tuple[dict, dict]:
         """Fetch a live indicator and map its rows: (payload, meta) for the store."""

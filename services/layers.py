@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from data_sources import FetchResult, SourceError, SourceUnavailable, bundled, files, tabular
+from data_sources import FetchResult, SourceUnavailable, bundled, files, tabular
 from data_sources.ckan import fetch_ckan
 from data_sources.ngsi_ld import fetch_ngsi_ld
 from data_sources.ngsi_v2 import fetch_ngsi_v2
@@ -25,7 +25,7 @@ from data_sources.normalise import RejectReport, normalise_rows
 from data_sources.store import Snapshot, Store, from_iso, open_store
 from registry import Deployment, LayerSpec, SourceSpec
 from services.areas import AreaTable
-from services.stored import StoredViews
+from services.stored import StoredViews, available, health_report
 from settings import Settings
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -125,24 +125,11 @@ class LayerService:
 
     def snapshots(self) -> list[LayerSnapshot]:
         """Every layer that has data (layers that never had any are left out; see health())."""
-        out = []
-        for layer in self.deployment.layers:
-            try:
-                out.append(self.snapshot(layer.id))
-            except SourceError:
-                continue
-        return out
+        return available(self.snapshot, self.deployment.layer_ids)
 
     def health(self) -> dict[str, dict[str, Any]]:
         """Layer id → {"status", "reason", "age_s", "rows"} for /healthz and the notices."""
-        report = {}
-        for layer in self.deployment.layers:
-            try:
-                snap = self.snapshot(layer.id)
-                report[layer.id] = {**snap.health, "rows": snap.count, "fetched_at": snap.fetched_at.isoformat()}
-            except SourceError as exc:
-                report[layer.id] = {"status": "failing", "reason": str(exc), "age_s": None, "rows": 0}
-        return report
+        return health_report(self.snapshot, self.deployment.layer_ids)
 
     def _fetch(self, layer: LayerSpec) -> tuple[dict, dict]:
         """Fetch and normalise a layer from its source: (payload, meta) for the store."""

@@ -15,9 +15,9 @@ import dataclasses
 import datetime as dt
 import gc
 import threading
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterable, TypeVar
 
-from data_sources import SourceUnavailable, refresh
+from data_sources import SourceError, SourceUnavailable, refresh
 from data_sources.store import Snapshot, Store
 
 RECHECK_S = 30  # how often a process looks at the shared store for a newer snapshot
@@ -89,3 +89,28 @@ class StoredViews:
             return True
         age = current.age_s(self.clock())
         return age is None or age >= ttl
+
+
+def available(snapshot: Callable[[str], View], ids: Iterable[str]) -> list[View]:
+    """The snapshots of the datasets `ids` that have data; the others are left out (their
+    reason is in `health_report`)."""
+    out = []
+    for dataset_id in ids:
+        try:
+            out.append(snapshot(dataset_id))
+        except SourceError:
+            continue
+    return out
+
+
+def health_report(snapshot: Callable[[str], Any], ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Dataset id → {"status", "reason", "age_s", "rows", "fetched_at"} for /healthz."""
+    report = {}
+    for dataset_id in ids:
+        try:
+            snap = snapshot(dataset_id)
+            report[dataset_id] = {**snap.health, "rows": snap.count, "fetched_at": snap.fetched_at.isoformat()}
+        except SourceError as exc:
+            report[dataset_id] = {"status": "failing", "reason": str(exc), "age_s": None, "rows": 0}
+    return report
+

@@ -37,14 +37,6 @@ def live_config(tmp_path: Path, sources: dict[str, dict[str, Any]]) -> Path:
     return path
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def get_json(url: str) -> dict:
     import urllib.request
 
@@ -56,6 +48,8 @@ def get_json(url: str) -> dict:
 def running_app(config: Path, cache_dir: Path):
     """The app (`python app.py`) in its own process on `config`; yields its base URL once
     /healthz answers. One app per process is a Dash Pages rule, hence the subprocess."""
+    from tests.redis_server import free_port
+
     port = free_port()
     env = dict(os.environ, MIERUKA_CONFIG=str(config), MIERUKA_CACHE_DIR=str(cache_dir), PORT=str(port))
     env.pop("MIERUKA_REDIS_URL", None)

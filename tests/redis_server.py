@@ -130,3 +130,21 @@ def run_processes(target, args: tuple, count: int = 4, timeout_s: float = 60) ->
     for process in processes:
         process.join(timeout_s)
     return [p.exitcode for p in processes]
+
+
+def at_once(n: int, call, timeout_s: float = 60) -> list:
+    """`call` made by n threads of this process released together; their results."""
+    import threading
+
+    start, results = threading.Barrier(n), []
+
+    def run():
+        start.wait()
+        results.append(call())
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout_s)
+    return results

@@ -5,7 +5,6 @@ once for many cold callers, and honest when there has never been data."""
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 
@@ -19,6 +18,7 @@ from settings import Settings
 from tests.fakes.servers import (AIR_TYPE, CkanServer, FileServer, NgsiLdServer, ResourceFile, air_quality_entities,
                                  crime_row, csv_bytes, population_row)
 from tests.live_config import ROOT, live_config
+from tests.redis_server import at_once
 from tests.unit.test_indicator_table import municipal_leaves
 from tests.unit.test_live_layers import Clock, utc
 
@@ -85,17 +85,7 @@ def test_population_from_the_catalog_feeds_the_dashboard(tmp_path, ckan):
 
 def test_twenty_cold_requests_fetch_the_table_once(tmp_path, ckan):
     service = indicators_of(tmp_path, {"population": population_source(ckan.url)})
-    start, values = threading.Barrier(20), []
-
-    def ask():
-        start.wait()
-        values.append(service.kpi("population").value)
-
-    threads = [threading.Thread(target=ask) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    values = at_once(20, lambda: service.kpi("population").value)
     assert len(values) == 20 and len(set(values)) == 1
     assert downloads(ckan, "/population.csv") == 1
 

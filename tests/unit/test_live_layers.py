@@ -17,7 +17,7 @@ from services.layers import LayerService
 from settings import Settings
 from tests.fakes.servers import CkanServer, ResourceFile, aed_rows, csv_bytes
 from tests.live_config import ROOT, live_config
-from tests.redis_server import RedisServer, redis_server_binary
+from tests.redis_server import RedisServer, at_once, redis_server_binary
 
 
 
@@ -74,17 +74,7 @@ def test_a_ckan_layer_is_fetched_decoded_and_normalised(tmp_path, ckan):
 
 def test_twenty_concurrent_cold_requests_make_one_upstream_fetch(tmp_path, ckan):
     layers = service(tmp_path, ckan)
-    results, start = [], threading.Barrier(20)
-
-    def ask():
-        start.wait()
-        results.append(layers.snapshot("aed").count)
-
-    threads = [threading.Thread(target=ask) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    results = at_once(20, lambda: layers.snapshot("aed").count)
     assert results == [3] * 20
     assert downloads(ckan) == 1
 

@@ -14,7 +14,7 @@ import pytest
 from data_sources import SourceFormatError, SourceUnavailable
 from data_sources.refresh import get_snapshot, health, payload_is_empty, refresh_now
 from data_sources.store import FileStore
-from tests.redis_server import make_store, run_processes
+from tests.redis_server import at_once, make_store, run_processes
 
 T0 = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.timezone.utc)
 TTL = 60
@@ -131,22 +131,6 @@ def test_a_stale_refresh_is_skipped_while_another_holds_the_lock(store):
     with store.lock(DATASET):  # another worker is refreshing it
         snapshot = get_snapshot(store, DATASET, ttl_s=TTL, fetch=upstream, now=at(TTL), background=inline)
     assert snapshot.payload == vacancies("v1") and upstream.calls == 0
-
-
-def at_once(n: int, call) -> list:
-    """`call` made by n threads released together; their results."""
-    start, results = threading.Barrier(n), []
-
-    def run():
-        start.wait()
-        results.append(call())
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_twenty_concurrent_cold_requests_cause_one_fetch(store):
