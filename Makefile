@@ -32,3 +32,4 @@ test: system setup
 bench: system setup
 	$(VENV)/bin/python bench/map_load.py
 	$(VENV)/bin/python bench/dashboard.py
+	$(VENV)/bin/python bench/importer.py

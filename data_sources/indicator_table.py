@@ -14,6 +14,7 @@ source does not give those totals itself.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections import defaultdict
 from typing import Any, Iterable, Mapping
@@ -73,7 +74,16 @@ def parse_value(raw: Any, report: RejectReport, where: str) -> float | None:
         return None
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         return float(raw)
-    text = nfkc(str(raw)).strip()
+    text = str(raw)
+    if "_" not in text:  # fast path: a plain number (float() would take "1_000")
+        try:
+            number = float(text)
+        except ValueError:
+            pass
+        else:
+            if math.isfinite(number):
+                return number
+    text = nfkc(text).strip()
     if text in NONE_MARKS:
         report.repair("'-' (none) read as 0", where)
         return 0.0
@@ -117,22 +127,29 @@ def normalise_indicator_rows(rows: Iterable[Mapping[str, Any]], spec: IndicatorS
     values: dict[Key, float | None] = {}
     counted = table.count is not None
     adds_up = counted or table.sum
+    area_of: dict[str, tuple[Any, bool]] = {}  # raw value → (area or None, found by name); files repeat them
+    period_of: dict[str, dict[str, str] | ValueProblem] = {}  # raw value → measure id → period
     for n, row in enumerate(rows, start=2):  # row 1 is the header line of a file
         where = f"row {n}"
         raw_area = first_value(row, area_cols)
-        area = areas.get(raw_area) if raw_area else None
-        if area is None and raw_area:
-            area = areas.find(raw_area)
-            if area is not None:
-                report.repair("area given by name", f"{where}: {raw_area}")
+        if raw_area not in area_of:
+            area = areas.get(raw_area) if raw_area else None
+            area_of[raw_area] = (area, False) if area is not None or not raw_area else (areas.find(raw_area), True)
+        area, by_name = area_of[raw_area]
         if area is None:
             report.reject("unknown or missing area code", f"{where}: {raw_area!r}")
             continue
+        if by_name:
+            report.repair("area given by name", f"{where}: {raw_area}")
         raw_period = first_value(row, period_cols)
-        try:
-            period = {m.id: parse_period(raw_period, m.frequency) for m in spec.measures}
-        except ValueProblem as exc:
-            report.reject("bad or missing period", f"{where}: {exc}")
+        if raw_period not in period_of:
+            try:
+                period_of[raw_period] = {m.id: parse_period(raw_period, m.frequency) for m in spec.measures}
+            except ValueProblem as exc:
+                period_of[raw_period] = exc
+        period = period_of[raw_period]
+        if isinstance(period, ValueProblem):
+            report.reject("bad or missing period", f"{where}: {period}")
             continue
         row_breakdown = nfkc(first_value(row, breakdown_cols)).strip() if breakdown_cols else ""
         if row_breakdown in TOTAL_NAMES:

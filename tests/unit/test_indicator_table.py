@@ -165,3 +165,23 @@ def test_the_live_population_mapping_names_columns_of_the_standard_dataset() -> 
     assert len(columns) == 42
     for column in columns:
         assert f"`{column}`" in model, column
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("1234", 1234.0), (" 1,234 ", 1234.0), ("１，２３４", 1234.0), ("12.5", 12.5), (7, 7.0), ("", None),
+    ("-", 0.0), ("－", 0.0), ("…", None), ("x", None), ("***", None),
+])
+def test_values_in_the_forms_statistics_tables_use(raw, expected) -> None:
+    from data_sources.indicator_table import parse_value
+    from data_sources.normalise import RejectReport
+
+    assert parse_value(raw, RejectReport(), "row 2") == expected
+
+
+@pytest.mark.parametrize("raw", ["nan", "inf", "約3千", "12人"])
+def test_what_is_not_a_value_is_refused(raw) -> None:
+    from data_sources.indicator_table import parse_value
+    from data_sources.normalise import RejectReport
+
+    with pytest.raises(ValueProblem):
+        parse_value(raw, RejectReport(), "row 2")
