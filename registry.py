@@ -123,6 +123,7 @@ class TableSpec:
     breakdown: tuple[str, ...] = ()  # the column whose value is the row's breakdown
     count: str | None = None  # incident list: the measure each row counts towards
     sum: bool = False  # values add up: same area and period summed, wards → city → prefecture
+    subarea: tuple[str, ...] = ()  # with sum: the column naming a part (地域名); blank or 合計 = the area's total row
 
 
 @dataclass(frozen=True)
@@ -419,8 +420,9 @@ def _table(r: _Reader, raw: dict, where: str, measures: tuple[MeasureSpec, ...])
         return value
 
     for key in raw:
-        if key not in ("area", "period", "values", "breakdowns", "breakdown", "count", "sum"):
-            raise r.fail(f"{where}.{key}", "is not a table setting (area, period, values, breakdowns, breakdown, count, sum)")
+        if key not in ("area", "period", "values", "breakdowns", "breakdown", "count", "sum", "subarea"):
+            raise r.fail(f"{where}.{key}", "is not a table setting "
+                                           "(area, period, values, breakdowns, breakdown, count, sum, subarea)")
     values = r.get(raw, "values", where, dict, {})
     for m, column in values.items():
         measure_id(m, f"values.{m}")
@@ -439,10 +441,13 @@ def _table(r: _Reader, raw: dict, where: str, measures: tuple[MeasureSpec, ...])
             raise r.fail(where, "an incident list (count) takes no values or breakdowns")
     elif not values and not breakdowns:
         raise r.fail(where, "needs values = { measure = \"column\" } or count = \"measure\"")
-    return TableSpec(area=_names(r, raw, "area", where, TABLE_AREA_COLUMNS), period=_names(r, raw, "period", where),
+    table = TableSpec(area=_names(r, raw, "area", where, TABLE_AREA_COLUMNS), period=_names(r, raw, "period", where),
                      values=dict(values), breakdowns={m: dict(v) for m, v in breakdowns.items()},
                      breakdown=_names(r, raw, "breakdown", where, ()), count=count,
-                     sum=r.get(raw, "sum", where, bool, False))
+                     sum=r.get(raw, "sum", where, bool, False), subarea=_names(r, raw, "subarea", where, ()))
+    if table.subarea and not table.sum:
+        raise r.fail(f"{where}.subarea", "needs sum = true (the parts of an area add up to it)")
+    return table
 
 
 def _source(r: _Reader, src: dict, where: str, measures: tuple[MeasureSpec, ...] | None = None) -> SourceSpec:

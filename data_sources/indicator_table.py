@@ -33,7 +33,7 @@ _DATE = re.compile(r"^(\d{4})\s*(?:(?:年度?|[-/.])\s*(?:(\d{1,2})\s*(?:月|[-/
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})?$")
 NONE_MARKS = {"-", "－", "―", "‐", "−", "ー"}  # 該当なし: zero
 UNPUBLISHED_MARKS = {"…", "...", "x", "X", "*", "**", "***", "秘匿", "不詳", "na", "n/a"}  # missing, not zero
-TOTAL_NAMES = {"", "計", "合計", "総数", "総計", "全体"}
+TOTAL_NAMES = {"", "計", "合計", "総数", "総計", "全体", "全域"}
 
 
 def parse_period(raw: str, frequency: str) -> str:
@@ -103,6 +103,7 @@ def normalise_indicator_rows(rows: Iterable[Mapping[str, Any]], spec: IndicatorS
     area_cols = matching_headers(headers, table.area)
     period_cols = matching_headers(headers, table.period)
     breakdown_cols = matching_headers(headers, table.breakdown) if table.breakdown else ()
+    subarea_cols = matching_headers(headers, table.subarea) if table.subarea else ()
     missing = [f"area ({' / '.join(table.area)})"] if not area_cols else []
     missing += [f"period ({' / '.join(table.period)})"] if not period_cols else []
     if table.breakdown and not breakdown_cols:
@@ -125,6 +126,7 @@ def normalise_indicator_rows(rows: Iterable[Mapping[str, Any]], spec: IndicatorS
                                 f"(the file has: {', '.join(headers[:30])})")
 
     values: dict[Key, float | None] = {}
+    totals: dict[Key, float | None] = {}  # rows that are an area's own total (subarea blank or 合計)
     counted = table.count is not None
     adds_up = counted or table.sum
     area_of: dict[str, tuple[Any, bool]] = {}  # raw value → (area or None, found by name); files repeat them
@@ -169,6 +171,10 @@ def normalise_indicator_rows(rows: Iterable[Mapping[str, Any]], spec: IndicatorS
         except ValueProblem as exc:
             report.reject("value is not a number", f"{where}: {exc}")
             continue
+        if subarea_cols and _is_whole(nfkc(first_value(row, subarea_cols)).strip(), area, areas):
+            for key, value in parsed:
+                totals.setdefault(key, value)
+            continue
         if adds_up:
             for key, value in parsed:
                 if key in values and value is not None:
@@ -182,6 +188,10 @@ def normalise_indicator_rows(rows: Iterable[Mapping[str, Any]], spec: IndicatorS
             continue
         values.update(parsed)
 
+    for key, value in totals.items():  # an area's total row beats the sum of its parts
+        if key in values:
+            report.derive("the area's total row used, not the sum of its parts", f"{key[0]} {key[1]} {key[2]}")
+        values[key] = value
     if counted:
         _fill_zero_counts(values, areas, table.count)
     if adds_up:
@@ -189,6 +199,11 @@ def normalise_indicator_rows(rows: Iterable[Mapping[str, Any]], spec: IndicatorS
     records = [{"area_code": a, "period": p, "measure": m, "breakdown": b, "value": v}
                for (a, p, m, b), v in sorted(values.items())]
     return records, report
+
+
+def _is_whole(subarea: str, area, areas: AreaTable) -> bool:
+    """A row for the whole area, not a part: 地域名 blank, 合計/計/全域…, or the area's own name."""
+    return subarea in TOTAL_NAMES or subarea == area.name_ja or areas.find(subarea) == area
 
 
 def _periods_between(first: str, last: str) -> list[str]:

@@ -67,8 +67,10 @@ def test_population_table_by_ward_adds_up_to_cities_and_the_prefecture() -> None
     leaves = municipal_leaves(AREAS)
     rows = [population_row(code, date, 10_000 + i) for date in ("2026-09-01", "2026-10-01")
             for i, code in enumerate(leaves)]
-    # 町丁目 rows of one town: two rows of the same municipality and date add up
-    rows += [population_row("273813", "2026-10-01", 500), population_row("273813", "2026-10-01", 700)]
+    # one town by 町丁目: its rows of the same date add up
+    rows = [r for r in rows if not (r["都道府県コード又は市区町村コード"] == "273813" and r["調査年月日"] == "2026-10-01")]
+    rows += [population_row("273813", "2026-10-01", 500, 地域名="大字太井"),
+             population_row("273813", "2026-10-01", 700, 地域名="大字平石")]
     records, report = normalise_indicator_rows(rows, POPULATION, POPULATION.source.table, AREAS, PREF)
     value = {(r["area_code"], r["period"], r["measure"], r["breakdown"]): r["value"] for r in records}
 
@@ -115,7 +117,7 @@ def test_broken_rows_are_counted_by_reason_and_the_rest_kept() -> None:
 
 
 def test_without_sum_a_second_row_of_the_same_area_and_period_is_a_duplicate() -> None:
-    table = dataclasses.replace(POPULATION.source.table, sum=False)
+    table = dataclasses.replace(POPULATION.source.table, sum=False, subarea=())
     rows = [population_row("272051", "2026-10-01", 1000), population_row("272051", "2026-10-01", 2000)]
     records, report = normalise_indicator_rows(rows, POPULATION, table, AREAS, PREF)
     assert report.rejected == {"duplicate area and period": 1}
@@ -185,3 +187,20 @@ def test_what_is_not_a_value_is_refused(raw) -> None:
 
     with pytest.raises(ValueProblem):
         parse_value(raw, RejectReport(), "row 2")
+
+
+def test_an_areas_own_total_row_beats_the_sum_of_its_parts() -> None:
+    rows = [population_row("272051", "2026-10-01", 1000, 地域名="千里山東"),
+            population_row("272051", "2026-10-01", 2000, 地域名="千里山西"),
+            population_row("272051", "2026-10-01", 3100, 地域名="吹田市"),     # the city's own row
+            population_row("272060", "2026-10-01", 400, 地域名="中央町"),
+            population_row("272060", "2026-10-01", 600, 地域名="合計"),
+            population_row("272078", "2026-10-01", 800, 地域名="栄町"),
+            population_row("272078", "2026-10-01", 900, 地域名="旭町")]
+    records, report = normalise_indicator_rows(rows, POPULATION, POPULATION.source.table, AREAS, PREF)
+    value = {(r["area_code"], r["measure"], r["breakdown"]): r["value"] for r in records}
+    assert value[("272051", "total", "")] == 3100  # not 6100
+    assert value[("272060", "total", "")] == 600
+    assert value[("272078", "total", "")] == 1700  # parts only: their sum
+    assert report.derived["the area's total row used, not the sum of its parts"] > 0
+

@@ -241,6 +241,8 @@ CKAN = 'kind = "ckan", url = "https://catalog.example.jp", dataset = "population
     (f'{{ {CKAN}, table = {{ period = "調査年月日", values = {{ total = "総人口" }}, sheet = 2 }} }}',
      r"table\.sheet: is not a table setting"),
     (f'{{ {CKAN}, table = {{ period = 2026, values = {{ total = "総人口" }} }} }}', r"table\.period: must be str or list"),
+    (f'{{ {CKAN}, table = {{ period = "調査年月日", values = {{ total = "総人口" }}, subarea = "地域名" }} }}',
+     r"table\.subarea: needs sum = true"),
     ('{ kind = "bundled", dataset = "population", table = { period = "x", values = { total = "y" } } }',
      r"source\.table: is not a setting of kind 'bundled'"),
 ])
