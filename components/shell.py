@@ -22,7 +22,15 @@ def lang_href(path: str, params: dict, lang: str) -> str:
     return f"{path}?{urlencode(query)}" if query else path
 
 
-def shell(lang: str, active: str, content, *, path: str, params: dict, sample: bool, wide: bool = False):
+def sample_of(flags) -> str | None:
+    """What a page shows of sample data: "all", "some" (mixed with live data) or None."""
+    flags = list(flags)
+    return ("all" if all(flags) else "some") if any(flags) else None
+
+
+def shell(lang: str, active: str, content, *, path: str, params: dict, sample: str | bool | None,
+          wide: bool = False):
+    """The page frame. `sample`: see sample_of (True means "all")."""
     def nav_link(key: str, href: str):
         current = key == active
         target = href + ("?lang=en" if lang == "en" else "")
@@ -42,7 +50,8 @@ def shell(lang: str, active: str, content, *, path: str, params: dict, sample: b
                className="mk-lang", lang="en" if lang == "ja" else "ja",
                title=t("lang.switch_label", lang), **{"aria-label": t("lang.switch_label", lang)}),
     ])
-    notice = html.P([html.Strong(t("sample.badge", lang)), " ", t("sample.notice", lang)],
+    notice = html.P([html.Strong(t("sample.badge", lang)), " ",
+                     t("sample.notice_some" if sample == "some" else "sample.notice", lang)],
                     className="mk-sample", role="note") if sample else None
     footer = html.Footer(className="mk-footer", children=[
         html.Span(t("footer.credit", lang)), " · ",

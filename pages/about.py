@@ -4,7 +4,7 @@ from __future__ import annotations
 import dash
 from dash import html
 
-from components.shell import shell
+from components.shell import sample_of, shell
 from i18n import lang_or_default, t, text_of
 from services.context import context
 
@@ -47,4 +47,4 @@ def layout(**params):
         html.H2(t("about.credits", lang)),
         html.Ul([html.Li(t("about.credit_tiles", lang)), html.Li(t("about.credit_software", lang))]),
     ])
-    return shell(lang, "about", content, path="/about", params=params, sample=any(s.sample for s in snapshots))
+    return shell(lang, "about", content, path="/about", params=params, sample=sample_of(s.sample for s in snapshots))

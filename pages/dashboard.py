@@ -6,7 +6,7 @@ from dash import html
 
 from components.kpi_card import kpi_card, kpi_unavailable
 from components.notices import dataset_notice
-from components.shell import shell
+from components.shell import sample_of, shell
 from data_sources import SourceError
 from i18n import lang_or_default, t, text_of
 from services.context import context
@@ -17,15 +17,16 @@ dash.register_page(__name__, path="/dashboard", title="指標ダッシュボー�
 def layout(**params):
     ctx = context()
     lang = lang_or_default(params.get("lang"))
-    cards, sample = [], False
+    cards, samples = [], []
     for spec in ctx.deployment.indicators:
         title = text_of(spec.title, lang)
         try:
             snap = ctx.indicators.snapshot(spec.id)
         except SourceError:
             cards.append(kpi_unavailable(spec, lang, dataset_notice(spec.id, title, None, ctx.deployment.timezone, lang)))
+            samples.append(False)
             continue
-        sample = sample or snap.sample
+        samples.append(snap.sample)
         cards.append(kpi_card(ctx.indicators.kpi(spec.id), lang, snap.sample,
                               dataset_notice(spec.id, title, snap, ctx.deployment.timezone, lang)))
     content = html.Div(className="mk-dashboard", children=[
@@ -34,4 +35,4 @@ def layout(**params):
         html.Ul(cards, className="mk-kpis"),
     ])
     return shell(lang, "dashboard", content, path="/dashboard", params=params,
-                 sample=sample)
+                 sample=sample_of(samples))

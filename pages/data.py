@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash
 from dash import html
 
-from components.shell import shell
+from components.shell import sample_of, shell
 from data_sources import SourceError
 from i18n import lang_or_default, t, text_of
 from services.context import context
@@ -75,16 +75,18 @@ def _snapshot(service, dataset_id: str):
 def layout(**params):
     c = context()
     lang = lang_or_default(params.get("lang"))
-    sections = []
+    sections, samples = [], []
     for layer in c.deployment.layers:
         snap, error = _snapshot(c.layers, layer.id)
+        samples.append(snap is not None and snap.sample)
         sections.append(_section(layer, snap, error, [("GeoJSON", f"/api/v1/layers/{layer.id}.geojson"),
                                                       ("CSV", f"/api/v1/layers/{layer.id}.csv")], None, lang))
     for spec in c.deployment.indicators:
         snap, error = _snapshot(c.indicators, spec.id)
+        samples.append(snap is not None and snap.sample)
         sections.append(_section(spec, snap, error, [("JSON", f"/api/v1/indicators/{spec.id}.json"),
                                                      ("CSV", f"/api/v1/indicators/{spec.id}.csv")],
                                  t("data.indicator", lang), lang))
     content = html.Article(className="mk-prose", children=[
         html.H1(t("data.title", lang)), html.P(t("data.lead", lang)), *sections])
-    return shell(lang, "data", content, path="/data", params=params, sample=True)
+    return shell(lang, "data", content, path="/data", params=params, sample=sample_of(samples))

@@ -7,7 +7,7 @@ import dash
 from dash import html
 
 from components.map_controls import marker_badge
-from components.shell import shell
+from components.shell import sample_of, shell
 from i18n import lang_or_default, t, text_of
 from services.context import context
 
@@ -45,4 +45,4 @@ def layout(**params):
                 html.A(t("home.open_dashboards", lang), href="/dashboard" + ("?lang=en" if lang == "en" else ""),
                        className="mk-button")], className="mk-home-dash"),
     ]
-    return shell(lang, "home", content, path="/", params=params, sample=any(s.sample for s in snapshots))
+    return shell(lang, "home", content, path="/", params=params, sample=sample_of(s.sample for s in snapshots))

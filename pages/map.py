@@ -10,7 +10,7 @@ from dash import ALL, ClientsideFunction, Input, Output, State, callback, client
 from components.details import feature_details
 from components.map_controls import (area_options, filter_controls, ids, layer_switches)
 from components.notices import dataset_notice
-from components.shell import shell
+from components.shell import sample_of, shell
 from i18n import lang_or_default, t, text_of
 from services.map_state import LayerFacts, area_members, area_view, hideout_of, layer_meta, parse_view
 from services.context import GSI_ATTRIBUTION, context
@@ -136,7 +136,7 @@ def layout(**params):
         html.Aside(id=ids.DETAILS, className="mk-details-wrap", **{"aria-live": "polite"},
                    **{"aria-label": t("map.details", lang)}),
     ])
-    return shell(lang, "map", content, path="/map", params=params, sample=any(s.sample for s in snapshots.values()),
+    return shell(lang, "map", content, path="/map", params=params, sample=sample_of(s.sample for s in snapshots.values()),
                  wide=True)
 
 

@@ -10,6 +10,7 @@ def test_every_layer_and_indicator_has_a_section(dash_app, ctx):
     data = importlib.import_module("pages.data")
     with dash_app.server.test_request_context("/data"):
         page = data.layout()
+    assert "サンプルデータを表示しています。実在の施設・数値ではありません。" in text_of(page)  # all sample here
     sections = [n for n in walk(page) if getattr(n, "id", None) and str(n.id).startswith("dataset-")]
     assert [s.id for s in sections] == [f"dataset-{lid}" for lid in ctx.deployment.layer_ids] + [
         f"dataset-{i.id}" for i in ctx.deployment.indicators]
