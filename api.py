@@ -56,9 +56,17 @@ def _layer_json(snap: LayerSnapshot) -> dict:
     }
 
 
+def _unavailable(entries, health: dict) -> list[dict]:
+    """The configured datasets without any data, and why (their data appears once fetched)."""
+    return [{"id": e.id, "title": dict(e.title), "reason": health[e.id]["reason"]}
+            for e in entries if health[e.id]["status"] == "failing"]
+
+
 @api.get("/api/v1/layers")
 def layers():
-    return jsonify({"layers": [_layer_json(s) for s in context().layers.snapshots()]})
+    ctx = context()
+    return jsonify({"layers": [_layer_json(s) for s in ctx.layers.snapshots()],
+                    "unavailable": _unavailable(ctx.deployment.layers, ctx.layers.health())})
 
 
 def _snapshot_or_error(layer_id: str):
@@ -164,7 +172,9 @@ def _indicator_json(snap) -> dict:
 
 @api.get("/api/v1/indicators")
 def indicators():
-    return jsonify({"indicators": [_indicator_json(s) for s in context().indicators.snapshots()]})
+    ctx = context()
+    return jsonify({"indicators": [_indicator_json(s) for s in ctx.indicators.snapshots()],
+                    "unavailable": _unavailable(ctx.deployment.indicators, ctx.indicators.health())})
 
 
 def _indicator_rows(indicator_id: str):
