@@ -92,6 +92,12 @@ def ranking_figure(values: dict[str, float | None], names: dict[str, str], refer
                    yaxis={"title": {"text": t("chart.area", lang)}, "automargin": True, "dtick": 1})
 
 
+def plain(text: str) -> str:
+    """Text from a data source as plotly shows it: plotly reads <b>, <a href> … in labels,
+    so a source's "<a href=…>" must arrive as the characters, not as markup."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def breakdown_figure(rows: list[dict[str, Any]], title: str, unit: str, frequency: str, lang: str,
                      breakdown_name: str) -> dict:
     """Stacked bars over time, one colour per breakdown value (e.g. crime by method)."""
@@ -100,9 +106,9 @@ def breakdown_figure(rows: list[dict[str, Any]], title: str, unit: str, frequenc
     by_value: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
         by_value[r["breakdown"]].append(r)
-    data = [{"type": "bar", "name": value, "x": [_x(r["period"]) for r in series], "y": [r["value"] for r in series],
-             "marker": {"color": PALETTE[i % len(PALETTE)]},
-             "hovertemplate": f"{value}: %{{y:,}} {unit}<extra></extra>"}
+    data = [{"type": "bar", "name": plain(value), "x": [_x(r["period"]) for r in series],
+             "y": [r["value"] for r in series], "marker": {"color": PALETTE[i % len(PALETTE)]},
+             "hovertemplate": f"%{{fullData.name}}: %{{y:,}} {unit}<extra></extra>"}
             for i, (value, series) in enumerate(by_value.items())]
     return _figure(data, title, 420, barmode="stack", legend={"title": {"text": breakdown_name}},
                    xaxis=_date_axis(lang, frequency), yaxis={"title": {"text": unit}, "tickformat": ","})

@@ -325,12 +325,14 @@ def csv_bytes(rows: list[dict[str, Any]]) -> bytes:
     import csv
     import io
 
+    from services.layers import csv_cell
+
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        writer.writerow(["" if row.get(c) is None else row.get(c) for c in CSV_COLUMNS])
+        writer.writerow([csv_cell(row.get(c)) for c in CSV_COLUMNS])  # breakdowns come from the source's text
     return out.getvalue().encode("utf-8")
 
 

@@ -268,11 +268,12 @@ def csv_bytes(snapshot: LayerSnapshot) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
     for record in snapshot.records:
-        writer.writerow([_csv_value(record.get(c)) for c in columns])
+        writer.writerow([csv_cell(record.get(c)) for c in columns])
     return out.getvalue().encode("utf-8")
 
 
-def _csv_value(value: Any) -> str:
+def csv_cell(value: Any) -> str:
+    """A value as a CSV cell that a spreadsheet shows as text, never runs as a formula."""
     if value is None:
         return ""
     if isinstance(value, bool):

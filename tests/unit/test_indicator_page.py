@@ -334,3 +334,15 @@ def test_header_says_how_the_table_is_sorted(ctx, page, request_ctx) -> None:
     states = {plain(th).rstrip(" ▲▼↕"): th["props"]["aria-sort"] for th in find_type(table, "Th")
               if "aria-sort" in th["props"]}
     assert states == {"市区町村": "none", "期間": "none", "値": "descending", "単位": "none"}
+
+
+def test_breakdown_names_from_a_source_reach_plotly_as_text_not_markup() -> None:
+    from components.indicator_charts import breakdown_figure
+
+    rows = [{"period": "2026-10", "breakdown": '<a href="javascript:alert(1)">手口</a>', "value": 3.0},
+            {"period": "2026-10", "breakdown": "自転車盗", "value": 5.0}]
+    figure = breakdown_figure(rows, "title", "件", "monthly", "ja", "手口")
+    names = [trace["name"] for trace in figure["data"]]
+    assert names == ['&lt;a href="javascript:alert(1)"&gt;手口&lt;/a&gt;', "自転車盗"]
+    assert all("%{fullData.name}" in trace["hovertemplate"] and "javascript" not in trace["hovertemplate"]
+               for trace in figure["data"])

@@ -186,3 +186,19 @@ def test_the_refresh_worker_fills_live_indicators_too(tmp_path, ckan):
     service = IndicatorService(dep, AREAS, Settings(cache_dir=tmp_path / "cache"))
     assert service.snapshot("population").sample is False
     assert downloads(ckan, "/population.csv") == 1  # the web process read what the worker stored
+
+
+def test_hostile_text_from_a_source_stays_inert_in_the_csv_download(tmp_path, ckan):
+    from services.indicators import csv_bytes as indicator_csv
+
+    hostile = '=HYPERLINK("http://evil.example/","click")'
+    incidents = [crime_row("272051", "2026/10/03", hostile), crime_row("272051", "2026/10/04", "自転車盗")]
+    with FileServer() as files:
+        url = files.add_file("/crime.csv", csv_bytes(incidents, "cp932"), "text/csv")
+        service = indicators_of(tmp_path, {"crime": {"kind": "url", "url": url, "table": {
+            "area": "市区町村コード（発生地）", "period": "発生年月日（始期）", "count": "street_crimes",
+            "breakdown": "手口"}}})
+        rows = service.query("crime", areas=["272051"], start="2026-10", end="2026-10")
+    assert {r["breakdown"] for r in rows} == {"", hostile, "自転車盗"}  # kept as the source wrote it
+    text = indicator_csv(rows).decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
