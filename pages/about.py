@@ -14,19 +14,22 @@ dash.register_page(__name__, path="/about", title="このサイトについて �
 def layout(**params):
     ctx = context()
     lang = lang_or_default(params.get("lang"))
-    snapshots = ctx.layers.snapshots()
+    snapshots = ctx.layers.snapshots() + ctx.indicators.snapshots()
     rows = []
     for snap in snapshots:
-        layer = snap.layer
-        source = t("sample.badge", lang) if snap.sample else f"{layer.source.kind}: {layer.source.name}"
+        spec = getattr(snap, "layer", None) or snap.indicator
+        kind = "layers" if hasattr(snap, "layer") else "indicators"
+        formats = ("geojson", "csv") if kind == "layers" else ("json", "csv")
+        source = t("sample.badge", lang) if snap.sample else f"{spec.source.kind}: {spec.source.name}"
         rows.append(html.Tr([
-            html.Th(text_of(layer.title, lang), scope="row"),
-            html.Td([source, html.Br(), html.Small(text_of(layer.credit, lang))]),
-            html.Td(html.A(layer.licence["name"], href=layer.licence["url"], rel="license noopener", target="_blank")),
+            html.Th(text_of(spec.title, lang), scope="row"),
+            html.Td([source, html.Br(), html.Small(text_of(spec.credit, lang))]),
+            html.Td(html.A(spec.licence["name"], href=spec.licence["url"], rel="license noopener", target="_blank")),
             html.Td(f"{snap.count:,}", className="mk-num"),
             html.Td(f"{snap.report.total_rejected:,}", className="mk-num"),
-            html.Td([html.A("GeoJSON", href=f"/api/v1/layers/{layer.id}.geojson"), " · ",
-                     html.A("CSV", href=f"/api/v1/layers/{layer.id}.csv")]),
+            html.Td([part for i, fmt in enumerate(formats) for part in
+                     ([" · "] if i else []) + [html.A(fmt.upper().replace("GEOJSON", "GeoJSON"),
+                                                      href=f"/api/v1/{kind}/{spec.id}.{fmt}")]]),
         ]))
     table = html.Table(className="mk-table", children=[
         html.Thead(html.Tr([html.Th(t(k, lang), scope="col") for k in
@@ -41,7 +44,8 @@ def layout(**params):
         html.H2(t("about.sources", lang)),
         html.Div(table, className="mk-table-wrap"),
         html.H2(t("about.api", lang)),
-        html.P([t("about.api_body", lang), " ", html.A("/api/v1/layers", href="/api/v1/layers")]),
+        html.P([t("about.api_body", lang), " ", html.A("/api/v1/layers", href="/api/v1/layers"), " · ",
+                html.A("/api/v1/indicators", href="/api/v1/indicators")]),
         html.H2(t("about.privacy", lang)),
         html.P(t("about.privacy_body", lang)),
         html.H2(t("about.credits", lang)),

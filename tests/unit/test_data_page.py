@@ -38,3 +38,18 @@ def test_rejected_rows_are_counted_by_reason_with_examples(dash_app):
     assert text.index("missing name") < text.index("zero coordinates")  # most frequent first
     assert "row 4 (id T-1)" in text and "row 3" in text
     assert data._reasons({}, {}, "rejected", "en") is None
+
+
+def test_about_lists_every_dataset_with_its_licence_and_downloads(dash_app, ctx):
+    about = importlib.import_module("pages.about")
+    with dash_app.server.test_request_context("/about"):
+        page = about.layout()
+    rows = [n for n in walk(page) if type(n).__name__ == "Tr"][1:]  # after the header row
+    assert len(rows) == len(ctx.deployment.layers) + len(ctx.deployment.indicators)
+    text = text_of(page)
+    for entry in (*ctx.deployment.layers, *ctx.deployment.indicators):
+        assert entry.title["ja"] in text
+    links = {n.href for n in walk(page) if getattr(n, "href", None)}
+    assert {"/api/v1/layers/aed.geojson", "/api/v1/layers/aed.csv", "/api/v1/indicators/crime.json",
+            "/api/v1/indicators/crime.csv", "/api/v1/indicators"} <= links
+    assert "架空" in text  # the sample-data notice: invented, not real
