@@ -19,6 +19,7 @@ from data_sources import SourceError, SourceUnavailable
 from data_sources.indicator_table import normalise_indicator_rows
 from data_sources.normalise import RejectReport
 from data_sources.store import Snapshot, Store, open_store
+from data_sources.upstream import fetch_upstream
 from registry import Deployment, IndicatorSpec, MeasureSpec
 from sample_data import generate
 from sample_data.indicators import generate_indicator
@@ -157,8 +158,6 @@ class IndicatorService:
 
     def _fetch(self, spec: IndicatorSpec) -> tuple[dict, dict]:
         """Fetch a live indicator and map its rows: (payload, meta) for the store."""
-        from services.layers import fetch_upstream
-
         result = fetch_upstream(spec.source, self.settings)
         records, report = normalise_indicator_rows(result.rows, spec, spec.source.table, self.areas,
                                                    self.deployment.prefecture["code"])

@@ -17,13 +17,11 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from data_sources import FetchResult, SourceUnavailable, bundled, files, tabular
-from data_sources.ckan import fetch_ckan
-from data_sources.ngsi_ld import fetch_ngsi_ld
-from data_sources.ngsi_v2 import fetch_ngsi_v2
+from data_sources import SourceUnavailable, bundled
+from data_sources.upstream import fetch_upstream
 from data_sources.normalise import RejectReport, normalise_rows
 from data_sources.store import Snapshot, Store, from_iso, open_store
-from registry import Deployment, LayerSpec, SourceSpec
+from registry import Deployment, LayerSpec
 from services.areas import AreaTable
 from services.stored import StoredViews, available, health_report
 from settings import Settings
@@ -176,27 +174,6 @@ class LayerService:
             source_url=stored.meta.get("source_url"),
             dataset=stored.dataset,
         )
-
-
-def fetch_upstream(source: SourceSpec, settings: Settings) -> FetchResult:
-    """Rows of a file, URL, CKAN catalog or NGSI broker, with timeouts, bounded retries and
-    the download limit (MIERUKA_MAX_DOWNLOAD_MB)."""
-    http = {"user_agent": settings.user_agent, "max_bytes": settings.max_download_mb * 1024 * 1024}
-    if source.kind == "file":
-        return files.fetch(source.path, max_bytes=http["max_bytes"])
-    if source.kind == "url":
-        return tabular.fetch_url(source.url, fmt=source.format, **http)
-    if source.kind == "ckan":
-        return fetch_ckan(source.url, dataset=source.dataset, query=source.query, organization=source.organization,
-                          resource_format=source.resource_format, name_contains=source.name_contains,
-                          api_key=settings.api_keys.get(source.api_key_env or ""), **http)
-    if source.kind == "ngsi-ld":
-        return fetch_ngsi_ld(source.url, source.entity_type, tenant=source.tenant, context=source.context,
-                             page_size=source.page_size, **http)
-    if source.kind == "ngsi-v2":
-        return fetch_ngsi_v2(source.url, source.entity_type, service=source.service,
-                             service_path=source.service_path, page_size=source.page_size, **http)
-    raise SourceUnavailable(f"source kind {source.kind!r} cannot be fetched")
 
 
 def _filter_options(layer: LayerSpec, records: list[dict[str, Any]]) -> dict[str, tuple[str, ...]]:
