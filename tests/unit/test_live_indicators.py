@@ -202,3 +202,44 @@ def test_hostile_text_from_a_source_stays_inert_in_the_csv_download(tmp_path, ck
     assert {r["breakdown"] for r in rows} == {"", hostile, "自転車盗"}  # kept as the source wrote it
     text = indicator_csv(rows).decode("utf-8-sig")
     assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
+
+
+POPULATION_TYPE = "地域・年齢別人口"
+
+
+def population_entities(rows: list[dict[str, str]]) -> list[dict]:
+    """The rows as NGSI-LD entities of the cio data model 地域・年齢別人口 (normalized; Japanese
+    type and attribute names, numbers as JSON numbers, the survey date a typed Date)."""
+    entities = []
+    for i, row in enumerate(rows):
+        entity = {"id": f"urn:ngsi-ld:{POPULATION_TYPE}:{row['都道府県コード又は市区町村コード']}-{i}", "type": POPULATION_TYPE}
+        for name, value in row.items():
+            if name == "調査年月日":
+                value = {"@type": "Date", "@value": value}
+            elif value.replace(",", "").isdigit():
+                value = int(value.replace(",", ""))
+            entity[name] = {"type": "Property", "value": value}
+        entities.append(entity)
+    return entities
+
+
+def test_population_from_a_broker_with_japanese_type_and_attributes(tmp_path):
+    rows = population_rows()[:-2]  # the well-formed ones
+    with NgsiLdServer() as broker:
+        broker.add(population_entities(rows), tenant="osaka")
+        table = LIVE_POPULATION.source.table
+        source = {"kind": "ngsi-ld", "url": broker.url, "entity_type": POPULATION_TYPE, "tenant": "osaka",
+                  "context": broker.context_url, "page_size": 50,
+                  "table": {"area": list(table.area), "period": list(table.period), "sum": True,
+                            "subarea": list(table.subarea), "values": table.values, "breakdowns": table.breakdowns}}
+        service = indicators_of(tmp_path, {"population": source})
+        kpi = service.kpi("population")
+        pages = len(broker.requests_to("/ngsi-ld/v1/entities"))
+    october = [r for r in rows if r["調査年月日"] == "2026-10-01"]
+    assert len(rows) == 144 and pages == 3  # paged: 50 + 50 + 44
+    assert (kpi.period, kpi.value) == ("2026-10", sum(int(r["総人口"].replace(",", "")) for r in october))
+    snap = service.snapshot("population")
+    assert not snap.report.rejected and snap.source_url.startswith(broker.url)
+    pyramid = service.query("population", measure="female", areas=["270008"], start="2026-10", end="2026-10",
+                            breakdown="85+")
+    assert pyramid[0]["value"] == sum(int(r["85歳以上の女性"]) for r in october)
