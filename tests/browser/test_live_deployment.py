@@ -1,7 +1,8 @@
 """The whole app in Chromium on a live deployment: AEDs and the population dashboard from a
 CKAN catalog, air-quality stations with their readings from an NGSI-LD broker (local
-servers speaking each protocol). Their data shows on the map, the dashboards and /data;
-with both upstreams killed the pages stay up with the last good data and say so."""
+servers speaking each protocol), street crimes from a file server that is never there.
+Their data shows on the map, the dashboards and /data; with both upstreams killed the pages
+stay up with the last good data and say so."""
 from __future__ import annotations
 
 import time
@@ -11,8 +12,8 @@ from selenium.webdriver.common.by import By
 
 from services.indicator_math import format_number
 from tests.browser.test_map import layer_count
-from tests.fakes.servers import (AIR_TYPE, CkanServer, NgsiLdServer, ResourceFile, aed_rows, air_quality_entities,
-                                 csv_bytes)
+from tests.fakes.servers import (AIR_TYPE, CkanServer, FileServer, NgsiLdServer, ResourceFile, aed_rows,
+                                 air_quality_entities, csv_bytes)
 from tests.live_config import get_json, live_config, running_app
 from tests.unit.test_live_indicators import STATIONS, population_rows, population_source
 from tests.unit.test_live_layers import utc
@@ -23,6 +24,8 @@ TTL = 10
 
 @pytest.fixture
 def live(tmp_path):
+    with FileServer() as gone:  # a police file server that is never there: street crimes never have data
+        dead = gone.url
     with CkanServer() as ckan, NgsiLdServer() as broker:
         ckan.publish("aed-toyonaka", "AED設置場所一覧（豊中市）", organization=("toyonaka-city", "豊中市"),
                      modified=utc(2026, 4, 1), resources=[ResourceFile(
@@ -37,6 +40,8 @@ def live(tmp_path):
             "air-quality": {"kind": "ngsi-ld", "url": broker.url, "entity_type": AIR_TYPE, "tenant": "osaka",
                             "context": broker.context_url, "ttl": TTL},
             "population": {**population_source(ckan.url, ttl=TTL), "credit": {"ja": "大阪府", "en": "Osaka Prefecture"}},
+            "crime": {"kind": "url", "url": f"{dead}/crime.csv", "table": {
+                "area": "市区町村コード（発生地）", "period": "発生年月日（始期）", "count": "street_crimes", "breakdown": "手口"}},
         })
         with running_app(config, tmp_path / "cache") as base:
             yield base, ckan, broker
@@ -68,6 +73,7 @@ def wait_for(condition, what: str, timeout: float = 20):
 
 
 POPULATION_CARD = ".mk-kpi:has(a[href='/dashboard/population'])"
+CRIME_CARD = ".mk-kpi:has(a[href='/dashboard/crime'])"
 
 
 def test_live_data_on_every_page_and_an_honest_notice_when_the_upstreams_die(dash_duo, live):
@@ -90,7 +96,10 @@ def test_live_data_on_every_page_and_an_honest_notice_when_the_upstreams_die(das
     card = text(dash_duo, POPULATION_CARD)
     assert format_number(latest[-1]["value"], "ja", 0) in card
     assert "サンプルデータ" not in card and "データ時点: 2026-10-15" in card
-    assert notices(dash_duo) == ""
+    assert "「街頭犯罪」のデータを取得できないため、表示していません。" in text(dash_duo, CRIME_CARD)
+    assert "「人口」" not in notices(dash_duo)
+    open_page(dash_duo, f"{base}/dashboard/crime", ".mk-notice")
+    assert "「街頭犯罪」のデータを取得できないため" in notices(dash_duo)
 
     # ---- /data: the rows the importer rejected, by reason
     open_page(dash_duo, f"{base}/data", "#dataset-population")
