@@ -130,6 +130,6 @@ def __getattr__(name: str):
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
-    settings = Settings.from_env()
     application = _create_or_exit()
+    settings = application.server.extensions["mieruka"].settings
     application.run(host=settings.host, port=settings.port, debug=settings.debug)

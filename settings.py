@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from registry import ConfigError
+
 ROOT = Path(__file__).resolve().parent
 
 #: Default GSI tile templates (地理院タイル). `{style}` picks pale / std / seamlessphoto.
@@ -39,19 +41,37 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        """ConfigError (one line naming the variable) for a value that cannot be used."""
         env = os.environ if environ is None else environ
+
+        def whole(name: str, default: int, minimum: int) -> int:
+            raw = env.get(name)
+            if raw is None or raw.strip() == "":
+                return default
+            try:
+                value = int(raw.strip())
+            except ValueError:
+                raise ConfigError(f"{name}: {raw!r} is not a whole number") from None
+            if value < minimum:
+                raise ConfigError(f"{name}: {value} is below the minimum of {minimum}")
+            return value
+
         as_of = env.get("MIERUKA_SAMPLE_AS_OF")
+        try:
+            sample_as_of = dt.date.fromisoformat(as_of) if as_of else None
+        except ValueError:
+            raise ConfigError(f"MIERUKA_SAMPLE_AS_OF: {as_of!r} is not a date YYYY-MM-DD") from None
         return cls(
             config_path=Path(env.get("MIERUKA_CONFIG", cls.config_path)),
-            port=int(env.get("PORT", cls.port)),
+            port=whole("PORT", cls.port, 1),
             host=env.get("HOST", cls.host),
             debug=env.get("MIERUKA_DEBUG", "") in {"1", "true", "yes"},
             tile_url=env.get("MIERUKA_TILE_URL") or None,
-            sample_as_of=dt.date.fromisoformat(as_of) if as_of else None,
-            sample_seed=int(env.get("MIERUKA_SAMPLE_SEED", cls.sample_seed)),
+            sample_as_of=sample_as_of,
+            sample_seed=whole("MIERUKA_SAMPLE_SEED", cls.sample_seed, 0),
             cache_dir=Path(env.get("MIERUKA_CACHE_DIR", cls.cache_dir)),
             boundaries=env.get("MIERUKA_BOUNDARIES") or None,
             redis_url=env.get("MIERUKA_REDIS_URL") or None,
-            max_download_mb=int(env.get("MIERUKA_MAX_DOWNLOAD_MB", cls.max_download_mb)),
+            max_download_mb=whole("MIERUKA_MAX_DOWNLOAD_MB", cls.max_download_mb, 1),
             api_keys={k: v for k, v in env.items() if k.endswith("_API_KEY") and v},
         )

@@ -268,8 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--every", type=float, default=60.0, help="seconds between passes with --loop")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    settings = Settings.from_env()
     try:
+        settings = Settings.from_env()
         deployment = load_deployment(settings.config_path)
         areas = AreaTable.from_csv(deployment.area_table)
         layers = LayerService(deployment, areas, settings)

@@ -10,6 +10,8 @@ import string
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -35,6 +37,19 @@ def test_broken_config_stops_start_up_with_one_line(tmp_path: Path) -> None:
     assert lines[0].startswith("mieruka: configuration error:")
     assert str(config) in lines[0] and "layers.toilets.colour" in lines[0]
     assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("command", [["app.py"], ["-m", "data_sources.refresh"]])
+@pytest.mark.parametrize("variable, value, problem", [
+    ("MIERUKA_MAX_DOWNLOAD_MB", "lots", "MIERUKA_MAX_DOWNLOAD_MB: 'lots' is not a whole number"),
+    ("PORT", "0", "PORT: 0 is below the minimum of 1"),
+    ("MIERUKA_SAMPLE_AS_OF", "25/11/2026", "MIERUKA_SAMPLE_AS_OF: '25/11/2026' is not a date YYYY-MM-DD"),
+])
+def test_a_bad_environment_variable_stops_start_up_with_one_line(command, variable, value, problem) -> None:
+    env = {**os.environ, "PORT": str(_free_port()), variable: value}
+    result = subprocess.run([sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"mieruka: configuration error: {problem}"]
 
 
 def test_message_catalogs_have_the_same_keys() -> None:
