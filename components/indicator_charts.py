@@ -5,6 +5,8 @@ Figures are plain plotly JSON dicts: building plotly's validated graph objects c
 more than the whole data query (≈60 ms a page), and dcc.Graph takes dicts as they are."""
 from __future__ import annotations
 
+import datetime as dt
+
 from collections import defaultdict
 from typing import Any
 
@@ -33,8 +35,22 @@ def empty_figure(message: str) -> dict:
          "font": {"size": 15}}])
 
 
-def _date_axis(lang: str, frequency: str) -> dict:
-    return {"title": {"text": t("chart.period", lang)}, "type": "date", "tickformat": DATE_FORMATS[lang][frequency]}
+# One tick per period when there are few of them: plotly's automatic ticks would fall between
+# periods and repeat a label ("2026年9月" four times for two months of data).
+_ONE_TICK_PER_PERIOD = {"monthly": (12, "M1"), "yearly": (10, "M12"), "daily": (14, 86_400_000)}
+
+
+_HALF_PERIOD = {"monthly": dt.timedelta(days=15), "yearly": dt.timedelta(days=182), "daily": dt.timedelta(hours=12)}
+
+
+def _date_axis(lang: str, frequency: str, periods: set[str]) -> dict:
+    axis = {"title": {"text": t("chart.period", lang)}, "type": "date", "tickformat": DATE_FORMATS[lang][frequency]}
+    few, dtick = _ONE_TICK_PER_PERIOD[frequency]
+    if periods and len(periods) <= few:  # and half a period of room each side, so no end label is clipped
+        axis["dtick"] = dtick
+        first, last = (dt.date.fromisoformat(_x(p) if len(p) != 7 else f"{p}-01") for p in (min(periods), max(periods)))
+        axis["range"] = [(first - _HALF_PERIOD[frequency]).isoformat(), (last + _HALF_PERIOD[frequency]).isoformat()]
+    return axis
 
 
 def series_figure(rows: list[dict[str, Any]], reference: list[dict[str, Any]], reference_name: str,
@@ -59,7 +75,8 @@ def series_figure(rows: list[dict[str, Any]], reference: list[dict[str, Any]], r
                      "x": [_x(r["period"]) for r in reference], "y": [r["value"] for r in reference],
                      "line": {"color": "#555555", "width": 2, "dash": "dash"},
                      "hovertemplate": f"{reference_name}<br>{when}: %{{y:,.{decimals}f}} {unit}<extra></extra>"})
-    return _figure(data, title, 420, xaxis=_date_axis(lang, frequency),
+    periods = {r["period"] for r in rows} | {r["period"] for r in reference}
+    return _figure(data, title, 420, xaxis=_date_axis(lang, frequency, periods),
                    yaxis={"title": {"text": unit}, "tickformat": ","})
 
 
@@ -111,7 +128,8 @@ def breakdown_figure(rows: list[dict[str, Any]], title: str, unit: str, frequenc
              "hovertemplate": f"%{{fullData.name}}: %{{y:,}} {unit}<extra></extra>"}
             for i, (value, series) in enumerate(by_value.items())]
     return _figure(data, title, 420, barmode="stack", legend={"title": {"text": breakdown_name}},
-                   xaxis=_date_axis(lang, frequency), yaxis={"title": {"text": unit}, "tickformat": ","})
+                   xaxis=_date_axis(lang, frequency, {r["period"] for r in rows}),
+                   yaxis={"title": {"text": unit}, "tickformat": ","})
 
 
 def pyramid_figure(male: dict[str, float | None], female: dict[str, float | None], bins: list[str], title: str,

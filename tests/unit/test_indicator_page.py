@@ -346,3 +346,15 @@ def test_breakdown_names_from_a_source_reach_plotly_as_text_not_markup() -> None
     assert names == ['&lt;a href="javascript:alert(1)"&gt;手口&lt;/a&gt;', "自転車盗"]
     assert all("%{fullData.name}" in trace["hovertemplate"] and "javascript" not in trace["hovertemplate"]
                for trace in figure["data"])
+
+
+def test_a_short_series_gets_one_tick_per_period_not_repeated_labels() -> None:
+    from components.indicator_charts import series_figure
+
+    rows = [{"area_code": "272051", "area_name": "吹田市", "period": p, "value": 1.0} for p in ("2026-09", "2026-10")]
+    short = series_figure(rows, [], "", "title", "人", "monthly", "ja", 0)
+    assert short["layout"]["xaxis"]["dtick"] == "M1"
+    assert short["layout"]["xaxis"]["range"] == ["2026-08-17", "2026-10-16"]  # room for both end labels
+    months = [f"{2024 + k // 12}-{k % 12 + 1:02d}" for k in range(24)]
+    long = series_figure([dict(rows[0], period=p) for p in months], [], "", "title", "人", "monthly", "ja", 0)
+    assert "dtick" not in long["layout"]["xaxis"] and "range" not in long["layout"]["xaxis"]  # plotly's own
