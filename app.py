@@ -18,6 +18,7 @@ import dash
 from flask import Flask, current_app, request
 
 import api
+import security
 from registry import ConfigError, load_deployment
 from services.areas import AreaTable
 from services.context import Context
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         ],
     )
     _built = True
+    security.register(server, settings)  # after Dash's compression hook, so it reads the page uncompressed
     app.index_string = INDEX
     app.layout = dash.html.Div(dash.page_container)
     return app

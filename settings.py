@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 from registry import ConfigError
 
 ROOT = Path(__file__).resolve().parent
+_FRAME_SOURCE = re.compile(r"^('self'|'none'|\*|https?://(\*\.)?[A-Za-z0-9.-]+(:\d+)?)$")
 
 #: Default GSI tile templates (地理院タイル). `{style}` picks pale / std / seamlessphoto.
 GSI_TILE_URL = "https://cyberjapandata.gsi.go.jp/xyz/{style}/{z}/{x}/{y}.{ext}"
@@ -30,6 +32,7 @@ class Settings:
     boundaries: str | None = None  # MIERUKA_BOUNDARIES: GeoJSON / N03 zip, path or URL
     redis_url: str | None = None  # MIERUKA_REDIS_URL: shared store in Redis (files are the fallback)
     max_download_mb: int = 200  # MIERUKA_MAX_DOWNLOAD_MB: a live source's file or page larger than this is refused
+    frame_ancestors: str = "'self'"  # MIERUKA_FRAME_ANCESTORS: origins that may show the pages in an iframe
     api_keys: dict = field(default_factory=dict)  # variables named *_API_KEY, for sources' api_key_env
     user_agent: str = "Mieruka/0.1 (+https://github.com/mieruka/mieruka)"
 
@@ -61,7 +64,13 @@ class Settings:
             sample_as_of = dt.date.fromisoformat(as_of) if as_of else None
         except ValueError:
             raise ConfigError(f"MIERUKA_SAMPLE_AS_OF: {as_of!r} is not a date YYYY-MM-DD") from None
+        frame_ancestors = " ".join(env.get("MIERUKA_FRAME_ANCESTORS", cls.frame_ancestors).split()) or "'none'"
+        for source in frame_ancestors.split():
+            if not _FRAME_SOURCE.match(source):
+                raise ConfigError(f"MIERUKA_FRAME_ANCESTORS: {source!r} is not an origin "
+                                  "(https://www.example.jp), 'self', 'none' or *")
         return cls(
+            frame_ancestors=frame_ancestors,
             config_path=Path(env.get("MIERUKA_CONFIG", cls.config_path)),
             port=whole("PORT", cls.port, 1),
             host=env.get("HOST", cls.host),
