@@ -9,7 +9,7 @@ import re
 import pytest
 
 from data_sources import SourceUnavailable
-from data_sources.store import FileStore
+from data_sources.store import FileStore, open_store
 from registry import load_deployment
 from services.areas import AreaTable
 from services.indicators import IndicatorService
@@ -18,7 +18,7 @@ from settings import Settings
 from tests.fakes.servers import (AIR_TYPE, CkanServer, FileServer, NgsiLdServer, ResourceFile, air_quality_entities,
                                  crime_row, csv_bytes, population_row)
 from tests.live_config import ROOT, live_config
-from tests.redis_server import at_once
+from tests.redis_server import RedisServer, at_once, redis_server_binary
 from tests.unit.test_indicator_table import municipal_leaves
 from tests.unit.test_live_layers import Clock, utc
 
@@ -243,3 +243,27 @@ def test_population_from_a_broker_with_japanese_type_and_attributes(tmp_path):
     pyramid = service.query("population", measure="female", areas=["270008"], start="2026-10", end="2026-10",
                             breakdown="85+")
     assert pyramid[0]["value"] == sum(int(r["85歳以上の女性"]) for r in october)
+
+
+@pytest.mark.skipif(redis_server_binary() is None, reason="redis-server is not installed")
+def test_a_live_indicator_in_redis_is_shared_by_processes_and_survives_redis_stopping(tmp_path, ckan):
+    redis = RedisServer().start()
+    try:
+        first = indicators_of(tmp_path, {"population": population_source(ckan.url)},
+                              store=open_store(redis.url, tmp_path / "files", redis_retry_s=0))
+        value = first.kpi("population").value
+        assert first.store.status()["backend"] == "redis"
+        # another web process (its own service and store client) reads what the first stored
+        second = indicators_of(tmp_path, {"population": population_source(ckan.url)},
+                               store=open_store(redis.url, tmp_path / "files2", redis_retry_s=0))
+        assert second.kpi("population").value == value
+        assert downloads(ckan, "/population.csv") == 1
+        redis.stop()
+        clock = Clock()
+        third = indicators_of(tmp_path, {"population": population_source(ckan.url)}, clock=clock,
+                              store=open_store(redis.url, tmp_path / "files", redis_retry_s=0))
+        assert third.kpi("population").value == value  # from the file fallback the first one wrote
+        assert third.store.status()["backend"] == "file"
+        assert downloads(ckan, "/population.csv") == 1  # not fetched again
+    finally:
+        redis.close()
