@@ -115,7 +115,7 @@ class Snapshot:
             return None
         if now.tzinfo is None:
             now = now.replace(tzinfo=dt.timezone.utc)
-        return (now - fetched).total_seconds()
+        return max(0.0, (now - fetched).total_seconds())  # a `now` read just before the fetch ended is age 0
 
     def with_failure(self, error: str, at: dt.datetime) -> "Snapshot":
         """This snapshot, same payload, with a failed attempt recorded in its meta."""

@@ -156,6 +156,7 @@ def test_healthz(client, listing) -> None:
         dataset = body["datasets"][indicator["id"]]
         rows = client.get(f"/api/v1/indicators/{indicator['id']}.json").get_json()["count"]
         assert dataset["status"] == "ok" and dataset["rows"] >= rows > 0  # rows: every breakdown too
+    assert all(d["age_s"] is None or d["age_s"] >= 0 for d in body["datasets"].values())  # never "-0.0002 s old"
     assert response.headers["Cache-Control"] == "no-store"
 
 
