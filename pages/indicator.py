@@ -3,15 +3,18 @@ prefecture, a ranking, the natural breakdown, the data as a table, downloads of 
 that data, and where every number comes from."""
 from __future__ import annotations
 
+import functools
+
 import dash
-from data_sources import SourceError
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html
+from dash.exceptions import PreventUpdate
 
 from components.data_table import next_sort, sortable_table
 from components.indicator_charts import (breakdown_figure, choropleth_figure, empty_figure, pyramid_figure,
                                         ranking_figure, series_figure, tile_grid_figure)
 from components.notices import dataset_notice
 from components.shell import shell
+from data_sources import SourceError
 from i18n import lang_or_default, t, text_of
 from registry import IndicatorSpec
 from services import indicator_math as im
@@ -155,6 +158,18 @@ def preset_options(frequency: str, lang: str) -> list[dict]:
     unit = {"monthly": "months", "yearly": "years", "daily": "days"}[frequency]
     return ([{"label": t(f"ind.last_{unit}", lang, n=n), "value": str(n)} for n in PRESETS[frequency]]
             + [{"label": t("ind.all", lang), "value": "all"}])
+
+
+def unchanged_without_data(callback_function):
+    """A callback of a page whose data has gone (the store was emptied under it) leaves the
+    page as it is instead of failing; the next page load shows the notice."""
+    @functools.wraps(callback_function)
+    def wrapper(*args, **kwargs):
+        try:
+            return callback_function(*args, **kwargs)
+        except SourceError:
+            raise PreventUpdate from None
+    return wrapper
 
 
 def render(spec: IndicatorSpec, view: IndicatorView, sort: dict | None) -> dict:
@@ -305,6 +320,7 @@ def provenance(spec: IndicatorSpec, snap, lang: str):
     Input(ids.MEASURE, "value"), State(ids.VIEW, "data"), State(ids.META, "data"),
     prevent_initial_call=True,
 )
+@unchanged_without_data
 def measure_changed(measure: str, current: dict, meta: dict):
     c = context()
     spec = c.deployment.indicator(meta["id"])
@@ -351,6 +367,7 @@ def sort_clicked(_clicks, current):
     Input(ids.SORT, "data"), State(ids.MEASURE, "value"), State(ids.META, "data"),
     prevent_initial_call=True,
 )
+@unchanged_without_data
 def view_changed(areas, start, end, per_capita, sort, measure, meta):
     c = context()
     spec = c.deployment.indicator(meta["id"])

@@ -358,3 +358,16 @@ def test_a_short_series_gets_one_tick_per_period_not_repeated_labels() -> None:
     months = [f"{2024 + k // 12}-{k % 12 + 1:02d}" for k in range(24)]
     long = series_figure([dict(rows[0], period=p) for p in months], [], "", "title", "人", "monthly", "ja", 0)
     assert "dtick" not in long["layout"]["xaxis"] and "range" not in long["layout"]["xaxis"]  # plotly's own
+
+
+def test_a_callback_whose_data_has_gone_leaves_the_page_as_it_is(page) -> None:
+    from dash.exceptions import PreventUpdate
+
+    from data_sources import SourceUnavailable
+
+    def lost(*_args):
+        raise SourceUnavailable("indicator crime: connection refused")
+
+    with pytest.raises(PreventUpdate):
+        page.unchanged_without_data(lost)("2026-01", "2026-10")
+    assert page.unchanged_without_data(lambda x: x + 1)(1) == 2
