@@ -31,7 +31,6 @@ from registry import TableSpec, load_deployment  # noqa: E402
 from sample_data import generate  # noqa: E402
 from services.areas import AreaTable  # noqa: E402
 from tests.fakes.servers import crime_row, csv_bytes, population_row  # noqa: E402
-from tests.unit.test_indicator_table import municipal_leaves  # noqa: E402
 
 
 def median_s(fn, runs: int) -> float:
@@ -53,11 +52,11 @@ def main() -> None:
     pref = base.prefecture["code"]
     rng = random.Random(7)
 
+    leaves = [a.code for a in areas.leaves]  # wards, and municipalities without wards
     months = [f"{2023 + k // 12}-{k % 12 + 1:02d}-01" for k in range(36)]
     population = [population_row(code, month, rng.randint(500, 3000)) for month in months
-                  for code in municipal_leaves(areas) for _ in range(5)]
+                  for code in leaves for _ in range(5)]
     methods = ["ひったくり", "車上ねらい", "部品ねらい", "自動販売機ねらい", "自動車盗", "オートバイ盗", "自転車盗"]
-    leaves = municipal_leaves(areas)
     start = dt.date(2025, 1, 1)
     crime = [crime_row(rng.choice(leaves), (start + dt.timedelta(days=rng.randrange(365))).strftime("%Y/%m/%d"),
                        rng.choice(methods)) for _ in range(60_000)]

@@ -22,6 +22,7 @@ from typing import Any, Iterable, Mapping
 from registry import IndicatorSpec, TableSpec
 from services.areas import AreaTable
 
+from . import SourceFormatError
 from .normalise import RejectReport, ValueProblem, first_value, matching_headers, to_number
 from .text import nfkc
 
@@ -121,7 +122,6 @@ def normalise_indicator_rows(rows: Iterable[Mapping[str, Any]], spec: IndicatorS
         elif breakdown == "":
             missing.append(f"{measure} ({column})")
     if rows and missing:
-        from . import SourceFormatError
         raise SourceFormatError(f"{spec.id}: columns not found: {', '.join(missing)} "
                                 f"(the file has: {', '.join(headers[:30])})")
 
@@ -224,12 +224,10 @@ def _fill_zero_counts(values: dict[Key, float | None], areas: AreaTable, measure
     periods = sorted({p for (_a, p, _m, _b) in values})
     breakdowns = {b for (_a, _p, _m, b) in values}
     present = {a for (a, _p, _m, _b) in values}
-    leaves = [a.code for a in areas if a.is_municipality and not areas.wards(a.code)]
-    leaves += [w.code for a in areas if a.is_municipality for w in areas.wards(a.code)
-               if any(x.code in present for x in areas.wards(a.code))]
-    cities_by_ward = {a.code for a in areas if a.is_municipality and areas.wards(a.code)
-                      and not any(x.code in present for x in areas.wards(a.code))}
-    leaves += sorted(cities_by_ward)
+    leaves = []
+    for city in areas.municipalities:
+        wards = [w.code for w in areas.wards(city.code)]
+        leaves += wards if present.intersection(wards) else [city.code]
     for period in _periods_between(periods[0], periods[-1]):
         for code in leaves:
             for b in breakdowns:
@@ -243,7 +241,7 @@ def _roll_up(values: dict[Key, float | None], areas: AreaTable, prefecture: str,
     groups: dict[tuple[str, str, str], dict[str, float | None]] = defaultdict(dict)
     for (area, period, measure, breakdown), value in values.items():
         groups[(period, measure, breakdown)][area] = value
-    municipalities = sorted(a.code for a in areas if a.is_municipality)
+    municipalities = sorted(a.code for a in areas.municipalities)
     for code in municipalities:  # cities from their wards
         ward_codes = [w.code for w in areas.wards(code)]
         if not ward_codes:

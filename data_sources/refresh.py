@@ -290,7 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     while True:
         missing = 0
         for dataset_id, key, ttl, refresh in datasets:
-            if args.loop and not layers.views.is_stale(key, ttl):
+            current = layers.store.get(key)
+            if args.loop and current is not None and current.has_data and not _is_stale(current, ttl, utcnow()):
                 continue
             result = refresh(dataset_id)
             missing += result["status"] == "failing"

@@ -14,12 +14,11 @@ dash.register_page(__name__, path="/about", title="このサイトについて �
 def layout(**params):
     ctx = context()
     lang = lang_or_default(params.get("lang"))
-    snapshots = ctx.layers.snapshots() + ctx.indicators.snapshots()
+    layers, indicators = ctx.layers.snapshots(), ctx.indicators.snapshots()
+    snapshots = layers + indicators
     rows = []
-    for snap in snapshots:
-        spec = getattr(snap, "layer", None) or snap.indicator
-        kind = "layers" if hasattr(snap, "layer") else "indicators"
-        formats = ("geojson", "csv") if kind == "layers" else ("json", "csv")
+    for spec, snap, kind, formats in ([(s.layer, s, "layers", ("geojson", "csv")) for s in layers]
+                                      + [(s.indicator, s, "indicators", ("json", "csv")) for s in indicators]):
         source = t("sample.badge", lang) if snap.sample else f"{spec.source.kind}: {spec.source.name}"
         rows.append(html.Tr([
             html.Th(text_of(spec.title, lang), scope="row"),

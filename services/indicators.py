@@ -144,11 +144,9 @@ class IndicatorService:
         return available(self.snapshot, [spec.id for spec in self.deployment.indicators])
 
     def refresh(self, indicator_id: str) -> dict[str, Any]:
-        """Fetch a live indicator now (the worker's job); see StoredViews.refresh."""
+        """Fetch a live indicator now (the worker's job; sample ones are made per process and
+        not stored); see StoredViews.refresh."""
         spec = self.indicator(indicator_id)
-        if spec.source.kind == "bundled":
-            return {"status": "ok", "reason": None, "age_s": 0.0, "rows": len(self.snapshot(spec.id).records),
-                    "error": None}
         return self.views.refresh(f"indicator {spec.id}", self.dataset_key(spec), spec.source.ttl,
                                   lambda: self._fetch(spec))
 
@@ -211,12 +209,21 @@ class IndicatorService:
         return {r["period"]: r["value"] for r in self.snapshot("population").series("total", area_code)
                 if r["value"] is not None}
 
-    def population_at(self, area_code: str, period: str) -> float | None:
-        """The population a value of `period` is divided by (indicator_math.population_for),
-        remembered per snapshot date: rankings ask for every area and period again and again."""
+    def population_version(self) -> dt.datetime | None:
+        """The population snapshot per-capita figures divide by (its fetched_at keys the memo of
+        population_at), or None when there is no population data to divide by."""
+        if self.deployment.indicator("population") is None:
+            return None
         try:
-            version = self.snapshot("population").fetched_at if self.deployment.indicator("population") else None
+            return self.snapshot("population").fetched_at
         except SourceError:
+            return None
+
+    def population_at(self, area_code: str, period: str, version: dt.datetime | None) -> float | None:
+        """The population a value of `period` is divided by (indicator_math.population_for),
+        remembered per population snapshot (`version`, from population_version, looked up once
+        per query): rankings ask for every area and period again and again."""
+        if version is None:
             return None  # population unavailable: nothing to divide by
         key = (version, area_code, period)
         if key not in self._population_at:
@@ -298,6 +305,7 @@ class IndicatorService:
             if breakdown not in known:
                 raise BadQuery(f"breakdown: {breakdown!r} is not one of {', '.join(known) or 'none'}")
         stations = snap.stations
+        population = self.population_version() if per_capita else None
         rows = []
         for m in measures:
             unit = spec_unit(m, lang, per_capita)
@@ -309,7 +317,8 @@ class IndicatorService:
                     for r in im.window(snap.series(m.id, code, b), start, end):
                         value = r["value"]
                         if per_capita:
-                            value = im.per_capita(value, self.population_at(code, r["period"]), PER_CAPITA_BASE)
+                            value = im.per_capita(value, self.population_at(code, r["period"], population),
+                                                   PER_CAPITA_BASE)
                         rows.append({"area_code": code, "area_name": name,
                                      "period": r["period"], "measure": m.id, "breakdown": b,
                                      "value": value, "unit": unit})

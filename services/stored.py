@@ -82,14 +82,6 @@ class StoredViews:
         return {**status, "rows": len(stored.payload["records"]) if stored is not None else 0,
                 "error": current.last_error if current is not None else None}
 
-    def is_stale(self, key: str, ttl: float) -> bool:
-        """True when the store has no good data for `key`, or it is older than `ttl`."""
-        current = self.store.get(key)
-        if current is None or not current.has_data:
-            return True
-        age = current.age_s(self.clock())
-        return age is None or age >= ttl
-
 
 def available(snapshot: Callable[[str], View], ids: Iterable[str]) -> list[View]:
     """The snapshots of the datasets `ids` that have data; the others are left out (their

@@ -53,18 +53,8 @@ def test_what_is_not_a_period_is_refused(raw, frequency) -> None:
         parse_period(raw, frequency)
 
 
-def municipal_leaves(areas: AreaTable) -> list[str]:
-    """Every municipality's code, designated cities replaced by their wards."""
-    leaves = []
-    for area in areas:
-        if area.is_municipality:
-            wards = areas.wards(area.code)
-            leaves += [w.code for w in wards] if wards else [area.code]
-    return leaves
-
-
 def test_population_table_by_ward_adds_up_to_cities_and_the_prefecture() -> None:
-    leaves = municipal_leaves(AREAS)
+    leaves = [a.code for a in AREAS.leaves]  # wards, and municipalities without wards
     rows = [population_row(code, date, 10_000 + i) for date in ("2026-09-01", "2026-10-01")
             for i, code in enumerate(leaves)]
     # one town by 町丁目: its rows of the same date add up

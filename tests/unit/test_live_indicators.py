@@ -19,7 +19,6 @@ from tests.fakes.servers import (AIR_TYPE, CkanServer, FileServer, NgsiLdServer,
                                  crime_row, csv_bytes, population_row)
 from tests.live_config import ROOT, live_config
 from tests.redis_server import RedisServer, at_once, redis_server_binary
-from tests.unit.test_indicator_table import municipal_leaves
 from tests.unit.test_live_layers import Clock, utc
 
 AREAS = AreaTable.from_csv(ROOT / "data" / "areas" / "osaka.csv")
@@ -30,7 +29,7 @@ LIVE_POPULATION = load_deployment(ROOT / "config" / "osaka-live.toml").indicator
 def population_rows() -> list[dict[str, str]]:
     """Every municipality (Osaka and Sakai by ward) on two survey dates, plus broken rows."""
     rows = [population_row(code, date, 20_000 + 37 * i) for date in ("2026-09-01", "2026-10-01")
-            for i, code in enumerate(municipal_leaves(AREAS))]
+            for i, code in enumerate(a.code for a in AREAS.leaves)]
     rows.append(population_row("27999", "2026-10-01", 10))  # no such municipality
     rows.append(population_row("272051", "2026年13月", 10))  # no such month
     return rows
