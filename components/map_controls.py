@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from components.dropdown import dropdown
 from i18n import t, text_of
 from registry import LayerSpec
 from services.areas import AreaTable
@@ -108,7 +109,7 @@ def filter_controls(layer: LayerSpec, values: dict[str, str], lang: str,
             control = _radio(ids.filter(lid, spec.id, "value"), [{"label": any_label, "value": ""}] + options,
                              parts["value"], label)
         elif spec.kind == "contains":
-            control = dcc.Dropdown(id=ids.filter(lid, spec.id, "value"), value=parts["value"] or None,
+            control = dropdown(lang, id=ids.filter(lid, spec.id, "value"), value=parts["value"] or None,
                                    options=[{"label": v, "value": v} for v in data_options.get(spec.id, ())],
                                    placeholder=any_label, clearable=True, searchable=True)
         elif spec.kind == "vacancy":
@@ -118,7 +119,7 @@ def filter_controls(layer: LayerSpec, values: dict[str, str], lang: str,
                        [{"label": text_of(o.label, lang), "value": o.value} for o in spec.options],
                        parts["age"], label),
                 html.Label(t("map.month", lang), className="mk-label"),
-                dcc.Dropdown(id=ids.filter(lid, spec.id, "month"), value=parts["month"] or (months[-1] if months else None),
+                dropdown(lang, id=ids.filter(lid, spec.id, "month"), value=parts["month"] or (months[-1] if months else None),
                              options=[{"label": m, "value": m} for m in reversed(months)], clearable=False,
                              searchable=False),
             ])

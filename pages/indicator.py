@@ -10,6 +10,7 @@ from dash import ALL, ClientsideFunction, Input, Output, State, callback, client
 from dash.exceptions import PreventUpdate
 
 from components.data_table import next_sort, sortable_table
+from components.dropdown import dropdown
 from components.indicator_charts import (breakdown_figure, choropleth_figure, empty_figure, pyramid_figure,
                                         ranking_figure, series_figure, tile_grid_figure)
 from components.notices import dataset_notice
@@ -78,7 +79,7 @@ def layout(indicator_id: str | None = None, **params):
         ]),
         html.Div([
             html.Label(t("ind.areas", lang), htmlFor=ids.AREAS, className="mk-label"),
-            dcc.Dropdown(id=ids.AREAS, multi=True, value=list(view.areas), options=area_options(options.areas, lang),
+            dropdown(lang, id=ids.AREAS, multi=True, value=list(view.areas), options=area_options(options.areas, lang),
                          placeholder=t("ind.areas_placeholder", lang)),
         ]),
         html.Div([
@@ -86,9 +87,9 @@ def layout(indicator_id: str | None = None, **params):
             dcc.RadioItems(id=ids.PRESET, value=None, className="mk-radios", inputClassName="mk-radio",
                            labelClassName="mk-radio-label", options=preset_options(measure.frequency, lang)),
             html.Div(className="mk-range", children=[
-                html.Label([t("map.date_from", lang), dcc.Dropdown(id=ids.FROM, value=view.start, clearable=False,
+                html.Label([t("map.date_from", lang), dropdown(lang, id=ids.FROM, value=view.start, clearable=False,
                                                                    options=period_options(options.periods, lang))]),
-                html.Label([t("map.date_to", lang), dcc.Dropdown(id=ids.TO, value=view.end, clearable=False,
+                html.Label([t("map.date_to", lang), dropdown(lang, id=ids.TO, value=view.end, clearable=False,
                                                                  options=period_options(options.periods, lang))]),
             ]),
         ]),

@@ -8,6 +8,7 @@ import dash_leaflet as dl
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
 
 from components.details import feature_details
+from components.dropdown import dropdown
 from components.map_controls import (area_options, filter_controls, ids, layer_switches)
 from components.notices import dataset_notice
 from components.shell import sample_of, shell
@@ -91,7 +92,7 @@ def layout(**params):
         ]),
         html.Div(className="mk-control", children=[
             html.Label(t("map.area", lang), htmlFor=ids.AREA, className="mk-label"),
-            dcc.Dropdown(id=ids.AREA, options=area_options(ctx.areas, lang), value=state.area,
+            dropdown(lang, id=ids.AREA, options=area_options(ctx.areas, lang), value=state.area,
                          placeholder=t("map.area_all", lang), clearable=True, searchable=True),
         ]),
         html.Div(className="mk-control", children=[

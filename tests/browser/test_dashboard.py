@@ -68,9 +68,17 @@ def test_choosing_a_municipality_updates_chart_table_and_url(dash_duo, dash_app)
     before = len(table_rows(dash_duo))
     traces = wait_until(lambda: series_traces(dash_duo), message="the series chart")
     dash_duo.find_element("#ind-areas").click()
-    search = dash_duo.driver.switch_to.active_element
+    # the popover opens and moves focus to its search box; typing before then is lost
+    search = wait_until(lambda: dash_duo.driver.execute_script(
+        "var e = document.activeElement; return e && e.matches('#ind-areas .dash-dropdown-search, "
+        ".dash-dropdown-content .dash-dropdown-search') ? e : null;"), message="the area search box")
+    # its own texts are in the page's language, not Dash's English defaults
+    assert search.get_attribute("placeholder") == "絞り込み"
+    assert dash_duo.find_element(".dash-dropdown-content .dash-dropdown-action-button").text == "すべて選択"
     search.send_keys("豊中")
-    time.sleep(0.3)
+    wait_until(lambda: dash_duo.driver.execute_script(
+        "var o = document.querySelectorAll('.dash-dropdown-content [role=option]');"
+        "return o.length === 1 && o[0].textContent.trim() === '豊中市';"), message="only 豊中市 offered")
     search.send_keys(Keys.ENTER)
     search.send_keys(Keys.ESCAPE)
     wait_until(lambda: len(table_rows(dash_duo)) > before, message="more table rows")
