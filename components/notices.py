@@ -3,11 +3,22 @@ shared by the map, the dashboards and the indicator pages. The technical reason 
 /data, which the notice links to."""
 from __future__ import annotations
 
+import datetime as dt
 from zoneinfo import ZoneInfo
 
 from dash import html
 
 from i18n import t
+
+
+def local_time(moment: dt.datetime, timezone: str) -> str:
+    """'YYYY-MM-DD hh:mm JST': a fetch time in the deployment's time zone, named, so that
+    nobody has to guess whether it is UTC."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    name = local.strftime("%Z")
+    if not name or name[0] in "+-":  # a zone without an abbreviation: say its offset
+        name = "UTC" + local.strftime("%z")[:3] + ":" + local.strftime("%z")[3:]
+    return f"{local:%Y-%m-%d %H:%M} {name}"
 
 
 def dataset_notice(dataset_id: str, title: str, snap, timezone: str, lang: str):
@@ -17,6 +28,5 @@ def dataset_notice(dataset_id: str, title: str, snap, timezone: str, lang: str):
     if snap is None:
         return html.P([t("data.unavailable", lang, name=title), " ", details], className="mk-notice", role="status")
     if snap.health.get("status") == "stale":
-        time = snap.fetched_at.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
-        return html.P([t("data.stale", lang, name=title, time=time), " ", details], className="mk-notice", role="status")
+        return html.P([t("data.stale", lang, name=title, time=local_time(snap.fetched_at, timezone)), " ", details], className="mk-notice", role="status")
     return None

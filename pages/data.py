@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash
 from dash import html
 
+from components.notices import local_time
 from components.shell import sample_of, shell
 from data_sources import SourceError
 from i18n import lang_or_default, t, text_of
@@ -24,7 +25,8 @@ def _reasons(counts: dict[str, int], examples: dict[str, list[str]], kind: str, 
     ])
 
 
-def _section(spec, snap, error: str | None, downloads: list[tuple[str, str]], kind_label: str | None, lang: str):
+def _section(spec, snap, error: str | None, downloads: list[tuple[str, str]], kind_label: str | None, lang: str,
+             timezone: str):
     """One dataset (a layer or an indicator); `snap` is None when it has no data (`error` says why)."""
     source = spec.source
     if snap is not None and snap.sample:
@@ -46,7 +48,7 @@ def _section(spec, snap, error: str | None, downloads: list[tuple[str, str]], ki
     if snap is not None:
         report = snap.report
         rows += [
-            (t("data.fetched", lang), snap.fetched_at.strftime("%Y-%m-%d %H:%M UTC")),
+            (t("data.fetched", lang), local_time(snap.fetched_at, timezone)),
             (t("data.modified", lang), snap.data_date),
             (t("data.rows", lang), f"{snap.count:,}"),
             (t("data.rejected_label", lang),
@@ -80,13 +82,14 @@ def layout(**params):
         snap, error = _snapshot(c.layers, layer.id)
         samples.append(snap is not None and snap.sample)
         sections.append(_section(layer, snap, error, [("GeoJSON", f"/api/v1/layers/{layer.id}.geojson"),
-                                                      ("CSV", f"/api/v1/layers/{layer.id}.csv")], None, lang))
+                                                      ("CSV", f"/api/v1/layers/{layer.id}.csv")], None, lang,
+                                 c.deployment.timezone))
     for spec in c.deployment.indicators:
         snap, error = _snapshot(c.indicators, spec.id)
         samples.append(snap is not None and snap.sample)
         sections.append(_section(spec, snap, error, [("JSON", f"/api/v1/indicators/{spec.id}.json"),
                                                      ("CSV", f"/api/v1/indicators/{spec.id}.csv")],
-                                 t("data.indicator", lang), lang))
+                                 t("data.indicator", lang), lang, c.deployment.timezone))
     content = html.Article(className="mk-prose", children=[
         html.H1(t("data.title", lang)), html.P(t("data.lead", lang)), *sections])
     return shell(lang, "data", content, path="/data", params=params, sample=sample_of(samples))

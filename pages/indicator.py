@@ -13,7 +13,7 @@ from components.data_table import next_sort, sortable_table
 from components.dropdown import dropdown
 from components.indicator_charts import (breakdown_figure, choropleth_figure, empty_figure, pyramid_figure,
                                         ranking_figure, series_figure, tile_grid_figure)
-from components.notices import dataset_notice
+from components.notices import dataset_notice, local_time
 from components.shell import shell
 from data_sources import SourceError
 from i18n import lang_or_default, t, text_of
@@ -127,7 +127,7 @@ def layout(indicator_id: str | None = None, **params):
             html.A("JSON", id=ids.JSON, href=parts["json"], className="mk-button"),
         ]),
         html.Div(parts["table"], id=ids.TABLE),
-        provenance(spec, snap, lang),
+        provenance(spec, snap, lang, c.deployment.timezone),
     ])
     return shell(lang, "dashboard", content, path=f"/dashboard/{spec.id}", params=params, sample=snap.sample)
 
@@ -292,7 +292,7 @@ def short_name(area, lang: str) -> str:
     return area.name_en.split(" ")[0][:5]
 
 
-def provenance(spec: IndicatorSpec, snap, lang: str):
+def provenance(spec: IndicatorSpec, snap, lang: str, timezone: str):
     items = [
         ("ind.definition", text_of(spec.definition, lang)),
         ("ind.numerator", text_of(spec.numerator, lang)),
@@ -300,7 +300,7 @@ def provenance(spec: IndicatorSpec, snap, lang: str):
         ("ind.frequency", t(f"ind.freq.{spec.frequency}", lang)),
         ("ind.source", [t("sample.badge", lang) + " — " if snap.sample else "", text_of(spec.credit, lang)]),
         ("ind.licence", html.A(spec.licence["name"], href=spec.licence["url"], rel="license noopener", target="_blank")),
-        ("ind.retrieved", snap.fetched_at.strftime("%Y-%m-%d %H:%M UTC")),
+        ("ind.retrieved", local_time(snap.fetched_at, timezone)),
         ("ind.as_of", snap.source_modified.isoformat()),
         ("ind.caveats", text_of(spec.caveats, lang) if spec.caveats else None),
     ]

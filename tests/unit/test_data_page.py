@@ -53,3 +53,26 @@ def test_about_lists_every_dataset_with_its_licence_and_downloads(dash_app, ctx)
     assert {"/api/v1/layers/aed.geojson", "/api/v1/layers/aed.csv", "/api/v1/indicators/crime.json",
             "/api/v1/indicators/crime.csv", "/api/v1/indicators"} <= links
     assert "架空" in text  # the sample-data notice: invented, not real
+
+
+def test_fetch_times_are_shown_in_the_deployments_time_zone_and_say_so(dash_app, ctx):
+    from zoneinfo import ZoneInfo
+
+    data = importlib.import_module("pages.data")
+    with dash_app.server.test_request_context("/data"):
+        page = data.layout()
+    fetched = ctx.layers.snapshot("toilets").fetched_at.astimezone(ZoneInfo("Asia/Tokyo"))
+    toilets = next(n for n in walk(page) if getattr(n, "id", None) == "dataset-toilets")
+    assert f"{fetched:%Y-%m-%d %H:%M} JST" in text_of(toilets)
+    assert "UTC" not in text_of(page)
+
+
+def test_local_time_names_the_zone_or_its_offset():
+    import datetime as dt
+
+    from components.notices import local_time
+
+    moment = dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.timezone.utc)
+    assert local_time(moment, "Asia/Tokyo") == "2026-11-25 17:00 JST"
+    assert local_time(moment, "UTC") == "2026-11-25 08:00 UTC"
+    assert local_time(moment, "America/Sao_Paulo") == "2026-11-25 05:00 UTC-03:00"  # no abbreviation
