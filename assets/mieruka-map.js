@@ -411,13 +411,13 @@
 
     /** View state → address bar (replaceState: no history entry per pan) and language link. */
     url: function (state, meta) {
-      var query = m.queryOf(state, meta);
+      var query = m.withPageFlags(m.queryOf(state, meta));
       var path = window.location.pathname;
       var search = query ? "?" + query : "";
       if (window.location.search !== search) window.history.replaceState(window.history.state, "", path + search);
       var other = Object.assign({}, state, { lang: state.lang === "en" ? "ja" : "en" });
       document.documentElement.lang = state.lang || "ja";
-      return path + "?" + m.queryOf(other, meta);
+      return path + "?" + m.withPageFlags(m.queryOf(other, meta));
     },
   });
 

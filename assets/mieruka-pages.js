@@ -5,11 +5,12 @@
 
   /** An indicator page's view → address bar (no history entry) and the language link. */
   m.cb.indicatorUrl = function (view) {
-    var search = view.query ? "?" + view.query : "";
+    var query = m.withPageFlags(view.query);
+    var search = query ? "?" + query : "";
     if (window.location.search !== search) {
       window.history.replaceState(window.history.state, "", window.location.pathname + search);
     }
-    var q = new URLSearchParams(view.query || "");
+    var q = new URLSearchParams(query);
     if (view.lang === "en") q.delete("lang"); else q.set("lang", "en");
     var rest = q.toString();
     return window.location.pathname + (rest ? "?" + rest : "");

@@ -1,5 +1,9 @@
 """The frame around every page: skip link, header with navigation and language switch,
-the sample-data notice, and the footer with credits."""
+the sample-data notice, and the footer with credits.
+
+With `embed=1` in the query (a page in an iframe on another site, such as the
+prefecture's) the header gives way to a slim bar: a link that opens the same view in
+Mieruka in a new tab, and the language switch. The sample-data notice stays."""
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -14,12 +18,20 @@ class ids:
     MAIN = "main"
 
 
+def page_href(path: str, params: dict, **changes: str | None) -> str:
+    """`path` with the query `params` after `changes` (a None value drops its key)."""
+    query = {k: v for k, v in params.items() if k not in changes}
+    query.update({k: v for k, v in changes.items() if v is not None})
+    return f"{path}?{urlencode(query)}" if query else path
+
+
 def lang_href(path: str, params: dict, lang: str) -> str:
     """The same page and query in the other language."""
-    query = {k: v for k, v in params.items() if k != "lang"}
-    if lang == "ja":
-        query["lang"] = "en"
-    return f"{path}?{urlencode(query)}" if query else path
+    return page_href(path, params, lang="en" if lang == "ja" else None)
+
+
+def is_embedded(params: dict) -> bool:
+    return params.get("embed") == "1"
 
 
 def sample_of(flags) -> str | None:
@@ -37,6 +49,26 @@ def shell(lang: str, active: str, content, *, path: str, params: dict, sample: s
         return html.Li(html.A(t(f"nav.{key}", lang), href=target, className="mk-nav-link",
                               **({"aria-current": "page"} if current else {})))
 
+    lang_link = html.A(t("lang.switch", lang), id=ids.LANG_LINK, href=lang_href(path, params, lang),
+                       className="mk-lang", lang="en" if lang == "ja" else "ja", target="_self",
+                       title=t("lang.switch_label", lang), **{"aria-label": t("lang.switch_label", lang)})
+    notice = html.P([html.Strong(t("sample.badge", lang)), " ",
+                     t("sample.notice_some" if sample == "some" else "sample.notice", lang)],
+                    className="mk-sample", role="note") if sample else None
+    if is_embedded(params):
+        bar = html.Header(className="mk-embed-bar", children=[
+            html.A(href=page_href(path, params, embed=None), target="_blank", rel="noopener",
+                   className="mk-embed-open", children=[
+                       t("embed.open", lang),
+                       html.Span(" ↗", **{"aria-hidden": "true"}),
+                       html.Span(t("embed.new_tab", lang), className="mk-visually-hidden"),
+                   ]),
+            lang_link,
+        ])
+        return html.Div(className="mk-app mk-embed" + (" mk-wide" if wide else ""), lang=lang, children=[
+            bar, notice, html.Main(content, id=ids.MAIN, tabIndex="-1"),
+        ])
+
     header = html.Header(className="mk-header", children=[
         html.A(t("nav.skip", lang), href=f"#{ids.MAIN}", className="mk-skip"),
         html.A(href="/" + ("?lang=en" if lang == "en" else ""), className="mk-brand", children=[
@@ -46,13 +78,8 @@ def shell(lang: str, active: str, content, *, path: str, params: dict, sample: s
         html.Nav(html.Ul([nav_link("home", "/"), nav_link("map", "/map"), nav_link("dashboard", "/dashboard"),
                           nav_link("data", "/data"), nav_link("about", "/about")]),
                  className="mk-nav", **{"aria-label": t("nav.label", lang)}),
-        html.A(t("lang.switch", lang), id=ids.LANG_LINK, href=lang_href(path, params, lang),
-               className="mk-lang", lang="en" if lang == "ja" else "ja",
-               title=t("lang.switch_label", lang), **{"aria-label": t("lang.switch_label", lang)}),
+        lang_link,
     ])
-    notice = html.P([html.Strong(t("sample.badge", lang)), " ",
-                     t("sample.notice_some" if sample == "some" else "sample.notice", lang)],
-                    className="mk-sample", role="note") if sample else None
     footer = html.Footer(className="mk-footer", children=[
         html.Span(t("footer.credit", lang)), " · ",
         html.A(t("nav.about", lang), href="/about" + ("?lang=en" if lang == "en" else "")),

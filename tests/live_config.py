@@ -45,13 +45,14 @@ def get_json(url: str) -> dict:
 
 
 @contextlib.contextmanager
-def running_app(config: Path, cache_dir: Path):
-    """The app (`python app.py`) in its own process on `config`; yields its base URL once
-    /healthz answers. One app per process is a Dash Pages rule, hence the subprocess."""
+def running_app(config: Path, cache_dir: Path, **variables: str):
+    """The app (`python app.py`) in its own process on `config` with the environment
+    `variables`; yields its base URL once /healthz answers. One app per process is a Dash
+    Pages rule, hence the subprocess."""
     from tests.redis_server import free_port
 
     port = free_port()
-    env = dict(os.environ, MIERUKA_CONFIG=str(config), MIERUKA_CACHE_DIR=str(cache_dir), PORT=str(port))
+    env = dict(os.environ, MIERUKA_CONFIG=str(config), MIERUKA_CACHE_DIR=str(cache_dir), PORT=str(port), **variables)
     env.pop("MIERUKA_REDIS_URL", None)
     app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)

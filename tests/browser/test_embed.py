@@ -1,0 +1,69 @@
+"""Pages embedded in an iframe on another site, as the prefecture's web site does: shown
+to the origins in MIERUKA_FRAME_ANCESTORS and refused to any other; inside the frame the
+map works, keeps `embed=1` as its view changes, and sends links out to a new tab."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.conftest import LOCAL_TILES, ROOT
+from tests.fakes.servers import FileServer
+from tests.live_config import running_app
+
+pytestmark = pytest.mark.browser
+
+
+def host_page(server: FileServer, src: str) -> str:
+    page = (f'<!doctype html><html lang="ja"><meta charset="utf-8"><title>大阪府</title>'
+            f'<link rel="icon" href="data:,"><h1>府のページ</h1><iframe id="mieruka" src="{src}" title="AEDの地図" width="720" height="540"></iframe>')
+    return server.add_file("/aed.html", page.encode(), "text/html; charset=utf-8")
+
+
+def in_frame(dash_duo, script: str):
+    driver = dash_duo.driver
+    driver.switch_to.frame(driver.find_element("id", "mieruka"))
+    try:
+        return driver.execute_script(script)
+    finally:
+        driver.switch_to.default_content()
+
+
+def wait_in_frame(dash_duo, script: str, message: str, timeout: float = 20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = in_frame(dash_duo, script)
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {message} in the frame")
+
+
+def test_an_allowed_site_shows_the_embedded_map_and_any_other_is_refused(dash_duo, tmp_path):
+    with FileServer() as prefecture, FileServer() as stranger:
+        with running_app(ROOT / "config" / "osaka.toml", tmp_path / "cache", MIERUKA_TILE_URL=LOCAL_TILES,
+                         MIERUKA_FRAME_ANCESTORS=f"'self' {prefecture.url}") as base:
+            dash_duo.driver.get(host_page(prefecture, f"{base}/map?layers=aed&embed=1"))
+            wait_in_frame(dash_duo, "return document.querySelector('.mk-marker-aed, .mk-cluster-aed');",
+                          "the AED markers")
+            shown = in_frame(dash_duo, """return {
+                nav: !!document.querySelector('.mk-nav'),
+                open: document.querySelector('.mk-embed-open').href,
+                sample: document.querySelector('.mk-sample').innerText,
+                base: (document.querySelector('base') || {}).target};""")
+            assert shown["nav"] is False
+            assert shown["open"] == f"{base}/map?layers=aed"
+            assert "サンプルデータ" in shown["sample"]
+            assert shown["base"] == "_blank"  # links leave the frame for a new tab
+            # changing the view rewrites the frame's address; it stays embedded
+            in_frame(dash_duo, "document.querySelector('#map-view input[value=\"list\"]').click();")
+            search = wait_in_frame(dash_duo, "var s = window.location.search; return s.indexOf('view=list') >= 0 && s;",
+                                   "the list view in the address")
+            assert "embed=1" in search and "layers=aed" in search
+
+            dash_duo.driver.get(host_page(stranger, f"{base}/map?layers=aed&embed=1"))
+            time.sleep(2)  # long enough for the map to draw, were it allowed to
+            assert in_frame(dash_duo, "return document.querySelector('.mk-app');") is None
+    logs = [e["message"] for e in dash_duo.get_logs()]
+    assert [m for m in logs if "frame-ancestors" not in m] == []
+    assert any("frame-ancestors" in m for m in logs)  # the refusal was the policy's
