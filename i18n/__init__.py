@@ -1,6 +1,7 @@
 """Message catalogs: every text shown to people comes from here (one TOML file per language)."""
 from __future__ import annotations
 
+import re
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -28,3 +29,21 @@ def t(key: str, lang: str = DEFAULT, **values: object) -> str:
 def text_of(mapping: dict, lang: str) -> str:
     """A config text {"ja": …, "en": …} in `lang`."""
     return mapping.get(lang) or mapping.get(DEFAULT) or ""
+
+
+# reasons whose key carries a name: the importer's "unreadable <field>" and "unreadable <pollutant> reading"
+_NAMED_REASONS = ((re.compile(r"^unreadable (\S+) reading$"), "reason.unreadable_reading"),
+                  (re.compile(r"^unreadable (\S+)$"), "reason.unreadable"))
+
+
+def reason_text(reason: str, lang: str) -> str:
+    """A rejected / repaired / derived reason of an import report (stable English keys, as the
+    API gives them) in `lang`; a reason the catalog does not know shows as it is."""
+    text = catalog(lang_or_default(lang)).get(f"reason.{reason}")
+    if text:
+        return text
+    for pattern, key in _NAMED_REASONS:
+        match = pattern.match(reason)
+        if match:
+            return t(key, lang, name=match.group(1))
+    return reason

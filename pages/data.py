@@ -8,7 +8,7 @@ from dash import html
 from components.notices import local_time
 from components.shell import sample_of, shell
 from data_sources import SourceError
-from i18n import lang_or_default, t, text_of
+from i18n import lang_or_default, reason_text, t, text_of
 from services.context import context
 
 dash.register_page(__name__, path="/data", title="データ一覧 — 見える化", name="data")
@@ -19,7 +19,7 @@ def _reasons(counts: dict[str, int], examples: dict[str, list[str]], kind: str, 
         return None
     return html.Details(className="mk-rejects", children=[
         html.Summary(t(f"data.{kind}", lang, count=f"{sum(counts.values()):,}")),
-        html.Ul([html.Li([html.Strong(reason), f" — {count:,}",
+        html.Ul([html.Li([html.Strong(reason_text(reason, lang), title=reason), f" — {count:,}",
                           html.Ul([html.Li(html.Code(e)) for e in examples.get(reason, [])])])
                  for reason, count in sorted(counts.items(), key=lambda kv: -kv[1])]),
     ])

@@ -24,7 +24,8 @@ def test_every_layer_and_indicator_has_a_section(dash_app, ctx):
     assert dict(snap.report.rejected) == {"duplicate id": 1, "missing coordinates": 1, "zero coordinates": 1}
     assert snap.report.repaired["latitude and longitude swapped"] == 2
     assert "3行を除外（理由別）" in text and "2行を補正（理由別）" in text
-    assert "missing coordinates" in text and "latitude and longitude swapped" in text
+    assert "緯度・経度がない" in text and "緯度と経度が入れ違い（入れ替えて補正）" in text
+    assert "missing coordinates" not in text  # the report's keys are English; the Japanese page is not
 
 
 def test_rejected_rows_are_counted_by_reason_with_examples(dash_app):
@@ -36,6 +37,9 @@ def test_rejected_rows_are_counted_by_reason_with_examples(dash_app):
     text = text_of(block)
     assert "7 rows rejected" in text
     assert text.index("missing name") < text.index("zero coordinates")  # most frequent first
+    with dash_app.server.test_request_context("/data"):
+        ja = text_of(data._reasons({"unreadable opening_hours": 1, "a reason nobody translated": 1}, {}, "repaired", "ja"))
+    assert "「opening_hours」の値が読めない（空欄とした）" in ja and "a reason nobody translated" in ja
     assert "row 4 (id T-1)" in text and "row 3" in text
     assert data._reasons({}, {}, "rejected", "en") is None
 
@@ -76,3 +80,22 @@ def test_local_time_names_the_zone_or_its_offset():
     assert local_time(moment, "Asia/Tokyo") == "2026-11-25 17:00 JST"
     assert local_time(moment, "UTC") == "2026-11-25 08:00 UTC"
     assert local_time(moment, "America/Sao_Paulo") == "2026-11-25 05:00 UTC-03:00"  # no abbreviation
+
+
+def test_every_reason_the_importers_give_has_a_japanese_text():
+    """A new reject/repair reason in the importers must come with its text for the
+    Japanese page (the keys themselves are English, as the API gives them)."""
+    import re
+
+    from i18n import catalog, reason_text
+    from tests.conftest import ROOT
+
+    reasons = set()
+    for path in (ROOT / "data_sources").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        reasons |= set(re.findall(r'report\.(?:reject|repair|derive)\("([^"]+)"', source))
+        reasons |= set(re.findall(r'raise ValueProblem\("([^"]+)"\)', source))  # a row's reject reason
+    assert {"duplicate id", "missing coordinates", "prefecture total computed from municipalities"} <= reasons
+    untranslated = sorted(r for r in reasons if f"reason.{r}" not in catalog("ja"))
+    assert untranslated == []
+    assert reason_text("unreadable pm25 reading", "ja") == "pm25の測定値が読めない（空欄とした）"
