@@ -18,6 +18,19 @@
     q.set("embed", "1");
     return q.toString();
   };
+  /* Dash 4 draws RadioItems and Checklist as a role=listbox without a name of its own: name
+   * each from the page's markup (a <label for> its id, else its fieldset's legend, else its
+   * wrapper's title) so that a screen reader says which choice a group of buttons makes. */
+  function nameChoiceLists() {
+    document.querySelectorAll(".dash-options-list[role=listbox]:not([aria-label])").forEach(function (list) {
+      var label = list.id && document.querySelector('label[for="' + CSS.escape(list.id) + '"]');
+      var fieldset = list.closest("fieldset"), legend = fieldset && fieldset.querySelector("legend");
+      var name = label ? label.textContent : legend ? legend.textContent : (list.parentElement || {}).title;
+      if (name) list.setAttribute("aria-label", name.trim());
+    });
+  }
+  new MutationObserver(nameChoiceLists).observe(document.documentElement, {childList: true, subtree: true});
+
   if (m.embedded) {
     var base = document.createElement("base");
     base.target = "_blank";

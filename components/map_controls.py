@@ -75,6 +75,7 @@ def layer_switches(layers: tuple[LayerSpec, ...], on: list[str], lang: str):
 
 
 def _radio(component_id, options, value, lang_label: str):
+    """Radio buttons named `lang_label` for screen readers (see nameChoiceLists in mieruka-base.js)."""
     return html.Div(title=lang_label, children=dcc.RadioItems(
         id=component_id, options=options, value=value, className="mk-radios",
         inputClassName="mk-radio", labelClassName="mk-radio-label"))
@@ -93,11 +94,11 @@ def filter_controls(layer: LayerSpec, values: dict[str, str], lang: str,
     blocks = []
     flags = [f for f in layer.filters if f.kind in FLAG_KINDS and not (f.kind == "flag" and f.options)]
     if flags:
-        blocks.append(dcc.Checklist(
+        blocks.append(html.Div(title=t("map.filters", lang), children=dcc.Checklist(
             id=ids.filter(lid, "_flags", "flags"),
             options=[{"label": text_of(f.label, lang), "value": f.id} for f in flags],
             value=[f.id for f in flags if values.get(f.id)],
-            className="mk-checks", inputClassName="mk-check", labelClassName="mk-check-label"))
+            className="mk-checks", inputClassName="mk-check", labelClassName="mk-check-label")))
     for spec in layer.filters:
         if spec in flags:
             continue

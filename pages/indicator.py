@@ -83,7 +83,7 @@ def layout(indicator_id: str | None = None, **params):
                          placeholder=t("ind.areas_placeholder", lang)),
         ]),
         html.Div([
-            html.Span(t("ind.window", lang), className="mk-label"),
+            html.Label(t("ind.window", lang), htmlFor=ids.PRESET, className="mk-label"),
             dcc.RadioItems(id=ids.PRESET, value=None, className="mk-radios", inputClassName="mk-radio",
                            labelClassName="mk-radio-label", options=preset_options(measure.frequency, lang)),
             html.Div(className="mk-range", children=[
@@ -94,7 +94,7 @@ def layout(indicator_id: str | None = None, **params):
             ]),
         ]),
         html.Div([
-            html.Span(t("ind.per_capita_label", lang), className="mk-label"),
+            html.Label(t("ind.per_capita_label", lang), htmlFor=ids.PER_CAPITA, className="mk-label"),
             dcc.Checklist(id=ids.PER_CAPITA, value=["1"] if view.per_capita else [],
                           options=[{"label": t("ind.per_capita", lang), "value": "1",
                                     "disabled": not measure.per_capita}],

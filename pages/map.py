@@ -123,7 +123,7 @@ def layout(**params):
         html.H1(t("map.title", lang), className="mk-visually-hidden"),
         html.Div(notices, className="mk-notices"),
         html.Div(className="mk-view-switch", children=[
-            html.Span(t("map.view_switch", lang), className="mk-visually-hidden", id="view-switch-label"),
+            html.Label(t("map.view_switch", lang), htmlFor=ids.VIEW, className="mk-visually-hidden"),
             dcc.RadioItems(id=ids.VIEW, value=state.view, className="mk-tabs", inputClassName="mk-tab-input",
                            labelClassName="mk-tab",
                            options=[{"label": t("map.view_map", lang), "value": "map"},
