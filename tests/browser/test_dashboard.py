@@ -34,7 +34,7 @@ def series_traces(dash_duo):
         return g && g.data ? g.data.map(t => t.name) : null;""")
 
 
-def wait_until(condition, timeout=10, message="condition"):
+def wait_until(condition, timeout=20, message="condition"):
     deadline = time.time() + timeout
     while time.time() < deadline:
         value = condition()
