@@ -120,23 +120,31 @@ def refresh_now(store: Store, dataset: str, fetch: Fetch, *, now: Clock = None,
 
 
 def health(snapshot: Snapshot | None, ttl_s: float, now: dt.datetime | None = None) -> dict[str, Any]:
-    """{"status": "ok" | "stale" | "failing", "reason": str | None, "age_s": float | None}.
+    """{"status": "ok" | "stale" | "failing", "reason": str | None, "age_s": float | None,
+    "code", "detail"}.
 
     ok: fresh. stale: data older than ttl, or data whose last refresh failed (the reason
-    says which). failing: no data (None, or a failure marker with the last error)."""
+    says which). failing: no data (None, or a failure marker with the last error).
+    `reason` is one English line for monitors; `code` (no_data, refresh_failed,
+    age_unknown, expired) with `detail` (the upstream's own error, if any) and
+    `failures` is what pages put in words of their language."""
     if snapshot is None or not snapshot.has_data:
         error = snapshot.last_error if snapshot is not None else None
-        return {"status": "failing", "reason": f"no data: {error}" if error else "no data yet", "age_s": None}
+        return {"status": "failing", "reason": f"no data: {error}" if error else "no data yet", "age_s": None,
+                "code": "no_data", "detail": error}
     age = snapshot.age_s(now or utcnow())
     if snapshot.last_error:
         failures = int(snapshot.meta.get("consecutive_failures") or 1)
         return {"status": "stale", "age_s": age,
                 "reason": f"last refresh failed ({failures}x, at {snapshot.meta.get('last_attempt_at')}): "
-                          f"{snapshot.last_error}"}
-    if age is None or age >= ttl_s:
-        return {"status": "stale", "age_s": age,
-                "reason": "fetch time unknown" if age is None else f"older than {ttl_s:g}s; refresh pending"}
-    return {"status": "ok", "reason": None, "age_s": age}
+                          f"{snapshot.last_error}",
+                "code": "refresh_failed", "detail": snapshot.last_error, "failures": failures}
+    if age is None:
+        return {"status": "stale", "age_s": age, "reason": "fetch time unknown", "code": "age_unknown", "detail": None}
+    if age >= ttl_s:
+        return {"status": "stale", "age_s": age, "reason": f"older than {ttl_s:g}s; refresh pending",
+                "code": "expired", "detail": None}
+    return {"status": "ok", "reason": None, "age_s": age, "code": None, "detail": None}
 
 
 # ---------------------------------------------------------------- internals

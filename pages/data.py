@@ -25,6 +25,25 @@ def _reasons(counts: dict[str, int], examples: dict[str, list[str]], kind: str, 
     ])
 
 
+def why(status: dict, lang: str) -> str:
+    """Why a dataset is not up to date, in words (status: refresh.health)."""
+    code = status.get("code")
+    if code == "expired":
+        return t("data.why.expired", lang, age=elapsed(status.get("age_s") or 0, lang))
+    if code == "refresh_failed":
+        return t("data.why.refresh_failed", lang, failures=status.get("failures") or 1)
+    return t(f"data.why.{code}", lang) if code in ("no_data", "age_unknown") else status.get("reason") or ""
+
+
+def elapsed(seconds: float, lang: str) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 120:
+        return t("time.minutes", lang, n=max(minutes, 1))
+    if minutes < 48 * 60:
+        return t("time.hours", lang, n=minutes // 60)
+    return t("time.days", lang, n=minutes // (24 * 60))
+
+
 def _section(spec, snap, error: str | None, downloads: list[tuple[str, str]], kind_label: str | None, lang: str,
              timezone: str):
     """One dataset (a layer or an indicator); `snap` is None when it has no data (`error` says why)."""
@@ -35,11 +54,13 @@ def _section(spec, snap, error: str | None, downloads: list[tuple[str, str]], ki
         url = snap.source_url if snap is not None else None
         where = html.Span([f"{source.kind}: ", html.A(url, href=url, rel="noopener", target="_blank")
                            if url and url.startswith(("http://", "https://")) else source.name])
-    status = snap.health if snap is not None else {"status": "failing", "reason": error}
+    status = snap.health if snap is not None else {"status": "failing", "code": "no_data", "detail": error}
     problem = None
     if status.get("status") != "ok":
-        problem = html.Span([html.Br(), html.Strong(t(f"data.health.{status['status']}", lang)),
-                             f" {status.get('reason') or ''}"], className="mk-data-problem")
+        detail = status.get("detail")
+        problem = html.Span([html.Br(), html.Strong(t(f"data.health.{status['status']}", lang)), " ",
+                             why(status, lang), *([" ", html.Code(detail)] if detail else [])],
+                            className="mk-data-problem")
     rows = [
         (t("data.source", lang), [where, problem, html.Br(), html.Small(text_of(spec.credit, lang))]),
         (t("data.licence", lang), html.A(spec.licence["name"], href=spec.licence["url"], rel="license noopener",

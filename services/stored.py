@@ -96,13 +96,15 @@ def available(snapshot: Callable[[str], View], ids: Iterable[str]) -> list[View]
 
 
 def health_report(snapshot: Callable[[str], Any], ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """Dataset id → {"status", "reason", "age_s", "rows", "fetched_at"} for /healthz."""
+    """Dataset id → {"status", "reason", "age_s", "rows", "fetched_at", "code", "detail"} for
+    /healthz (see refresh.health)."""
     report = {}
     for dataset_id in ids:
         try:
             snap = snapshot(dataset_id)
             report[dataset_id] = {**snap.health, "rows": snap.count, "fetched_at": snap.fetched_at.isoformat()}
         except SourceError as exc:
-            report[dataset_id] = {"status": "failing", "reason": str(exc), "age_s": None, "rows": 0}
+            report[dataset_id] = {"status": "failing", "reason": str(exc), "age_s": None, "rows": 0,
+                                  "code": "no_data", "detail": str(exc)}
     return report
 

@@ -99,3 +99,26 @@ def test_every_reason_the_importers_give_has_a_japanese_text():
     untranslated = sorted(r for r in reasons if f"reason.{r}" not in catalog("ja"))
     assert untranslated == []
     assert reason_text("unreadable pm25 reading", "ja") == "pm25の測定値が読めない（空欄とした）"
+
+
+def test_why_a_dataset_is_not_up_to_date_is_said_in_the_pages_language(dash_app):
+    import datetime as dt
+
+    from data_sources.refresh import health
+    from data_sources.store import Snapshot
+
+    data = importlib.import_module("pages.data")
+    fetched = dt.datetime(2026, 11, 25, 0, 0, tzinfo=dt.timezone.utc)
+    good = Snapshot("aed", payload=[], meta={"fetched_at": fetched.isoformat(), "rows": 0})
+    expired = health(good, 900, fetched + dt.timedelta(hours=3, minutes=5))
+    assert expired["code"] == "expired" and "older than 900s" in expired["reason"]  # the monitors' line stays
+    assert data.why(expired, "ja") == "取得から3時間が経ち、更新を待っています。"
+    assert data.why(expired, "en") == "Fetched 3 h ago; waiting for a refresh."
+    never = health(None, 900)
+    assert data.why(never, "ja") == "まだ一度も取得できていません。"
+    with dash_app.server.test_request_context("/data"):
+        section = data._section(dash_app.server.extensions["mieruka"].deployment.layer("aed"), None,
+                                "HTTP 503 from https://catalog.example.jp", [], None, "ja", "Asia/Tokyo")
+    text = text_of(section)
+    assert "取得できません。 まだ一度も取得できていません。 HTTP 503 from https://catalog.example.jp" in text
+    assert "理由" not in text

@@ -74,7 +74,7 @@ def test_a_cold_store_fetches_once_and_stores_the_snapshot(store):
     assert stored == snapshot
     assert stored.fetched_at == T0 and stored.meta["rows"] == 3 and stored.meta["last_error"] is None
     assert stored.meta["source_url"] == "https://example.org/保育所空き状況.csv"
-    assert health(stored, TTL, at(1)) == {"status": "ok", "reason": None, "age_s": 1.0}
+    assert health(stored, TTL, at(1)) == {"status": "ok", "reason": None, "age_s": 1.0, "code": None, "detail": None}
 
 
 def test_fresh_data_is_served_without_a_fetch(store):
@@ -281,12 +281,15 @@ def test_health_says_how_old_the_data_is():
     from data_sources.store import Snapshot
 
     snapshot = Snapshot(DATASET, vacancies("v1"), {"fetched_at": T0.isoformat(), "last_error": None})
-    assert health(snapshot, TTL, at(59)) == {"status": "ok", "reason": None, "age_s": 59.0}
+    assert health(snapshot, TTL, at(59)) == {"status": "ok", "reason": None, "age_s": 59.0, "code": None, "detail": None}
     stale = health(snapshot, TTL, at(90))
     assert stale["status"] == "stale" and "60" in stale["reason"] and stale["age_s"] == 90.0
     failed = snapshot.with_failure("SourceUnavailable: HTTP 503", at(10))
     assert health(failed, TTL, at(20))["status"] == "stale"  # young, but the last refresh failed
     assert "HTTP 503" in health(failed, TTL, at(20))["reason"]
+    assert {k: health(failed, TTL, at(20))[k] for k in ("code", "detail", "failures")} == {
+        "code": "refresh_failed", "detail": "SourceUnavailable: HTTP 503", "failures": 1}
+    assert stale["code"] == "expired" and health(None, TTL)["code"] == "no_data"
 
 
 @pytest.mark.parametrize("payload, meta, empty", [
