@@ -24,23 +24,28 @@ def layout(**params):
     lang = lang_or_default(params.get("lang"))
     layers, indicators = ctx.layers.snapshots(), ctx.indicators.snapshots()
     snapshots = layers + indicators
+    headers = [t(k, lang) for k in ("about.layer", "about.source", "about.licence", "about.rows", "about.rejected",
+                                    "about.api")]
+
+    def cell(column: int, children, **props):  # on a phone each row stacks, its cells labelled
+        return html.Td(children, **{"data-label": headers[column]}, **props)
+
     rows = []
     for spec, snap, kind, formats in ([(s.layer, s, "layers", ("geojson", "csv")) for s in layers]
                                       + [(s.indicator, s, "indicators", ("json", "csv")) for s in indicators]):
         source = t("sample.badge", lang) if snap.sample else f"{spec.source.kind}: {spec.source.name}"
         rows.append(html.Tr([
             html.Th(text_of(spec.title, lang), scope="row"),
-            html.Td([source, html.Br(), html.Small(text_of(spec.credit, lang))]),
-            html.Td(html.A(spec.licence["name"], href=spec.licence["url"], rel="license noopener", target="_blank")),
-            html.Td(f"{snap.count:,}", className="mk-num"),
-            html.Td(f"{snap.report.total_rejected:,}", className="mk-num"),
-            html.Td([part for i, fmt in enumerate(formats) for part in
+            cell(1, [source, html.Br(), html.Small(text_of(spec.credit, lang))]),
+            cell(2, html.A(spec.licence["name"], href=spec.licence["url"], rel="license noopener", target="_blank")),
+            cell(3, f"{snap.count:,}", className="mk-num"),
+            cell(4, f"{snap.report.total_rejected:,}", className="mk-num"),
+            cell(5, [part for i, fmt in enumerate(formats) for part in
                      ([" · "] if i else []) + [html.A(fmt.upper().replace("GEOJSON", "GeoJSON"),
                                                       href=f"/api/v1/{kind}/{spec.id}.{fmt}")]]),
         ]))
-    table = html.Table(className="mk-table", children=[
-        html.Thead(html.Tr([html.Th(t(k, lang), scope="col") for k in
-                            ("about.layer", "about.source", "about.licence", "about.rows", "about.rejected", "about.api")])),
+    table = html.Table(className="mk-table mk-stack", children=[
+        html.Thead(html.Tr([html.Th(h, scope="col") for h in headers])),
         html.Tbody(rows),
     ])
     content = html.Article(className="mk-prose", children=[
