@@ -6,6 +6,7 @@ more than the whole data query (≈60 ms a page), and dcc.Graph takes dicts as t
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from collections import defaultdict
 from typing import Any
@@ -24,7 +25,13 @@ def _x(period: str) -> str:
     return f"{period}-01-01" if len(period) == 4 else period
 
 
-def _figure(data: list[dict], title: str, height: int, **layout: Any) -> dict:
+def _figure(data: list[dict], title: str, height: int, y_title: str | None = None, **layout: Any) -> dict:
+    """`y_title`: the vertical axis's title (its unit), written level above the axis as Japanese
+    charts do: plotly can only turn it on its side, and "人" or "年齢" on its side reads badly."""
+    if y_title:
+        layout["annotations"] = [*layout.get("annotations", []), {
+            "text": y_title, "xref": "paper", "yref": "paper", "x": 0, "y": 1, "xanchor": "left", "yanchor": "bottom",
+            "xshift": -6, "yshift": 4, "showarrow": False, "font": {"size": 12, "color": "#4a4a55"}}]
     return {"data": data, "layout": {"template": template_json(), "height": height,
                                      "title": {"text": title, "x": 0, "xanchor": "left"}, **layout}}
 
@@ -76,8 +83,8 @@ def series_figure(rows: list[dict[str, Any]], reference: list[dict[str, Any]], r
                      "line": {"color": "#555555", "width": 2, "dash": "dash"},
                      "hovertemplate": f"{reference_name}<br>{when}: %{{y:,.{decimals}f}} {unit}<extra></extra>"})
     periods = {r["period"] for r in rows} | {r["period"] for r in reference}
-    return _figure(data, title, 420, xaxis=_date_axis(lang, frequency, periods),
-                   yaxis={"title": {"text": unit}, "tickformat": ","})
+    return _figure(data, title, 420, y_title=unit, xaxis=_date_axis(lang, frequency, periods),
+                   yaxis={"tickformat": ","})
 
 
 def ranking_figure(values: dict[str, float | None], names: dict[str, str], reference: float | None,
@@ -106,7 +113,7 @@ def ranking_figure(values: dict[str, float | None], names: dict[str, str], refer
                             "xanchor": "left", "yanchor": "top", "yshift": -52, "font": {"size": 12, "color": "#5a5a66"}})
     return _figure(data, title, max(340, 20 * len(order) + 140), shapes=shapes, annotations=annotations,
                    xaxis={"title": {"text": unit}, "tickformat": ","},
-                   yaxis={"title": {"text": t("chart.area", lang)}, "automargin": True, "dtick": 1})
+                   yaxis={"automargin": True, "dtick": 1})  # its labels are the areas' names
 
 
 def plain(text: str) -> str:
@@ -127,9 +134,14 @@ def breakdown_figure(rows: list[dict[str, Any]], title: str, unit: str, frequenc
              "y": [r["value"] for r in series], "marker": {"color": PALETTE[i % len(PALETTE)]},
              "hovertemplate": f"%{{fullData.name}}: %{{y:,}} {unit}<extra></extra>"}
             for i, (value, series) in enumerate(by_value.items())]
-    return _figure(data, title, 420, barmode="stack", legend={"title": {"text": breakdown_name}},
-                   xaxis=_date_axis(lang, frequency, {r["period"] for r in rows}),
-                   yaxis={"title": {"text": unit}, "tickformat": ","})
+    return _figure(data, title, 420, y_title=unit, barmode="stack", legend={"title": {"text": breakdown_name}},
+                   xaxis=_date_axis(lang, frequency, {r["period"] for r in rows}), yaxis={"tickformat": ","})
+
+
+def _round_step(rough: float) -> float:
+    """A tick step of 1, 2 or 5 times a power of ten, at most `rough` (50,000 rather than 54,313)."""
+    power = 10 ** math.floor(math.log10(rough)) if rough > 0 else 1
+    return max(m * power for m in (1, 2, 5) if m * power <= rough) if rough >= 1 else 1
 
 
 def pyramid_figure(male: dict[str, float | None], female: dict[str, float | None], bins: list[str], title: str,
@@ -140,7 +152,8 @@ def pyramid_figure(male: dict[str, float | None], female: dict[str, float | None
     men = [-(male.get(b) or 0) for b in bins]
     women = [female.get(b) or 0 for b in bins]
     peak = max([abs(v) for v in men + women] or [1])
-    ticks = [-peak, -peak / 2, 0, peak / 2, peak]
+    step = _round_step(peak / 2)
+    ticks = [step * i for i in range(-int(peak // step), int(peak // step) + 1)]
     data = [
         {"type": "bar", "orientation": "h", "y": bins, "x": men, "name": t("chart.men", lang),
          "marker": {"color": PALETTE[0]}, "customdata": [-v for v in men],
@@ -151,7 +164,7 @@ def pyramid_figure(male: dict[str, float | None], female: dict[str, float | None
     return _figure(data, title, 480, barmode="overlay", bargap=0.05,
                    xaxis={"title": {"text": t("chart.people", lang)}, "tickvals": ticks,
                           "ticktext": [im.format_number(abs(v), lang, 0) for v in ticks]},
-                   yaxis={"title": {"text": t("chart.age", lang)}})
+                   y_title=t("chart.age", lang), yaxis={})
 
 
 SEQUENTIAL = [[0, "#f1f5fb"], [0.5, "#6a9bd1"], [1, "#0b3d79"]]  # light → dark blue: readable in every colour vision

@@ -129,6 +129,13 @@ def visible_axes(figure: dict) -> list[tuple[str, dict]]:
 from tests.component_text import text_of as text, walk  # noqa: E402
 
 
+def y_title(figure: dict) -> str:
+    """The vertical axis's title: the annotation level above the axis's top left."""
+    found = [a["text"] for a in figure["layout"].get("annotations", [])
+             if (a.get("xref"), a.get("yref"), a.get("x"), a.get("y")) == ("paper", "paper", 0, 1)]
+    return found[0] if len(found) == 1 else ""
+
+
 # --------------------------------------------------------------------------- figures
 
 
@@ -145,7 +152,12 @@ def test_every_visible_axis_has_a_title(ctx, page, request_ctx) -> None:
                 if figure["data"] and name in ("series", "ranking", "breakdown"):
                     assert axes, (indicator_id, params, name)
                 for key, axis in axes:
+                    if (name, key) == ("ranking", "yaxis"):
+                        continue  # its labels are the areas' names
                     title = (axis.get("title") or {}).get("text", "")
+                    if key.startswith("yaxis"):  # written level above the axis, not turned on its side
+                        assert not title, (indicator_id, params, lang, name, key)
+                        title = y_title(figure)
                     assert title.strip(), (indicator_id, params, lang, name, key)
 
 
@@ -184,7 +196,7 @@ def test_series_per_capita_compares_with_the_prefecture(ctx, client, page, reque
     parts = page.render(spec, view, None)
     traces = parts["series"]["data"]
     assert [t["name"] for t in traces] == ["大阪市", "堺市", "大阪府"]
-    assert parts["series"]["layout"]["yaxis"]["title"]["text"] == "件（人口10万人あたり）"
+    assert y_title(parts["series"]) == "件（人口10万人あたり）"
     prefecture = api_records(client, f"/api/v1/indicators/crime.json?area={PREF}&per_capita=1&breakdown=")
     assert traces[-1]["y"] == [r["value"] for r in prefecture]
 
@@ -371,3 +383,13 @@ def test_a_callback_whose_data_has_gone_leaves_the_page_as_it_is(page) -> None:
     with pytest.raises(PreventUpdate):
         page.unchanged_without_data(lost)("2026-01", "2026-10")
     assert page.unchanged_without_data(lambda x: x + 1)(1) == 2
+
+
+def test_the_pyramids_scale_is_in_round_numbers() -> None:
+    from components.indicator_charts import pyramid_figure
+
+    figure = pyramid_figure({"0-4": 108_625, "5-9": 90_000}, {"0-4": 101_000, "5-9": 95_000}, ["0-4", "5-9"],
+                            "ピラミッド", "ja")
+    axis = figure["layout"]["xaxis"]
+    assert axis["tickvals"] == [-100_000, -50_000, 0, 50_000, 100_000]
+    assert axis["ticktext"] == ["100,000", "50,000", "0", "50,000", "100,000"]
