@@ -27,3 +27,18 @@ def test_no_page_is_wider_than_the_screen(dash_duo, dash_app, width):
         dash_duo.wait_for_element(drawn, timeout=20)
         found = dash_duo.driver.execute_script(OVERFLOW)
         assert found["scroll"] <= found["width"] and found["wide"] == [], (path, found)
+
+
+def test_a_printed_dashboard_keeps_charts_table_and_sample_notice_not_the_controls(dash_duo, dash_app):
+    dash_duo.driver.set_window_size(1024, 900)
+    dash_duo.start_server(dash_app)
+    dash_duo.driver.get(f"{dash_duo.server_url}/dashboard/crime")
+    dash_duo.wait_for_element("#ind-series .main-svg", timeout=20)
+    dash_duo.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    shown = dash_duo.driver.execute_script("""
+        var seen = s => Array.from(document.querySelectorAll(s)).some(e => e.getClientRects().length > 0);
+        return {nav: seen('.mk-nav'), controls: seen('.mk-controls'), modebar: seen('.modebar-container'),
+                sample: seen('.mk-sample'), chart: seen('#ind-series .main-svg'), table: seen('#ind-table tbody tr'),
+                provenance: seen('.mk-provenance, dl')};""")
+    assert shown == {"nav": False, "controls": False, "modebar": False,
+                     "sample": True, "chart": True, "table": True, "provenance": True}
