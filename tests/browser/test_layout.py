@@ -22,7 +22,8 @@ return {scroll: document.documentElement.scrollWidth, width: width, wide: wide.s
 def test_no_page_is_wider_than_the_screen(dash_duo, dash_app, width):
     dash_duo.driver.set_window_size(width, 900)
     dash_duo.start_server(dash_app)
-    for path, drawn in [*PAGES, ("/dashboard/crime?embed=1", "#ind-series .main-svg")]:
+    english = [(path + ("&" if "?" in path else "?") + "lang=en", drawn) for path, drawn in PAGES]
+    for path, drawn in [*PAGES, *english, ("/dashboard/crime?embed=1", "#ind-series .main-svg")]:
         dash_duo.driver.get(f"{dash_duo.server_url}{path}")
         dash_duo.wait_for_element(drawn, timeout=20)
         found = dash_duo.driver.execute_script(OVERFLOW)
