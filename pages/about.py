@@ -2,21 +2,14 @@
 from __future__ import annotations
 
 import dash
-import flask
 from dash import html
 
+from components.embed_code import embed_code
 from components.shell import sample_of, shell
 from i18n import lang_or_default, t, text_of
 from services.context import context
 
 dash.register_page(__name__, path="/about", title="このサイトについて — 見える化", name="about")
-
-
-def embed_snippet(origin: str, lang: str) -> str:
-    """The HTML another site puts in its page to show Mieruka's AED map."""
-    query = "layers=aed&embed=1" + ("&lang=en" if lang == "en" else "")
-    return (f'<iframe src="{origin}/map?{query}" title="{t("about.embed_title", lang)}"\n'
-            f'        width="100%" height="600" style="border:0" loading="lazy"></iframe>')
 
 
 def layout(**params):
@@ -60,8 +53,8 @@ def layout(**params):
                 html.A("/api/v1/indicators", href="/api/v1/indicators")]),
         html.H2(t("about.embed", lang), id="embed"),
         html.P(t("about.embed_body", lang)),
-        html.Pre(html.Code(embed_snippet(flask.request.host_url.rstrip("/"), lang)), className="mk-code"),
-        html.P(t("about.embed_sites", lang)),
+        embed_code(lang, t("about.embed_title", lang), path="/map?layers=aed" + ("&lang=en" if lang == "en" else ""),
+                   summary=t("about.embed_example", lang), hint=t("about.embed_sites", lang), open_=True),
         html.H2(t("about.privacy", lang)),
         html.P(t("about.privacy_body", lang)),
         html.H2(t("about.credits", lang)),

@@ -14,7 +14,8 @@ from components.dropdown import dropdown
 from components.indicator_charts import (breakdown_figure, choropleth_figure, empty_figure, pyramid_figure,
                                         ranking_figure, series_figure, tile_grid_figure)
 from components.notices import dataset_notice, local_time
-from components.shell import shell
+from components.embed_code import embed_code
+from components.shell import is_embedded, shell
 from data_sources import SourceError
 from i18n import lang_or_default, t, text_of
 from registry import IndicatorSpec
@@ -128,6 +129,7 @@ def layout(indicator_id: str | None = None, **params):
         ]),
         html.Div(parts["table"], id=ids.TABLE),
         provenance(spec, snap, lang, c.deployment.timezone),
+        None if is_embedded(params) else embed_code(lang, t("embed.page_title", lang, name=text_of(spec.title, lang))),
     ])
     return shell(lang, "dashboard", content, path=f"/dashboard/{spec.id}", params=params, sample=snap.sample)
 

@@ -11,7 +11,8 @@ from components.details import feature_details
 from components.dropdown import dropdown
 from components.map_controls import (area_options, filter_controls, ids, layer_switches)
 from components.notices import dataset_notice
-from components.shell import sample_of, shell
+from components.embed_code import embed_code
+from components.shell import is_embedded, sample_of, shell
 from i18n import lang_or_default, t, text_of
 from services.map_state import LayerFacts, area_members, area_view, hideout_of, layer_meta, parse_view
 from services.context import GSI_ATTRIBUTION, context
@@ -108,6 +109,7 @@ def layout(**params):
                            labelClassName="mk-radio-label",
                            options=[{"label": t(f"map.basemap.{b}", lang), "value": b} for b in ("pale", "std", "photo")]),
         ]),
+        None if is_embedded(params) else embed_code(lang, t("embed.page_title", lang, name=t("nav.map", lang))),
     ])
 
     notices = data_notices(dep, snapshots, lang)

@@ -67,3 +67,32 @@ def test_an_allowed_site_shows_the_embedded_map_and_any_other_is_refused(dash_du
     logs = [e["message"] for e in dash_duo.get_logs()]
     assert [m for m in logs if "frame-ancestors" not in m] == []
     assert any("frame-ancestors" in m for m in logs)  # the refusal was the policy's
+
+
+def test_a_dashboard_gives_the_code_that_embeds_the_view_on_screen(dash_duo, dash_app):
+    import html
+    import re
+
+    dash_duo.driver.set_window_size(1280, 1000)
+    dash_duo.start_server(dash_app)
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/dashboard/crime?area=272035&pc=1")
+    dash_duo.wait_for_element("#ind-table tbody tr")
+    box = dash_duo.find_element(".mk-embed-code")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView();", box)
+    box.find_element("css selector", "summary").click()
+    code = box.find_element("css selector", "textarea").get_attribute("value")
+    assert code.startswith("<iframe ") and 'title="街頭犯罪（見える化）"' in code and 'loading="lazy"' in code
+    src = html.unescape(re.search(r'src="([^"]+)"', code).group(1))
+    assert src.startswith(f"{dash_duo.server_url}/dashboard/crime?") and "area=272035" in src and "pc=1" in src
+    assert src.endswith("embed=1")
+    box.find_element("css selector", ".mk-embed-copy").click()
+    dash_duo.wait_for_text_to_equal(".mk-embed-copied", "コピーしました")
+    # the code shows that view, embedded
+    dash_duo.driver.get(src)
+    dash_duo.wait_for_element(".mk-embed-bar")
+    dash_duo.wait_for_element("#ind-table tbody tr")
+    rows = dash_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('#ind-table tbody tr > :first-child')).map(td => td.textContent);")
+    assert "豊中市" in rows
+    assert "10万人" in dash_duo.find_element("#ind-table").text  # still per capita
+    assert dash_duo.get_logs() == []

@@ -49,8 +49,11 @@ def test_a_page_outside_a_frame_keeps_its_header_and_footer(dash_app):
     assert [n for n in walk(page) if type(n).__name__ == "Footer"]
 
 
-def test_about_shows_the_code_to_embed_a_map(dash_app):
-    page = layout(dash_app, "pages.about", "/about")
-    (code,) = [n for n in walk(page) if type(n).__name__ == "Code"]
-    assert code.children.startswith('<iframe src="http://localhost/map?layers=aed&embed=1" title="AED設置場所の地図')
-    assert "MIERUKA_FRAME_ANCESTORS" in text_of(page)
+def test_pages_offer_their_embed_code_unless_already_embedded(dash_app):
+    for module, path, params in [("pages.map", "/map", {}), ("pages.indicator", "/dashboard/crime", {"indicator_id": "crime"})]:
+        assert nodes(layout(dash_app, module, path, **params), "mk-embed-code"), module
+        assert not nodes(layout(dash_app, module, path, **params, embed="1"), "mk-embed-code"), module
+    (box,) = nodes(layout(dash_app, "pages.indicator", "/dashboard/crime", indicator_id="crime"), "mk-embed-code")
+    assert getattr(box, "data-title") == "街頭犯罪（見える化）"
+    (example,) = nodes(layout(dash_app, "pages.about", "/about"), "mk-embed-code")
+    assert getattr(example, "data-path") == "/map?layers=aed" and example.open is True
