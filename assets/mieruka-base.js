@@ -29,7 +29,17 @@
       if (name) list.setAttribute("aria-label", name.trim());
     });
   }
-  new MutationObserver(nameChoiceLists).observe(document.documentElement, {childList: true, subtree: true});
+
+  /* The document's title in the page's language, from the shell's data-title (Dash Pages has
+   * one Japanese title per page and sets it after each render: put ours back). */
+  function syncTitle() {
+    var app = document.querySelector(".mk-app[data-title]"), title = app && app.getAttribute("data-title");
+    if (title && document.title !== title) document.title = title;
+  }
+  new MutationObserver(function () {
+    nameChoiceLists();
+    syncTitle();
+  }).observe(document.documentElement, {childList: true, subtree: true, characterData: true});
 
   if (m.embedded) {
     var base = document.createElement("base");

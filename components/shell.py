@@ -40,9 +40,13 @@ def sample_of(flags) -> str | None:
     return ("all" if all(flags) else "some") if any(flags) else None
 
 
-def shell(lang: str, active: str, content, *, path: str, params: dict, sample: str | bool | None,
-          wide: bool = False):
-    """The page frame. `sample`: see sample_of (True means "all")."""
+def shell(lang: str, active: str, content, *, title: str | None, path: str, params: dict,
+          sample: str | bool | None, wide: bool = False):
+    """The page frame. `title`: the page's own name (None on the home page), which with the
+    site's name becomes the document's title in the page's language (Dash Pages keeps one
+    Japanese title per page; assets/mieruka-base.js puts this one back over it).
+    `sample`: see sample_of (True means "all")."""
+    document_title = f"{title} — {t('app.name', lang)}" if title else f"{t('app.name', lang)} — {t('app.tagline', lang)}"
     def nav_link(key: str, href: str):
         current = key == active
         target = href + ("?lang=en" if lang == "en" else "")
@@ -65,7 +69,8 @@ def shell(lang: str, active: str, content, *, path: str, params: dict, sample: s
                    ]),
             lang_link,
         ])
-        return html.Div(className="mk-app mk-embed" + (" mk-wide" if wide else ""), lang=lang, children=[
+        return html.Div(className="mk-app mk-embed" + (" mk-wide" if wide else ""), lang=lang,
+                        **{"data-title": document_title}, children=[
             bar, notice, html.Main(content, id=ids.MAIN, tabIndex="-1"),
         ])
 
@@ -84,6 +89,7 @@ def shell(lang: str, active: str, content, *, path: str, params: dict, sample: s
         html.Span(t("footer.credit", lang)), " · ",
         html.A(t("nav.about", lang), href="/about" + ("?lang=en" if lang == "en" else "")),
     ])
-    return html.Div(className="mk-app" + (" mk-wide" if wide else ""), lang=lang, children=[
+    return html.Div(className="mk-app" + (" mk-wide" if wide else ""), lang=lang, **{"data-title": document_title},
+                    children=[
         header, notice, html.Main(content, id=ids.MAIN, tabIndex="-1"), footer,
     ])

@@ -60,4 +60,4 @@ def layout(**params):
         html.H2(t("about.credits", lang)),
         html.Ul([html.Li(t("about.credit_tiles", lang)), html.Li(t("about.credit_software", lang))]),
     ])
-    return shell(lang, "about", content, path="/about", params=params, sample=sample_of(s.sample for s in snapshots))
+    return shell(lang, "about", content, title=t("about.title", lang), path="/about", params=params, sample=sample_of(s.sample for s in snapshots))

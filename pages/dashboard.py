@@ -34,5 +34,5 @@ def layout(**params):
         html.P(t("kpi.lead", lang), className="mk-lead"),
         html.Ul(cards, className="mk-kpis"),
     ])
-    return shell(lang, "dashboard", content, path="/dashboard", params=params,
+    return shell(lang, "dashboard", content, title=t("kpi.title", lang), path="/dashboard", params=params,
                  sample=sample_of(samples))

@@ -113,4 +113,4 @@ def layout(**params):
                                  t("data.indicator", lang), lang, c.deployment.timezone))
     content = html.Article(className="mk-prose", children=[
         html.H1(t("data.title", lang)), html.P(t("data.lead", lang)), *sections])
-    return shell(lang, "data", content, path="/data", params=params, sample=sample_of(samples))
+    return shell(lang, "data", content, title=t("data.title", lang), path="/data", params=params, sample=sample_of(samples))

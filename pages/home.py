@@ -45,4 +45,4 @@ def layout(**params):
                 html.A(t("home.open_dashboards", lang), href="/dashboard" + ("?lang=en" if lang == "en" else ""),
                        className="mk-button")], className="mk-home-dash"),
     ]
-    return shell(lang, "home", content, path="/", params=params, sample=sample_of(s.sample for s in snapshots))
+    return shell(lang, "home", content, title=None, path="/", params=params, sample=sample_of(s.sample for s in snapshots))

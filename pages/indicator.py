@@ -57,7 +57,8 @@ def layout(indicator_id: str | None = None, **params):
             html.H1(t("ind.not_found", lang)),
             html.P(html.A(t("kpi.title", lang), href="/dashboard" + ("?lang=en" if lang == "en" else ""))),
         ])
-        return shell(lang, "dashboard", content, path=f"/dashboard/{indicator_id}", params=params, sample=False)
+        return shell(lang, "dashboard", content, title=t("ind.not_found", lang), path=f"/dashboard/{indicator_id}",
+                     params=params, sample=False)
     try:
         snap = c.indicators.snapshot(spec.id)
     except SourceError:
@@ -66,7 +67,8 @@ def layout(indicator_id: str | None = None, **params):
             dataset_notice(spec.id, text_of(spec.title, lang), None, c.deployment.timezone, lang),
             html.P(html.A(t("kpi.title", lang), href="/dashboard" + ("?lang=en" if lang == "en" else ""))),
         ])
-        return shell(lang, "dashboard", content, path=f"/dashboard/{spec.id}", params=params, sample=False)
+        return shell(lang, "dashboard", content, title=text_of(spec.title, lang), path=f"/dashboard/{spec.id}",
+                     params=params, sample=False)
     prefecture = c.deployment.prefecture["code"]
     view, options, ignored = parse_view(params, spec, snap, c.areas, prefecture, lang)
     parts = render(spec, view, None)
@@ -131,7 +133,8 @@ def layout(indicator_id: str | None = None, **params):
         provenance(spec, snap, lang, c.deployment.timezone),
         None if is_embedded(params) else embed_code(lang, t("embed.page_title", lang, name=text_of(spec.title, lang))),
     ])
-    return shell(lang, "dashboard", content, path=f"/dashboard/{spec.id}", params=params, sample=snap.sample)
+    return shell(lang, "dashboard", content, title=text_of(spec.title, lang), path=f"/dashboard/{spec.id}",
+                 params=params, sample=snap.sample)
 
 
 # topojsonURL: plotly fetches base-map topology for geo charts from a CDN by default; the

@@ -139,7 +139,7 @@ def layout(**params):
         html.Aside(id=ids.DETAILS, className="mk-details-wrap", **{"aria-live": "polite"},
                    **{"aria-label": t("map.details", lang)}),
     ])
-    return shell(lang, "map", content, path="/map", params=params, sample=sample_of(s.sample for s in snapshots.values()),
+    return shell(lang, "map", content, title=t("map.title", lang), path="/map", params=params, sample=sample_of(s.sample for s in snapshots.values()),
                  wide=True)
 
 

@@ -16,4 +16,4 @@ def layout(**params):
         html.H1(t("error.title", lang)),
         html.P(html.A(t("error.back", lang), href="/" + ("?lang=en" if lang == "en" else ""))),
     ])
-    return shell(lang, "", content, path="/", params=params, sample=False)
+    return shell(lang, "", content, title=t("error.title", lang), path="/", params=params, sample=False)
