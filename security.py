@@ -45,6 +45,11 @@ def script_hashes(page: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(hashes))
 
 
+# Of the browser's powerful features the app uses one: the position, for "near me", which
+# an embedding site hands on with <iframe allow="geolocation"> (see mieruka.embedCode).
+PERMISSIONS = "geolocation=(self), camera=(), microphone=(), payment=(), usb=()"
+
+
 def policy(settings: Settings, inline_scripts: tuple[str, ...] = ()) -> str:
     tiles = tile_origin(settings.tile_url or GSI_TILE_URL)
     directives = {
@@ -68,6 +73,7 @@ def register(server: Flask, settings: Settings) -> None:
     def secure(response: Response) -> Response:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS)
         inline: tuple[str, ...] = ()
         if response.mimetype == "text/html" and not response.direct_passthrough:
             inline = script_hashes(response.get_data(as_text=True))

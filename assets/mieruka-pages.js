@@ -26,7 +26,7 @@
     var url = new URL(here, window.location.origin);
     url.searchParams.set("embed", "1");
     return '<iframe src="' + attribute(url.href) + '" title="' + attribute(box.getAttribute("data-title")) + '"\n' +
-           '        width="100%" height="600" style="border:0" loading="lazy"></iframe>';
+           '        width="100%" height="600" style="border:0" loading="lazy" allow="geolocation"></iframe>';
   };
   document.addEventListener("toggle", function (event) {  // toggle does not bubble: listen on the way down
     var box = event.target;

@@ -15,8 +15,10 @@ pytestmark = pytest.mark.browser
 
 
 def host_page(server: FileServer, src: str) -> str:
+    """The prefecture's page, with the iframe as the app's own embed code writes it."""
     page = (f'<!doctype html><html lang="ja"><meta charset="utf-8"><title>大阪府</title>'
-            f'<link rel="icon" href="data:,"><h1>府のページ</h1><iframe id="mieruka" src="{src}" title="AEDの地図" width="720" height="540"></iframe>')
+            f'<link rel="icon" href="data:,"><h1>府のページ</h1><iframe id="mieruka" src="{src}" title="AEDの地図" '
+            f'width="720" height="540" allow="geolocation"></iframe>')
     return server.add_file("/aed.html", page.encode(), "text/html; charset=utf-8")
 
 
@@ -60,6 +62,15 @@ def test_an_allowed_site_shows_the_embedded_map_and_any_other_is_refused(dash_du
             search = wait_in_frame(dash_duo, "var s = window.location.search; return s.indexOf('view=list') >= 0 && s;",
                                    "the list view in the address")
             assert "embed=1" in search and "layers=aed" in search
+            # "near me" works in the frame: the site hands the position on (allow="geolocation")
+            driver = dash_duo.driver
+            driver.execute_cdp_cmd("Browser.grantPermissions", {"permissions": ["geolocation"]})
+            driver.execute_cdp_cmd("Emulation.setGeolocationOverride",
+                                   {"latitude": 34.6937, "longitude": 135.5022, "accuracy": 10})
+            in_frame(dash_duo, "document.querySelector('#map-view input[value=\"map\"]').click();"
+                               "document.getElementById('near-me').click();")
+            assert wait_in_frame(dash_duo, "return document.querySelectorAll('#near-list ol li').length;",
+                                 "the places near the position") == 10
 
             dash_duo.driver.get(host_page(stranger, f"{base}/map?layers=aed&embed=1"))
             time.sleep(2)  # long enough for the map to draw, were it allowed to
@@ -82,6 +93,7 @@ def test_a_dashboard_gives_the_code_that_embeds_the_view_on_screen(dash_duo, das
     box.find_element("css selector", "summary").click()
     code = box.find_element("css selector", "textarea").get_attribute("value")
     assert code.startswith("<iframe ") and 'title="街頭犯罪（見える化）"' in code and 'loading="lazy"' in code
+    assert 'allow="geolocation"' in code  # so that "near me" works in the frame
     src = html.unescape(re.search(r'src="([^"]+)"', code).group(1))
     assert src.startswith(f"{dash_duo.server_url}/dashboard/crime?") and "area=272035" in src and "pc=1" in src
     assert src.endswith("embed=1")

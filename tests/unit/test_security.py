@@ -37,6 +37,8 @@ def test_pages_carry_the_policy_and_the_other_headers(client) -> None:
         response = client.get(path)
         assert response.headers["X-Content-Type-Options"] == "nosniff", path
         assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin", path
+        features = dict(f.split("=") for f in response.headers["Permissions-Policy"].split(", "))
+        assert features["geolocation"] == "(self)" and features["camera"] == features["microphone"] == "()", path
         assert "frame-ancestors 'self'" in response.headers["Content-Security-Policy"], path
     served = client.get("/map").get_data(as_text=True)
     assert directives(client.get("/map").headers["Content-Security-Policy"])["script-src"][1:] == list(
