@@ -28,5 +28,7 @@ def dataset_notice(dataset_id: str, title: str, snap, timezone: str, lang: str):
     if snap is None:
         return html.P([t("data.unavailable", lang, name=title), " ", details], className="mk-notice", role="status")
     if snap.health.get("status") == "stale":
-        return html.P([t("data.stale", lang, name=title, time=local_time(snap.fetched_at, timezone)), " ", details], className="mk-notice", role="status")
+        # merely past its ttl, a refresh on its way; or the last refresh failed
+        key = "data.updating" if snap.health.get("code") == "expired" else "data.stale"
+        return html.P([t(key, lang, name=title, time=local_time(snap.fetched_at, timezone)), " ", details], className="mk-notice", role="status")
     return None

@@ -122,3 +122,23 @@ def test_why_a_dataset_is_not_up_to_date_is_said_in_the_pages_language(dash_app)
     text = text_of(section)
     assert "取得できません。 まだ一度も取得できていません。 HTTP 503 from https://catalog.example.jp" in text
     assert "理由" not in text
+
+
+def test_a_notice_tells_old_data_being_refreshed_from_a_refresh_that_failed():
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from components.notices import dataset_notice
+
+    fetched = dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.timezone.utc)
+
+    def notice(health):
+        return text_of(dataset_notice("aed", "AED設置場所", SimpleNamespace(health=health, fetched_at=fetched),
+                                      "Asia/Tokyo", "ja"))
+
+    assert notice({"status": "stale", "code": "expired"}).startswith(
+        "「AED設置場所」は2026-11-25 17:00 JSTに取得したデータです。新しいデータを取得しています。")
+    assert notice({"status": "stale", "code": "refresh_failed"}).startswith(
+        "「AED設置場所」は最新のデータを取得できなかったため、2026-11-25 17:00 JSTに取得したデータを表示しています。")
+    assert dataset_notice("aed", "AED設置場所", SimpleNamespace(health={"status": "ok"}, fetched_at=fetched),
+                          "Asia/Tokyo", "ja") is None
