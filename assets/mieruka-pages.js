@@ -3,8 +3,9 @@
   "use strict";
   var m = window.mieruka;  // made by mieruka-base.js
 
-  /** An indicator page's view → address bar (no history entry) and the language link. */
-  m.cb.indicatorUrl = function (view) {
+  /** A page's view ({query, lang}: an indicator page, the dashboard's area) → the address
+   *  bar (no history entry) and the language link. */
+  m.cb.pageUrl = function (view) {
     var query = m.withPageFlags(view.query);
     var search = query ? "?" + query : "";
     if (window.location.search !== search) {

@@ -1,5 +1,7 @@
-"""A KPI card: the latest value of an indicator's headline measure for the prefecture,
-its change against the previous period and a year earlier, a sparkline and its date."""
+"""A KPI card: the latest value of an indicator's headline measure for an area (the
+prefecture, or a municipality or ward chosen on /dashboard), its change against the
+previous period and a year earlier, a sparkline and its date; for a municipality or ward
+also its value per capita and its place among its peers."""
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -9,7 +11,7 @@ from dash import html
 from components.charts import sparkline_src
 from i18n import t, text_of
 from services import indicator_math as im
-from services.indicators import Kpi
+from services.indicators import Kpi, spec_unit
 
 ARROWS = {"up": "▲", "down": "▼", "flat": "→"}
 
@@ -41,8 +43,9 @@ def comparison_labels(frequency: str, lang: str) -> tuple[str, str | None]:
     return t("kpi.vs_prev_month", lang), t("kpi.vs_year_ago_month", lang)
 
 
-def _href(spec, lang: str) -> str:
-    return f"/dashboard/{spec.id}" + ("?" + urlencode({"lang": "en"}) if lang == "en" else "")
+def _href(spec, lang: str, area_code: str | None = None) -> str:
+    query = {**({"lang": "en"} if lang == "en" else {}), **({"area": area_code} if area_code else {})}
+    return f"/dashboard/{spec.id}" + ("?" + urlencode(query) if query else "")
 
 
 def kpi_unavailable(spec, lang: str, notice):
@@ -51,10 +54,17 @@ def kpi_unavailable(spec, lang: str, notice):
         html.H2(html.A(text_of(spec.title, lang), href=_href(spec, lang))), notice])
 
 
-def kpi_card(kpi: Kpi, lang: str, sample: bool, notice=None):
-    """`notice`: shown on the card when its data could not be updated (components/notices.py)."""
+def _rank_text(kpi: Kpi, lang: str) -> str:
+    place, count, peers = kpi.rank
+    basis = t("kpi.basis_per_capita" if kpi.per_capita is not None else "kpi.basis_value", lang)
+    return t(f"kpi.rank_{peers}", lang, place=place, count=count, basis=basis)
+
+
+def kpi_card(kpi: Kpi, lang: str, sample: bool, notice=None, *, local: bool = False):
+    """`notice`: shown on the card when its data could not be updated (components/notices.py).
+    `local`: the card is of a municipality or ward, not the prefecture."""
     spec, measure = kpi.indicator, kpi.measure
-    href = _href(spec, lang)
+    href = _href(spec, lang, kpi.area_code if local else None)
     unit = text_of(measure.unit, lang)
     prev_label, year_label = comparison_labels(measure.frequency, lang)
     spark = sparkline_src([v for _, v in kpi.spark], spec.colour if spec.colour != "#F0E442" else "#8a7a00")
@@ -68,8 +78,12 @@ def kpi_card(kpi: Kpi, lang: str, sample: bool, notice=None):
         html.P(className="mk-kpi-value", children=[
             html.Span(value, className="mk-kpi-number"), " ", html.Span(unit, className="mk-kpi-unit"),
         ]),
-        html.P(im.format_period(kpi.period, lang) if kpi.period else t("kpi.no_data", lang), className="mk-kpi-period"),
-        html.Div(changes, className="mk-kpi-changes"),
+        html.P(im.format_period(kpi.period, lang) if kpi.period else t("kpi.no_area_data" if local else "kpi.no_data", lang),
+               className="mk-kpi-period"),
+        html.P([im.format_number(kpi.per_capita, lang, 1), " ", spec_unit(measure, lang, True)],
+               className="mk-kpi-per-capita") if kpi.per_capita is not None else None,
+        html.P(_rank_text(kpi, lang), className="mk-kpi-rank") if kpi.rank else None,
+        html.Div(changes, className="mk-kpi-changes") if kpi.period else None,
         html.Img(src=spark, alt=t("kpi.spark_alt", lang, count=len(kpi.spark)), className="mk-spark",
                  width=160, height=40) if spark else None,
         html.P(className="mk-kpi-meta", children=[

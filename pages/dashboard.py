@@ -1,10 +1,16 @@
-"""/dashboard — nine KPI cards: each indicator's latest value for the prefecture."""
+"""/dashboard — nine KPI cards: each indicator's latest value for the prefecture, or for the
+municipality or ward chosen (`?area=`), with its value per capita and its place among its
+peers there."""
 from __future__ import annotations
 
-import dash
-from dash import html
+from urllib.parse import urlencode
 
+import dash
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
+
+from components.dropdown import dropdown
 from components.kpi_card import kpi_card, kpi_unavailable
+from components.map_controls import area_options
 from components.notices import dataset_notice
 from components.shell import sample_of, shell
 from data_sources import SourceError
@@ -14,25 +20,80 @@ from services.context import context
 dash.register_page(__name__, path="/dashboard", title="指標ダッシュボード — 見える化", name="dashboard")
 
 
-def layout(**params):
+class ids:
+    AREA = "kpi-area"
+    LEAD = "kpi-lead"
+    CARDS = "kpi-cards"
+    VIEW = "kpi-view"
+
+
+def chosen_area(raw: object):
+    """The municipality or ward asked for, or None for the whole prefecture (also for
+    anything that is not one: the page never fails on its address)."""
+    area = context().areas.get(raw) if raw else None
+    return area if area is not None and area.kind != "prefecture" else None
+
+
+def cards(area_code: str | None, lang: str) -> tuple[list, list[bool]]:
     ctx = context()
-    lang = lang_or_default(params.get("lang"))
-    cards, samples = [], []
+    out, samples = [], []
     for spec in ctx.deployment.indicators:
         title = text_of(spec.title, lang)
         try:
             snap = ctx.indicators.snapshot(spec.id)
         except SourceError:
-            cards.append(kpi_unavailable(spec, lang, dataset_notice(spec.id, title, None, ctx.deployment.timezone, lang)))
+            out.append(kpi_unavailable(spec, lang, dataset_notice(spec.id, title, None, ctx.deployment.timezone, lang)))
             samples.append(False)
             continue
         samples.append(snap.sample)
-        cards.append(kpi_card(ctx.indicators.kpi(spec.id), lang, snap.sample,
-                              dataset_notice(spec.id, title, snap, ctx.deployment.timezone, lang)))
+        out.append(kpi_card(ctx.indicators.kpi(spec.id, area_code), lang, snap.sample,
+                            dataset_notice(spec.id, title, snap, ctx.deployment.timezone, lang),
+                            local=area_code is not None))
+    return out, samples
+
+
+def lead(area, lang: str) -> str:
+    return t("kpi.lead_area", lang, area=area.name(lang)) if area is not None else t("kpi.lead", lang)
+
+
+def view_store(area, lang: str) -> dict:
+    query = {**({"lang": "en"} if lang == "en" else {}), **({"area": area.code} if area is not None else {})}
+    return {"query": urlencode(query), "lang": lang}
+
+
+def layout(**params):
+    ctx = context()
+    lang = lang_or_default(params.get("lang"))
+    area = chosen_area(params.get("area"))
+    shown, samples = cards(area.code if area else None, lang)
+    prefecture = ctx.areas.prefecture
     content = html.Div(className="mk-dashboard", children=[
         html.H1(t("kpi.title", lang)),
-        html.P(t("kpi.lead", lang), className="mk-lead"),
-        html.Ul(cards, className="mk-kpis"),
+        html.Div(className="mk-kpi-area", children=[
+            html.Label(t("kpi.area", lang), htmlFor=ids.AREA, className="mk-label"),
+            dropdown(lang, id=ids.AREA, value=area.code if area else prefecture.code, clearable=False,
+                     options=[{"label": prefecture.name(lang), "value": prefecture.code},
+                              *area_options(ctx.areas, lang)]),
+        ]),
+        html.P(lead(area, lang), id=ids.LEAD, className="mk-lead", **{"aria-live": "polite"}),
+        html.Ul(shown, id=ids.CARDS, className="mk-kpis"),
+        dcc.Store(id=ids.VIEW, data=view_store(area, lang)),
     ])
     return shell(lang, "dashboard", content, title=t("kpi.title", lang), path="/dashboard", params=params,
                  sample=sample_of(samples))
+
+
+@callback(Output(ids.CARDS, "children"), Output(ids.LEAD, "children"), Output(ids.VIEW, "data"),
+          Input(ids.AREA, "value"), State(ids.VIEW, "data"), prevent_initial_call=True)
+def area_changed(code: str | None, view: dict):
+    lang = view["lang"]
+    area = chosen_area(code)
+    return cards(area.code if area else None, lang)[0], lead(area, lang), view_store(area, lang)
+
+
+clientside_callback(
+    ClientsideFunction("mieruka", "pageUrl"),
+    Output("lang-link", "href", allow_duplicate=True),
+    Input(ids.VIEW, "data"),
+    prevent_initial_call=True,
+)

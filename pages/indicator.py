@@ -387,7 +387,7 @@ def view_changed(areas, start, end, per_capita, sort, measure, meta):
 
 
 clientside_callback(
-    ClientsideFunction("mieruka", "indicatorUrl"),
+    ClientsideFunction("mieruka", "pageUrl"),
     Output("lang-link", "href", allow_duplicate=True),
     Input(ids.VIEW, "data"),
     prevent_initial_call=True,

@@ -78,7 +78,12 @@ class IndicatorSnapshot:
 
 @dataclass(frozen=True)
 class Kpi:
-    """What a KPI card shows: the headline measure for the whole prefecture."""
+    """What a KPI card shows: the headline measure for one area (the prefecture by default).
+
+    `per_capita`: the value per 100,000 residents, for a count; `rank`: (place, of how many,
+    "municipalities" or "wards") among the area's peers (the municipalities, or the wards of
+    its city) in the same period, largest first, per capita for a count (so that a big city
+    is not first for being big)."""
 
     indicator: IndicatorSpec
     measure: MeasureSpec
@@ -91,6 +96,8 @@ class Kpi:
     last_year_period: str | None
     spark: list[tuple[str, float | None]]
     as_of: dt.date
+    per_capita: float | None = None
+    rank: tuple[int, int, str] | None = None
 
 
 class IndicatorService:
@@ -247,20 +254,39 @@ class IndicatorService:
             self._names[(code, lang)] = name
         return name
 
-    def kpi(self, indicator_id: str) -> Kpi:
+    def kpi(self, indicator_id: str, area_code: str | None = None) -> Kpi:
         snap = self.snapshot(indicator_id)
         spec = snap.indicator
         measure = spec.measure(spec.headline)
-        area = self.deployment.prefecture["code"]
+        area = area_code or self.deployment.prefecture["code"]
         series = [(r["period"], r["value"]) for r in snap.series(measure.id, area)]
         values = dict(series)
         period = next((p for p, v in reversed(series) if v is not None), None)
         value = values.get(period) if period else None
         previous = im.previous_period(period) if period else None
         last_year = im.same_period_last_year(period) if period else None
+        per_capita, rank = None, None
+        if period is not None and area != self.deployment.prefecture["code"]:
+            population = self.population_version() if measure.per_capita else None
+
+            def comparable(code: str) -> float | None:
+                found = next((r["value"] for r in snap.series(measure.id, code) if r["period"] == period), None)
+                if population is None:
+                    return found
+                return im.per_capita(found, self.population_at(code, period, population), PER_CAPITA_BASE)
+
+            if population is not None:
+                per_capita = comparable(area)
+            this = self.areas.get(area)
+            peers = self.areas.wards(this.parent_code) if this is not None and this.is_ward else self.areas.municipalities
+            if this is not None and this in peers:
+                places = im.rank({a.code: comparable(a.code) for a in peers})
+                ranked = sum(1 for p in places.values() if p is not None)
+                if places.get(area) is not None:
+                    rank = (places[area], ranked, "wards" if this.is_ward else "municipalities")
         return Kpi(spec, measure, area, period, value,
                    im.change(value, values.get(previous)), im.change(value, values.get(last_year)),
-                   previous, last_year, series[-24:], snap.source_modified)
+                   previous, last_year, series[-24:], snap.source_modified, per_capita, rank)
 
     def query(self, indicator_id: str, *, measure: str | None = None, areas: Iterable[str] | None = None,
               start: str | None = None, end: str | None = None, per_capita: bool = False,

@@ -138,3 +138,24 @@ def test_download_holds_exactly_the_rows_of_the_table(dash_duo, dash_app):
     with urllib.request.urlopen(dash_duo.find_element("#ind-json").get_attribute("href")) as response:
         assert json.load(response)["count"] == len(shown)
     assert dash_duo.get_logs() == []
+
+
+def test_choosing_an_area_shows_its_cards_and_keeps_it_in_the_address(dash_duo, dash_app, ctx):
+    open_page(dash_duo, dash_app, "/dashboard")
+    dash_duo.wait_for_element(".mk-kpi")
+    dash_duo.find_element("#kpi-area").click()
+    # with a value chosen, the popover focuses that option; its search box is one click away
+    search = dash_duo.wait_for_element(".dash-dropdown-content .dash-dropdown-search")
+    search.click()
+    search.send_keys("豊中")
+    wait_until(lambda: dash_duo.driver.execute_script(
+        "var o = document.querySelectorAll('.dash-dropdown-content [role=option]');"
+        "return o.length === 1 && o[0].textContent.trim() === '豊中市';"), message="only 豊中市 offered")
+    search.send_keys(Keys.ENTER)
+    dash_duo.wait_for_contains_text("#kpi-lead", "豊中市の最新値", timeout=20)
+    crime = ctx.indicators.kpi("crime", "272035")
+    card = dash_duo.find_element(".mk-kpi:has(a[href='/dashboard/crime?area=272035'])").text
+    assert f"{int(crime.value):,}" in card and f"府内{crime.rank[1]}市町村中{crime.rank[0]}位" in card
+    assert "area=272035" in dash_duo.driver.current_url
+    assert "area=272035" in dash_duo.find_element("#lang-link").get_attribute("href")
+    assert dash_duo.get_logs() == []

@@ -212,3 +212,63 @@ def test_card_says_when_and_describes_the_sparkline(ctx) -> None:
     images = [n for n in walk(card) if isinstance(n, html.Img)]
     assert len(images) == 1 and images[0].src.startswith("data:image/svg+xml")
     assert images[0].alt == f"直近{len(kpi.spark)}期間の推移（折れ線）"
+
+
+# --------------------------------------------------------------------------- a municipality's cards
+
+TOYONAKA, KITA_KU = "272035", "271276"
+
+
+def api_latest(client, indicator_id: str, measure: str, area: str, per_capita: bool) -> list[dict]:
+    """Every area's value in `area`'s latest period, as the API gives it."""
+    own = client.get(f"/api/v1/indicators/{indicator_id}.json?area={area}&measure={measure}&breakdown=").get_json()
+    period = [r for r in own["records"] if r["value"] is not None][-1]["period"]
+    query = f"measure={measure}&breakdown=&from={period}&to={period}" + ("&per_capita=1" if per_capita else "")
+    return client.get(f"/api/v1/indicators/{indicator_id}.json?{query}").get_json()["records"]
+
+
+@pytest.mark.parametrize("indicator_id", ["crime", "health", "population"])
+def test_a_municipalitys_card_gives_its_value_per_capita_and_place_among_municipalities(
+        client, ctx, listing, indicator_id):
+    measure = ctx.deployment.indicator(indicator_id).measure(listing[indicator_id]["headline"])
+    kpi = ctx.indicators.kpi(indicator_id, TOYONAKA)
+    rows = api_latest(client, indicator_id, measure.id, TOYONAKA, measure.per_capita)
+    values = {r["area_code"]: r["value"] for r in rows}
+    if measure.per_capita:
+        assert kpi.per_capita == pytest.approx(values[TOYONAKA])
+    else:
+        assert kpi.per_capita is None
+    peers = {a.code for a in ctx.areas.municipalities}
+    compared = [v for code, v in values.items() if code in peers and v is not None]
+    place = 1 + sum(1 for v in compared if v > values[TOYONAKA])
+    assert kpi.rank == (place, len(compared), "municipalities")
+    card = text(kpi_card(kpi, "ja", True, local=True))
+    assert f"府内{len(compared)}市町村中{place}位" in card
+    (link,) = [n.href for n in walk(kpi_card(kpi, "ja", True, local=True)) if getattr(n, "href", None)]
+    assert link == f"/dashboard/{indicator_id}?area={TOYONAKA}"
+
+
+def test_a_ward_is_placed_among_the_wards_of_its_city(ctx):
+    kpi = ctx.indicators.kpi("population", KITA_KU)
+    assert kpi.rank is not None and kpi.rank[1:] == (len(ctx.areas.wards("271004")), "wards")
+    assert "市内24区中" in text(kpi_card(kpi, "ja", True, local=True))
+
+
+def test_a_prefecture_wide_indicator_says_an_area_has_no_data_of_its_own(ctx):
+    kpi = ctx.indicators.kpi("economy", TOYONAKA)
+    assert kpi.value is None and kpi.rank is None
+    assert "この地域のデータはありません" in text(kpi_card(kpi, "ja", True, local=True))
+
+
+def test_the_dashboard_shows_the_area_asked_for_and_ignores_what_is_not_one(dash_app):
+    import importlib
+
+    page = importlib.import_module("pages.dashboard")
+    with dash_app.server.test_request_context("/dashboard"):
+        toyonaka = page.layout(area="27203")  # the 5-digit form
+        nowhere = page.layout(area="<script>")
+    assert "豊中市の最新値" in text(toyonaka)
+    hrefs = [n.href for n in walk(toyonaka) if getattr(n, "href", None)]
+    assert f"/dashboard/crime?area={TOYONAKA}" in hrefs
+    assert "大阪府全体の最新値" in text(nowhere)
+    assert "/dashboard/crime" in [n.href for n in walk(nowhere) if getattr(n, "href", None)]
