@@ -111,11 +111,12 @@ def test_live_data_on_every_page_and_an_honest_notice_when_the_upstreams_die(das
     broker.stop()
     time.sleep(TTL + 1)
 
-    def all_stale():
+    def all_failed():  # past their ttl, and a refresh tried and failed (until then: "being fetched")
         datasets = get_json(f"{base}/healthz")["datasets"]
-        return all(datasets[d]["status"] == "stale" for d in ("aed", "air-quality", "population"))
+        return all((datasets[d]["status"], datasets[d]["code"]) == ("stale", "refresh_failed")
+                   for d in ("aed", "air-quality", "population"))
 
-    wait_for(all_stale, "aed, air-quality and population reported stale", timeout=40)
+    wait_for(all_failed, "aed, air-quality and population reported stale, their refresh failed", timeout=75)
     open_page(dash_duo, f"{base}/map", ".leaflet-container")
     wait_for(lambda: layer_count(dash_duo, "aed") == (3, 3), "the last good AEDs still on the map")
     shown = notices(dash_duo)
