@@ -281,6 +281,8 @@ class AreaTable:
         """The area for any code form :func:`parse_code` accepts, else None."""
         if isinstance(raw, Area):
             return self._by_code.get(raw.code)
+        if isinstance(raw, str) and raw in self._by_code:  # already canonical: the common case, by far
+            return self._by_code[raw]
         for code in parse_code(raw):
             area = self._by_code.get(code)
             if area is not None:
