@@ -134,12 +134,13 @@ def field_value(name: str, record: dict[str, Any], layer: LayerSpec, lang: str, 
         return hazards(record, layer, lang)
     if name == "area_name":
         area = areas.get(record.get("area_code"))
-        if area is None:
+        if area is None or area.kind == "prefecture":
             return record.get("area_name")
         city = areas.municipality_of(area.code)
-        if area.is_ward and lang == "ja":
-            return f"{city.name_ja}{area.name_ja}"
-        return area.name(lang)
+        named = f"{city.name_ja}{area.name_ja}" if area.is_ward and lang == "ja" else area.name(lang)
+        query = f"area={area.code}" + ("&lang=en" if lang == "en" else "")
+        return [named, " ", html.A(t("details.area_indicators", lang), href=f"/dashboard?{query}",
+                                   className="mk-area-link")]
     if name == "readings":
         return readings_table(record.get("readings") or {}, layer, lang, timezone)
     value = record.get(name)

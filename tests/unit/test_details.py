@@ -45,6 +45,9 @@ def test_details_panel_shows_the_record(dash_app, map_page, toilets) -> None:
     labels = [d.children for d in find(children, html.Dt)]
     assert "市区町村" in labels and "車椅子使用者用トイレ" in labels
     assert record["area_name"] in text_of(children)
+    # the area leads to its own dashboard: the nine indicators for that municipality or ward
+    (link,) = [a for a in find(children, html.A) if "mk-area-link" in (a.className or "")]
+    assert link.href == f"/dashboard?area={record['area_code']}" and link.children == "この地域の指標"
 
 
 def test_details_panel_in_english(dash_app, map_page, ctx) -> None:
@@ -81,7 +84,9 @@ def test_hostile_name_stays_text(ctx, toilets) -> None:
     (title,) = find(panel, html.H2)
     assert title.children == HOSTILE
     assert HOSTILE in [d.children for d in find(panel, html.Dd)]
-    assert not find(panel, html.Script) and not find(panel, html.A)
+    assert not find(panel, html.Script)
+    # the only link is the app's own, to the area's dashboard; the javascript: URL stays text
+    assert [a.href for a in find(panel, html.A)] == [f"/dashboard?area={record['area_code']}"]
     assert "dangerously_allow_html" not in str(panel.to_plotly_json())
 
 
