@@ -4,6 +4,7 @@ that data, and where every number comes from."""
 from __future__ import annotations
 
 import functools
+from urllib.parse import urlencode
 
 import dash
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html
@@ -111,7 +112,7 @@ def layout(indicator_id: str | None = None, **params):
         dcc.Store(id=ids.VIEW, data=view_store(view)),
         dcc.Store(id=ids.META, data={"id": spec.id, "lang": lang}),
         dcc.Store(id=ids.SORT, data=None),
-        html.P(html.A("‹ " + t("kpi.title", lang), href="/dashboard" + ("?lang=en" if lang == "en" else ""))),
+        html.P(html.A("‹ " + t("kpi.title", lang), href=dashboard_href(view, prefecture, lang))),
         html.H1(text_of(spec.title, lang)),
         html.P(text_of(spec.description, lang), className="mk-lead"),
         *[n for n in notices if n is not None],
@@ -141,6 +142,14 @@ def layout(indicator_id: str | None = None, **params):
 # choropleth draws its own boundaries, so an empty topology served by the app suffices.
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "topojsonURL": "/assets/topojson/",
                 "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
+
+
+def dashboard_href(view: IndicatorView, prefecture: str, lang: str) -> str:
+    """Back to the dashboard: of the one municipality or ward this page shows, if so (a card
+    of an area's dashboard leads here), else of the prefecture."""
+    query = {**({"lang": "en"} if lang == "en" else {}),
+             **({"area": view.areas[0]} if len(view.areas) == 1 and view.areas[0] != prefecture else {})}
+    return "/dashboard" + (f"?{urlencode(query)}" if query else "")
 
 
 def view_store(view: IndicatorView) -> dict:

@@ -272,3 +272,18 @@ def test_the_dashboard_shows_the_area_asked_for_and_ignores_what_is_not_one(dash
     assert f"/dashboard/crime?area={TOYONAKA}" in hrefs
     assert "大阪府全体の最新値" in text(nowhere)
     assert "/dashboard/crime" in [n.href for n in walk(nowhere) if getattr(n, "href", None)]
+
+
+def test_an_indicator_page_of_one_area_leads_back_to_that_areas_dashboard(dash_app):
+    import importlib
+
+    page = importlib.import_module("pages.indicator")
+    with dash_app.server.test_request_context("/dashboard/crime"):
+        one = page.layout("crime", area=TOYONAKA)
+        several = page.layout("crime")
+
+    def back(layout):
+        return next(n.href for n in walk(layout) if getattr(n, "href", None) and str(n.children).startswith("‹"))
+
+    assert back(one) == f"/dashboard?area={TOYONAKA}"
+    assert back(several) == "/dashboard"
