@@ -6,6 +6,7 @@ GET /api/v1/layers/<id>.geojson  WGS84 FeatureCollection (pre-compressed, ETag);
 GET /api/v1/layers/<id>.csv      UTF-8 with BOM, opens in Excel
 GET /api/v1/indicators           JSON list of indicators with metadata
 GET /api/v1/indicators/<id>.json and .csv   long form; ?area=&from=&to=&per_capita=&measure=&breakdown=
+GET /api/v1/areas/<code>.json and .csv      an area's latest value of every indicator (/dashboard?area=)
 GET /healthz                     JSON status
 Errors are JSON with a message, never an HTML page or a 500 stack trace.
 """
@@ -20,6 +21,7 @@ from data_sources import SourceError
 from services.context import context
 from services.indicators import BadQuery
 from services.indicators import NotFound as IndicatorNotFound
+from services.indicators import PROFILE_COLUMNS
 from services.indicators import csv_bytes as indicator_csv_bytes
 from services.layers import PROFILES, LayerSnapshot, NotFound, csv_bytes
 
@@ -218,4 +220,37 @@ def indicator_csv(indicator_id: str):
     response = Response(indicator_csv_bytes(rows), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{indicator_id}-{snap.source_modified}.csv"'
+    return response
+
+
+# ---- an area's profile ----
+
+def _profile(code: str):
+    """(area, rows, unavailable, None) or (None, None, None, error response)."""
+    ctx = context()
+    area = ctx.areas.get(code)
+    if area is None:
+        return None, None, None, _error(404, f"unknown area {code!r}: a municipality or ward code (5 or 6 digits)")
+    lang = request.args.get("lang") if request.args.get("lang") in ("ja", "en") else "ja"
+    rows, unavailable = ctx.indicators.profile(None if area.kind == "prefecture" else area.code, lang)
+    return area, rows, unavailable, None
+
+
+@api.get("/api/v1/areas/<code>.json")
+def area_json(code: str):
+    area, rows, unavailable, error = _profile(code)
+    if error:
+        return error
+    return jsonify({"area": {"code": area.code, "name": {"ja": area.name_ja, "en": area.name_en}, "kind": area.kind},
+                    "count": len(rows), "records": rows, "unavailable": unavailable})
+
+
+@api.get("/api/v1/areas/<code>.csv")
+def area_csv(code: str):
+    area, rows, _, error = _profile(code)
+    if error:
+        return error
+    response = Response(indicator_csv_bytes(rows, PROFILE_COLUMNS), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="area-{area.code}.csv"'
     return response

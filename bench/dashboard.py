@@ -43,7 +43,8 @@ def callback_payload(view_args: dict) -> dict:
 
 def area_payload(area: str, lang: str) -> dict:
     """/dashboard: another area chosen (nine cards with per-capita values and places)."""
-    outputs = [("kpi-cards", "children"), ("kpi-lead", "children"), ("kpi-view", "data")]
+    outputs = [("kpi-cards", "children"), ("kpi-lead", "children"), ("kpi-view", "data"), ("kpi-csv", "href"),
+               ("kpi-json", "href")]
     return {
         "output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
         "outputs": [{"id": i, "property": p} for i, p in outputs],

@@ -25,6 +25,14 @@ class ids:
     LEAD = "kpi-lead"
     CARDS = "kpi-cards"
     VIEW = "kpi-view"
+    CSV = "kpi-csv"
+    JSON = "kpi-json"
+
+
+def profile_href(area, fmt: str, lang: str) -> str:
+    """The cards' data for download (api.py: /api/v1/areas/<code>)."""
+    code = area.code if area is not None else context().areas.prefecture.code
+    return f"/api/v1/areas/{code}.{fmt}" + ("?lang=en" if lang == "en" else "")
 
 
 def chosen_area(raw: object):
@@ -77,6 +85,11 @@ def layout(**params):
         ]),
         html.P(lead(area, lang), id=ids.LEAD, className="mk-lead", **{"aria-live": "polite"}),
         html.Ul(shown, id=ids.CARDS, className="mk-kpis"),
+        html.Div(className="mk-downloads", children=[
+            html.Span(t("kpi.download", lang)),
+            html.A("CSV", id=ids.CSV, href=profile_href(area, "csv", lang), className="mk-button", download=""),
+            html.A("JSON", id=ids.JSON, href=profile_href(area, "json", lang), className="mk-button"),
+        ]),
         dcc.Store(id=ids.VIEW, data=view_store(area, lang)),
     ])
     return shell(lang, "dashboard", content, title=t("kpi.title", lang), path="/dashboard", params=params,
@@ -84,11 +97,13 @@ def layout(**params):
 
 
 @callback(Output(ids.CARDS, "children"), Output(ids.LEAD, "children"), Output(ids.VIEW, "data"),
+          Output(ids.CSV, "href"), Output(ids.JSON, "href"),
           Input(ids.AREA, "value"), State(ids.VIEW, "data"), prevent_initial_call=True)
 def area_changed(code: str | None, view: dict):
     lang = view["lang"]
     area = chosen_area(code)
-    return cards(area.code if area else None, lang)[0], lead(area, lang), view_store(area, lang)
+    return (cards(area.code if area else None, lang)[0], lead(area, lang), view_store(area, lang),
+            profile_href(area, "csv", lang), profile_href(area, "json", lang))
 
 
 clientside_callback(

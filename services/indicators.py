@@ -288,6 +288,30 @@ class IndicatorService:
                    im.change(value, values.get(previous)), im.change(value, values.get(last_year)),
                    previous, last_year, series[-24:], snap.source_modified, per_capita, rank)
 
+    def profile(self, area_code: str, lang: str) -> tuple[list[dict[str, Any]], list[str]]:
+        """An area's latest value of every indicator, as the dashboard's cards show it, as rows
+        of PROFILE_COLUMNS (changes as fractions: 0.05 = +5 %); and the indicators that have no
+        data at all."""
+        rows, unavailable = [], []
+        for spec in self.deployment.indicators:
+            try:
+                snap = self.snapshot(spec.id)
+            except SourceError:
+                unavailable.append(spec.id)
+                continue
+            kpi = self.kpi(spec.id, area_code)
+            m = kpi.measure
+            place, of, peers = kpi.rank or (None, None, None)
+            rows.append({
+                "indicator": spec.id, "title": spec.title[lang], "measure": m.id, "period": kpi.period,
+                "value": kpi.value, "unit": spec_unit(m, lang, False),
+                "per_capita": kpi.per_capita, "per_capita_unit": spec_unit(m, lang, True) if kpi.per_capita is not None else None,
+                "rank": place, "of": of, "peers": peers,
+                "change_vs_previous": kpi.vs_previous.relative, "change_vs_year_earlier": kpi.vs_last_year.relative if m.frequency != "yearly" else None,
+                "sample": snap.sample,
+            })
+        return rows, unavailable
+
     def query(self, indicator_id: str, *, measure: str | None = None, areas: Iterable[str] | None = None,
               start: str | None = None, end: str | None = None, per_capita: bool = False,
               breakdown: str | None = None, lang: str = "ja") -> list[dict[str, Any]]:
@@ -352,10 +376,13 @@ class IndicatorService:
 
 
 CSV_COLUMNS = ("area_code", "area_name", "period", "measure", "breakdown", "value", "unit")
+# an area's profile (what /dashboard?area= shows), one row per indicator
+PROFILE_COLUMNS = ("indicator", "title", "measure", "period", "value", "unit", "per_capita", "per_capita_unit",
+                   "rank", "of", "peers", "change_vs_previous", "change_vs_year_earlier", "sample")
 
 
-def csv_bytes(rows: list[dict[str, Any]]) -> bytes:
-    """Long-form rows as CSV, UTF-8 with BOM (opens in Excel)."""
+def csv_bytes(rows: list[dict[str, Any]], columns: tuple[str, ...] = CSV_COLUMNS) -> bytes:
+    """Rows as CSV, UTF-8 with BOM (opens in Excel)."""
     import csv
     import io
 
@@ -364,9 +391,9 @@ def csv_bytes(rows: list[dict[str, Any]]) -> bytes:
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(columns)
     for row in rows:
-        writer.writerow([csv_cell(row.get(c)) for c in CSV_COLUMNS])  # breakdowns come from the source's text
+        writer.writerow([csv_cell(row.get(c)) for c in columns])  # breakdowns come from the source's text
     return out.getvalue().encode("utf-8")
 
 

@@ -158,4 +158,9 @@ def test_choosing_an_area_shows_its_cards_and_keeps_it_in_the_address(dash_duo, 
     assert f"{int(crime.value):,}" in card and f"府内{crime.rank[1]}市町村中{crime.rank[0]}位" in card
     assert "area=272035" in dash_duo.driver.current_url
     assert "area=272035" in dash_duo.find_element("#lang-link").get_attribute("href")
+    # the cards on screen are what the download holds
+    with urllib.request.urlopen(dash_duo.find_element("#kpi-json").get_attribute("href")) as response:
+        downloaded = {r["indicator"]: r for r in json.load(response)["records"]}
+    assert downloaded["crime"]["value"] == crime.value and downloaded["crime"]["rank"] == crime.rank[0]
+    assert dash_duo.find_element("#kpi-csv").get_attribute("href").endswith("/api/v1/areas/272035.csv")
     assert dash_duo.get_logs() == []

@@ -287,3 +287,28 @@ def test_an_indicator_page_of_one_area_leads_back_to_that_areas_dashboard(dash_a
 
     assert back(one) == f"/dashboard?area={TOYONAKA}"
     assert back(several) == "/dashboard"
+
+
+def test_an_areas_cards_can_be_downloaded_as_json_and_csv(client, ctx):
+    import csv
+    import io
+
+    body = client.get("/api/v1/areas/27203.json").get_json()  # 5-digit form
+    assert body["area"]["code"] == TOYONAKA and body["area"]["name"]["ja"] == "豊中市"
+    records = {r["indicator"]: r for r in body["records"]}
+    assert list(records) == [i.id for i in ctx.deployment.indicators] and body["unavailable"] == []
+    crime = ctx.indicators.kpi("crime", TOYONAKA)
+    assert (records["crime"]["value"], records["crime"]["period"]) == (crime.value, crime.period)
+    assert records["crime"]["per_capita"] == pytest.approx(crime.per_capita)
+    assert (records["crime"]["rank"], records["crime"]["of"], records["crime"]["peers"]) == crime.rank
+    assert records["crime"]["change_vs_previous"] == pytest.approx(crime.vs_previous.relative)
+    assert records["economy"]["value"] is None  # prefecture-wide only
+    response = client.get("/api/v1/areas/272035.csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    assert [r["indicator"] for r in rows] == list(records)
+    assert float(rows[2]["value"]) == crime.value and rows[2]["rank"] == str(crime.rank[0])
+    whole = client.get("/api/v1/areas/270008.json").get_json()["records"]
+    assert all(r["rank"] is None for r in whole)
+    missing = client.get("/api/v1/areas/99999.json")
+    assert missing.status_code == 404 and "unknown area" in missing.get_json()["error"]["message"]
