@@ -136,8 +136,7 @@ def field_value(name: str, record: dict[str, Any], layer: LayerSpec, lang: str, 
         area = areas.get(record.get("area_code"))
         if area is None or area.kind == "prefecture":
             return record.get("area_name")
-        city = areas.municipality_of(area.code)
-        named = f"{city.name_ja}{area.name_ja}" if area.is_ward and lang == "ja" else area.name(lang)
+        named = areas.full_name(area, lang)
         query = f"area={area.code}" + ("&lang=en" if lang == "en" else "")
         return [named, " ", html.A(t("details.area_indicators", lang), href=f"/dashboard?{query}",
                                    className="mk-area-link")]

@@ -185,7 +185,6 @@ def area_options(areas: AreaTable, lang: str) -> list[dict]:
     for area in areas.municipalities:
         options.append({"label": area.name(lang), "value": area.code})
         for ward in areas.wards(area.code):
-            city = area.name(lang)
-            label = f"{city}{ward.name_ja}" if lang == "ja" else ward.name_en
+            label = areas.full_name(ward, lang)
             options.append({"label": f"　{label}" if lang == "ja" else f"  {label}", "value": ward.code})
     return options

@@ -61,7 +61,9 @@ def cards(area_code: str | None, lang: str) -> tuple[list, list[bool]]:
 
 
 def lead(area, lang: str) -> str:
-    return t("kpi.lead_area", lang, area=area.name(lang)) if area is not None else t("kpi.lead", lang)
+    if area is None:
+        return t("kpi.lead", lang)
+    return t("kpi.lead_area", lang, area=context().areas.full_name(area, lang))
 
 
 def view_store(area, lang: str) -> dict:

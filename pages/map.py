@@ -41,8 +41,7 @@ def layout(**params):
     meta = {
         "lang": lang, "tz": dep.timezone, "layers": layers_meta,
         "areaMembers": area_members(ctx.areas), "areaView": area_view(ctx.areas),
-        "areaNames": {a.code: (f"{ctx.areas.municipality_of(a.code).name_ja}{a.name_ja}" if a.is_ward and lang == "ja"
-                               else a.name(lang)) for a in ctx.areas},
+        "areaNames": {a.code: ctx.areas.full_name(a, lang) for a in ctx.areas},
         "tiles": ctx.tile_urls(),
         "text": {
             "count": t("map.count", lang), "name": text_of(dep.field_labels["name"], lang),

@@ -299,6 +299,13 @@ class AreaTable:
         city = self.get(city_code)
         return self._wards.get(city.code, ()) if city else ()
 
+    def full_name(self, area: Area, lang: str) -> str:
+        """The name a reader needs out of context: a ward with its city in Japanese
+        (大阪市北区; the English names already say it: "Kita Ward (Osaka)")."""
+        if area.is_ward and lang == "ja":
+            return f"{self.municipality_of(area.code).name_ja}{area.name_ja}"
+        return area.name(lang)
+
     def municipality_of(self, code: object) -> Area | None:
         """Ward → its city; municipality → itself; prefecture or unknown → None."""
         area = self.get(code)

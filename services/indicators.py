@@ -248,10 +248,7 @@ class IndicatorService:
             area = self.areas.get(code)
             if area is None:
                 return (stations or {}).get(code, code)
-            name = area.name(lang)
-            if area.is_ward and lang == "ja":
-                name = f"{self.areas.municipality_of(code).name_ja}{area.name_ja}"
-            self._names[(code, lang)] = name
+            name = self._names[(code, lang)] = self.areas.full_name(area, lang)
         return name
 
     def kpi(self, indicator_id: str, area_code: str | None = None) -> Kpi:
@@ -278,7 +275,8 @@ class IndicatorService:
             if population is not None:
                 per_capita = comparable(area)
             this = self.areas.get(area)
-            peers = self.areas.wards(this.parent_code) if this is not None and this.is_ward else self.areas.municipalities
+            is_ward = this is not None and this.is_ward
+            peers = self.areas.wards(this.parent_code) if is_ward else self.areas.municipalities
             if this is not None and this in peers:
                 places = im.rank({a.code: comparable(a.code) for a in peers})
                 ranked = sum(1 for p in places.values() if p is not None)
@@ -305,9 +303,11 @@ class IndicatorService:
             rows.append({
                 "indicator": spec.id, "title": spec.title[lang], "measure": m.id, "period": kpi.period,
                 "value": kpi.value, "unit": spec_unit(m, lang, False),
-                "per_capita": kpi.per_capita, "per_capita_unit": spec_unit(m, lang, True) if kpi.per_capita is not None else None,
+                "per_capita": kpi.per_capita,
+                "per_capita_unit": spec_unit(m, lang, True) if kpi.per_capita is not None else None,
                 "rank": place, "of": of, "peers": peers,
-                "change_vs_previous": kpi.vs_previous.relative, "change_vs_year_earlier": kpi.vs_last_year.relative if m.frequency != "yearly" else None,
+                "change_vs_previous": kpi.vs_previous.relative,
+                "change_vs_year_earlier": kpi.vs_last_year.relative if m.frequency != "yearly" else None,
                 "sample": snap.sample,
             })
         return rows, unavailable

@@ -312,3 +312,12 @@ def test_an_areas_cards_can_be_downloaded_as_json_and_csv(client, ctx):
     assert all(r["rank"] is None for r in whole)
     missing = client.get("/api/v1/areas/99999.json")
     assert missing.status_code == 404 and "unknown area" in missing.get_json()["error"]["message"]
+
+
+def test_a_wards_dashboard_names_it_with_its_city(dash_app):
+    import importlib
+
+    page = importlib.import_module("pages.dashboard")
+    with dash_app.server.test_request_context("/dashboard"):
+        assert "大阪市北区の最新値" in text(page.layout(area=KITA_KU))
+        assert "Kita Ward (Osaka)" in text(page.layout(area=KITA_KU, lang="en"))
