@@ -55,9 +55,10 @@ def kpi_unavailable(spec, lang: str, notice):
 
 
 def _rank_text(kpi: Kpi, lang: str) -> str:
-    place, count, peers = kpi.rank
+    rank = kpi.rank
     basis = t("kpi.basis_per_capita" if kpi.per_capita is not None else "kpi.basis_value", lang)
-    return t(f"kpi.rank_{peers}", lang, place=place, count=count, basis=basis)
+    tie = t("kpi.tied", lang, tied=rank.tied) if rank.tied > 1 else ""
+    return t(f"kpi.rank_{rank.peers}", lang, place=rank.place, count=rank.of, basis=basis, tie=tie)
 
 
 def kpi_card(kpi: Kpi, lang: str, sample: bool, notice=None, *, local: bool = False):

@@ -13,7 +13,7 @@ import datetime as dt
 import gc
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, NamedTuple
 
 from data_sources import SourceError, SourceUnavailable
 from data_sources.indicator_table import normalise_indicator_rows
@@ -76,14 +76,23 @@ class IndicatorSnapshot:
         return list(seen)
 
 
+class Place(NamedTuple):
+    """An area's place among its peers: `place` of `of` ("municipalities" or "wards"),
+    shared with `tied` areas in all (1 when it has the place alone)."""
+
+    place: int
+    of: int
+    peers: str
+    tied: int
+
+
 @dataclass(frozen=True)
 class Kpi:
     """What a KPI card shows: the headline measure for one area (the prefecture by default).
 
-    `per_capita`: the value per 100,000 residents, for a count; `rank`: (place, of how many,
-    "municipalities" or "wards") among the area's peers (the municipalities, or the wards of
-    its city) in the same period, largest first, per capita for a count (so that a big city
-    is not first for being big)."""
+    `per_capita`: the value per 100,000 residents, for a count; `rank`: its Place among its
+    peers (the municipalities, or the wards of its city) in the same period, largest first,
+    per capita for a count (so that a big city is not first for being big)."""
 
     indicator: IndicatorSpec
     measure: MeasureSpec
@@ -97,7 +106,7 @@ class Kpi:
     spark: list[tuple[str, float | None]]
     as_of: dt.date
     per_capita: float | None = None
-    rank: tuple[int, int, str] | None = None
+    rank: Place | None = None
 
 
 class IndicatorService:
@@ -281,7 +290,8 @@ class IndicatorService:
                 places = im.rank({a.code: comparable(a.code) for a in peers})
                 ranked = sum(1 for p in places.values() if p is not None)
                 if places.get(area) is not None:
-                    rank = (places[area], ranked, "wards" if this.is_ward else "municipalities")
+                    tied = sum(1 for p in places.values() if p == places[area])
+                    rank = Place(places[area], ranked, "wards" if is_ward else "municipalities", tied)
         return Kpi(spec, measure, area, period, value,
                    im.change(value, values.get(previous)), im.change(value, values.get(last_year)),
                    previous, last_year, series[-24:], snap.source_modified, per_capita, rank)
@@ -299,7 +309,7 @@ class IndicatorService:
                 continue
             kpi = self.kpi(spec.id, area_code)
             m = kpi.measure
-            place, of, peers = kpi.rank or (None, None, None)
+            place, of, peers, _ = kpi.rank or (None, None, None, None)
             rows.append({
                 "indicator": spec.id, "title": spec.title[lang], "measure": m.id, "period": kpi.period,
                 "value": kpi.value, "unit": spec_unit(m, lang, False),

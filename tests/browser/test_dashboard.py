@@ -155,12 +155,12 @@ def test_choosing_an_area_shows_its_cards_and_keeps_it_in_the_address(dash_duo, 
     dash_duo.wait_for_contains_text("#kpi-lead", "豊中市の最新値", timeout=20)
     crime = ctx.indicators.kpi("crime", "272035")
     card = dash_duo.find_element(".mk-kpi:has(a[href='/dashboard/crime?area=272035'])").text
-    assert f"{int(crime.value):,}" in card and f"府内{crime.rank[1]}市町村中{crime.rank[0]}位" in card
+    assert f"{int(crime.value):,}" in card and f"府内{crime.rank.of}市町村中{crime.rank.place}位" in card
     assert "area=272035" in dash_duo.driver.current_url
     assert "area=272035" in dash_duo.find_element("#lang-link").get_attribute("href")
     # the cards on screen are what the download holds
     with urllib.request.urlopen(dash_duo.find_element("#kpi-json").get_attribute("href")) as response:
         downloaded = {r["indicator"]: r for r in json.load(response)["records"]}
-    assert downloaded["crime"]["value"] == crime.value and downloaded["crime"]["rank"] == crime.rank[0]
+    assert downloaded["crime"]["value"] == crime.value and downloaded["crime"]["rank"] == crime.rank.place
     assert dash_duo.find_element("#kpi-csv").get_attribute("href").endswith("/api/v1/areas/272035.csv")
     assert dash_duo.get_logs() == []

@@ -241,7 +241,8 @@ def test_a_municipalitys_card_gives_its_value_per_capita_and_place_among_municip
     peers = {a.code for a in ctx.areas.municipalities}
     compared = [v for code, v in values.items() if code in peers and v is not None]
     place = 1 + sum(1 for v in compared if v > values[TOYONAKA])
-    assert kpi.rank == (place, len(compared), "municipalities")
+    tied = sum(1 for v in compared if v == values[TOYONAKA])
+    assert kpi.rank == (place, len(compared), "municipalities", tied)
     card = text(kpi_card(kpi, "ja", True, local=True))
     assert f"府内{len(compared)}市町村中{place}位" in card
     (link,) = [n.href for n in walk(kpi_card(kpi, "ja", True, local=True)) if getattr(n, "href", None)]
@@ -250,7 +251,7 @@ def test_a_municipalitys_card_gives_its_value_per_capita_and_place_among_municip
 
 def test_a_ward_is_placed_among_the_wards_of_its_city(ctx):
     kpi = ctx.indicators.kpi("population", KITA_KU)
-    assert kpi.rank is not None and kpi.rank[1:] == (len(ctx.areas.wards("271004")), "wards")
+    assert kpi.rank is not None and (kpi.rank.of, kpi.rank.peers) == (len(ctx.areas.wards("271004")), "wards")
     assert "市内24区中" in text(kpi_card(kpi, "ja", True, local=True))
 
 
@@ -300,14 +301,14 @@ def test_an_areas_cards_can_be_downloaded_as_json_and_csv(client, ctx):
     crime = ctx.indicators.kpi("crime", TOYONAKA)
     assert (records["crime"]["value"], records["crime"]["period"]) == (crime.value, crime.period)
     assert records["crime"]["per_capita"] == pytest.approx(crime.per_capita)
-    assert (records["crime"]["rank"], records["crime"]["of"], records["crime"]["peers"]) == crime.rank
+    assert (records["crime"]["rank"], records["crime"]["of"], records["crime"]["peers"]) == crime.rank[:3]
     assert records["crime"]["change_vs_previous"] == pytest.approx(crime.vs_previous.relative)
     assert records["economy"]["value"] is None  # prefecture-wide only
     response = client.get("/api/v1/areas/272035.csv")
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     assert [r["indicator"] for r in rows] == list(records)
-    assert float(rows[2]["value"]) == crime.value and rows[2]["rank"] == str(crime.rank[0])
+    assert float(rows[2]["value"]) == crime.value and rows[2]["rank"] == str(crime.rank.place)
     whole = client.get("/api/v1/areas/270008.json").get_json()["records"]
     assert all(r["rank"] is None for r in whole)
     missing = client.get("/api/v1/areas/99999.json")
@@ -321,3 +322,10 @@ def test_a_wards_dashboard_names_it_with_its_city(dash_app):
     with dash_app.server.test_request_context("/dashboard"):
         assert "大阪市北区の最新値" in text(page.layout(area=KITA_KU))
         assert "Kita Ward (Osaka)" in text(page.layout(area=KITA_KU, lang="en"))
+
+
+def test_a_place_shared_with_others_says_so(ctx):
+    kpi = ctx.indicators.kpi("air", TOYONAKA)  # the sample's stations all meet the standard
+    assert kpi.rank.tied > 1
+    assert f"府内{kpi.rank.of}市町村中{kpi.rank.place}位（{kpi.rank.tied}か所が同率・値の大きい順）" in text(
+        kpi_card(kpi, "ja", True, local=True))
