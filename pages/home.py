@@ -6,12 +6,27 @@ from urllib.parse import urlencode
 import dash
 from dash import html
 
-from components.map_controls import marker_badge
+from components.map_controls import area_options, marker_badge
 from components.shell import sample_of, shell
 from i18n import lang_or_default, t, text_of
 from services.context import context
 
 dash.register_page(__name__, path="/", title="見える化 — 大阪府オープンデータ", name="home")
+
+
+def area_form(areas, lang: str):
+    """"Your municipality's indicators": a plain GET form to /dashboard?area=, which works
+    before any script has run and changes page only when asked (the button)."""
+    return html.Form(action="/dashboard", method="get", className="mk-area-form", children=[
+        html.Label(t("home.area_label", lang), htmlFor="home-area", className="mk-label"),
+        html.Div(className="mk-area-form-row", children=[
+            html.Select(id="home-area", name="area", className="mk-select", children=[
+                html.Option(o["label"], value=o["value"]) for o in area_options(areas, lang)]),
+            # the language travels as the button's own name and value
+            html.Button(t("home.area_show", lang), type="submit", className="mk-button",
+                        **({"name": "lang", "value": "en"} if lang == "en" else {})),
+        ]),
+    ])
 
 
 def layout(**params):
@@ -44,5 +59,6 @@ def layout(**params):
         html.P([t("home.dashboards", lang), " ",
                 html.A(t("home.open_dashboards", lang), href="/dashboard" + ("?lang=en" if lang == "en" else ""),
                        className="mk-button")], className="mk-home-dash"),
+        area_form(ctx.areas, lang),
     ]
     return shell(lang, "home", content, title=None, path="/", params=params, sample=sample_of(s.sample for s in snapshots))

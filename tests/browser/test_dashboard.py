@@ -164,3 +164,15 @@ def test_choosing_an_area_shows_its_cards_and_keeps_it_in_the_address(dash_duo, 
     assert downloaded["crime"]["value"] == crime.value and downloaded["crime"]["rank"] == crime.rank.place
     assert dash_duo.find_element("#kpi-csv").get_attribute("href").endswith("/api/v1/areas/272035.csv")
     assert dash_duo.get_logs() == []
+
+
+def test_the_home_page_leads_to_a_municipalitys_dashboard(dash_duo, dash_app):
+    from selenium.webdriver.support.ui import Select
+
+    open_page(dash_duo, dash_app, "/?lang=en")
+    Select(dash_duo.wait_for_element("#home-area")).select_by_value("272035")
+    dash_duo.find_element(".mk-area-form button").click()
+    dash_duo.wait_for_contains_text("#kpi-lead", "Toyonaka City", timeout=20)
+    query = urllib.parse.parse_qs(urllib.parse.urlparse(dash_duo.driver.current_url).query)
+    assert query == {"area": ["272035"], "lang": ["en"]}
+    assert dash_duo.get_logs() == []
