@@ -48,7 +48,8 @@ class IndicatorSnapshot:
     sample: bool
     by_key: dict[tuple[str, str, str], list[dict[str, Any]]] = field(repr=False)  # (measure, breakdown, area) → rows by period
     stations: dict[str, str] = field(default_factory=dict)  # station id → name (air)
-    health: dict[str, Any] = field(default_factory=lambda: {"status": "ok", "reason": None, "age_s": None})
+    health: dict[str, Any] = field(default_factory=lambda: {"status": "ok", "reason": None, "age_s": None,
+                                                            "code": None, "detail": None})
     report: RejectReport = field(default_factory=RejectReport)
     source_url: str | None = None
     dataset: str = ""  # its key in the shared store ("" for sample data)

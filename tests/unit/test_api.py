@@ -157,6 +157,9 @@ def test_healthz(client, listing) -> None:
         rows = client.get(f"/api/v1/indicators/{indicator['id']}.json").get_json()["count"]
         assert dataset["status"] == "ok" and dataset["rows"] >= rows > 0  # rows: every breakdown too
     assert all(d["age_s"] is None or d["age_s"] >= 0 for d in body["datasets"].values())  # never "-0.0002 s old"
+    # one shape for every dataset, layer or indicator, so that a monitor reads them alike
+    assert {frozenset(d) for d in body["datasets"].values()} == {
+        frozenset({"status", "reason", "code", "detail", "age_s", "rows", "fetched_at"})}
     assert response.headers["Cache-Control"] == "no-store"
 
 
