@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from data_sources.http import DEFAULT_USER_AGENT, MAX_DOWNLOAD_BYTES
 from registry import ConfigError
 
 ROOT = Path(__file__).resolve().parent
@@ -31,10 +32,10 @@ class Settings:
     cache_dir: Path = ROOT / ".cache"
     boundaries: str | None = None  # MIERUKA_BOUNDARIES: GeoJSON / N03 zip, path or URL
     redis_url: str | None = None  # MIERUKA_REDIS_URL: shared store in Redis (files are the fallback)
-    max_download_mb: int = 200  # MIERUKA_MAX_DOWNLOAD_MB: a live source's file or page larger than this is refused
+    max_download_mb: int = MAX_DOWNLOAD_BYTES // (1024 * 1024)  # MIERUKA_MAX_DOWNLOAD_MB: a live source's file or page larger than this is refused
     frame_ancestors: str = "'self'"  # MIERUKA_FRAME_ANCESTORS: origins that may show the pages in an iframe
     api_keys: dict = field(default_factory=dict)  # variables named *_API_KEY, for sources' api_key_env
-    user_agent: str = "Mieruka/0.1 (+https://github.com/mieruka/mieruka)"
+    user_agent: str = DEFAULT_USER_AGENT
 
     def sample_date(self, timezone: str) -> dt.date:
         """The date sample data is generated for: pinned, or today in the deployment's zone."""

@@ -19,6 +19,7 @@ from ckanapi.errors import CKANAPIError, NotAuthorized, NotFound, ServerIncompat
 
 from . import FetchResult, SourceError, SourceFormatError, SourceUnavailable
 from . import http, tabular
+from .store import from_iso
 from .text import nfkc
 
 SEARCH_ROWS = 50  # packages considered from one search, newest first
@@ -144,16 +145,8 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 def _stamp(value: Any) -> dt.datetime | None:
     """A CKAN timestamp ("2024-04-01T09:30:00.123456", UTC without an offset) → aware UTC."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        stamp = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=dt.timezone.utc)
-    return stamp.astimezone(dt.timezone.utc)
+    stamp = from_iso(value.strip()) if isinstance(value, str) else None
+    return stamp.astimezone(dt.timezone.utc) if stamp else None
 
 
 def _text(value: Any) -> str:

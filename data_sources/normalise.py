@@ -37,17 +37,16 @@ class RejectReport:
     derived: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # values computed, not read
 
     def derive(self, reason: str, example: str) -> None:
-        self.derived[reason] += 1
-        if len(self.examples[reason]) < _EXAMPLES:
-            self.examples[reason].append(example)
+        self._note(self.derived, reason, example)
 
     def reject(self, reason: str, example: str) -> None:
-        self.rejected[reason] += 1
-        if len(self.examples[reason]) < _EXAMPLES:
-            self.examples[reason].append(example)
+        self._note(self.rejected, reason, example)
 
     def repair(self, reason: str, example: str) -> None:
-        self.repaired[reason] += 1
+        self._note(self.repaired, reason, example)
+
+    def _note(self, counts: dict[str, int], reason: str, example: str) -> None:
+        counts[reason] += 1
         if len(self.examples[reason]) < _EXAMPLES:
             self.examples[reason].append(example)
 

@@ -22,7 +22,6 @@ from urllib.parse import urlsplit
 from . import FetchResult, SourceFormatError
 from . import http
 
-FORMATS = ("csv", "xlsx", "geojson")
 ENCODINGS = ("utf-8-sig", "cp932")
 _EXTENSIONS = {"csv": "csv", "txt": "csv", "xlsx": "xlsx", "xlsm": "xlsx",
                "geojson": "geojson", "json": "geojson"}
@@ -104,7 +103,7 @@ def guess_format(name_or_url: str, content_type: str | None = None) -> str:
 
 
 def rows_from_bytes(data: bytes, fmt: str, where: str) -> list[dict[str, str]]:
-    """Rows of a CSV, XLSX or GeoJSON payload (fmt: one of FORMATS, case-insensitive)."""
+    """Rows of a CSV, XLSX or GeoJSON payload (fmt: one of registry.TABULAR_FORMATS, case-insensitive)."""
     kind = (fmt or "").strip().lower().lstrip(".")
     kind = format_name(kind) or kind
     if kind == "csv":

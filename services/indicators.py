@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, NamedTuple
 
-from data_sources import SourceError, SourceUnavailable
+from data_sources import SourceError
 from data_sources.indicator_table import normalise_indicator_rows
 from data_sources.normalise import RejectReport
 from data_sources.store import Snapshot, Store, open_store
@@ -25,7 +25,7 @@ from sample_data import generate
 from sample_data.indicators import generate_indicator
 from services import indicator_math as im
 from services.areas import AreaTable
-from services.stored import StoredViews, available, health_report
+from services.stored import StoredViews, available, health_report, stored_records
 from settings import Settings
 
 PER_CAPITA_BASE = 100_000
@@ -176,13 +176,7 @@ class IndicatorService:
         result = fetch_upstream(spec.source, self.settings)
         records, report = normalise_indicator_rows(result.rows, spec, spec.source.table, self.areas,
                                                    self.deployment.prefecture["code"])
-        if result.rows and not records:
-            raise SourceUnavailable(f"{spec.id}: none of {len(result.rows):,} rows could be used "
-                                    f"({', '.join(f'{k}: {v}' for k, v in report.rejected.items())})")
-        modified = result.source_modified
-        return {"records": records}, {"rows": len(records), "rejects": report.as_dict(),
-                                      "source_url": result.source_url,
-                                      "source_modified": modified.isoformat() if modified else None}
+        return stored_records(spec.id, result.rows, records, report, result.source_url, result.source_modified)
 
     def _derive(self, spec: IndicatorSpec, stored: Snapshot, health: dict[str, Any]) -> IndicatorSnapshot:
         modified = stored.meta.get("source_modified")

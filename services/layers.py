@@ -17,13 +17,13 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from data_sources import SourceUnavailable, bundled
+from data_sources import bundled
 from data_sources.upstream import fetch_upstream
 from data_sources.normalise import RejectReport, normalise_rows
 from data_sources.store import Snapshot, Store, from_iso, open_store
 from registry import Deployment, LayerSpec
 from services.areas import AreaTable
-from services.stored import StoredViews, available, health_report
+from services.stored import StoredViews, available, health_report, stored_records
 from settings import Settings
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -145,13 +145,8 @@ class LayerService:
             if layer.readings:
                 readings = rows  # a live station carries its latest readings (AirQualityObserved)
         records, report = normalise_rows(rows, layer, self.areas, self.deployment.bbox, readings)
-        if rows and not records:
-            raise SourceUnavailable(f"{layer.id}: none of {len(rows):,} rows could be used "
-                                    f"({', '.join(f'{k}: {v}' for k, v in report.rejected.items())})")
         records.sort(key=lambda r: (r.get("area_code") or "", str(r["id"])))
-        meta = {"rows": len(records), "rejects": report.as_dict(), "source_url": source_url,
-                "source_modified": source_modified.isoformat() if source_modified else None}
-        return {"records": records}, meta
+        return stored_records(layer.id, rows, records, report, source_url, source_modified)
 
     def _derive(self, layer: LayerSpec, stored: Snapshot, health: dict[str, Any]) -> LayerSnapshot:
         records = stored.payload["records"]

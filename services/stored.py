@@ -83,6 +83,17 @@ class StoredViews:
                 "error": current.last_error if current is not None else None}
 
 
+def stored_records(dataset_id: str, rows: list, records: list, report, source_url: str | None,
+                   source_modified: dt.date | dt.datetime | None) -> tuple[dict, dict]:
+    """A fetch's (payload, meta) for the store, shared by layers and indicators; a source
+    none of whose rows could be used is a failure, so that it never replaces good data."""
+    if rows and not records:
+        raise SourceUnavailable(f"{dataset_id}: none of {len(rows):,} rows could be used "
+                                f"({', '.join(f'{k}: {v}' for k, v in report.rejected.items())})")
+    return {"records": records}, {"rows": len(records), "rejects": report.as_dict(), "source_url": source_url,
+                                  "source_modified": source_modified.isoformat() if source_modified else None}
+
+
 def available(snapshot: Callable[[str], View], ids: Iterable[str]) -> list[View]:
     """The snapshots of the datasets `ids` that have data; the others are left out (their
     reason is in `health_report`)."""

@@ -495,24 +495,24 @@ def test_fetch_url_geojson(file_server):
                     {"名称": "座標なし", "_lon": "", "_lat": ""}]
 
 
-def test_tabular_formats_and_malformed_input():
+def test_tabular_formats():
     assert rows_from_bytes(csv_bytes(aed_rows(1), "cp932"), "CSV", "x")[0]["方書"] == "㈱髙橋ビル１階"
     assert rows_from_bytes(csv_bytes(aed_rows(1), "utf-8"), "csv", "x")[0]["名称_カナ"].startswith("トヨナカ")
     assert rows_from_bytes(xlsx_bytes(), "xlsx", "x")[0]["NO"] == "1"
-    with pytest.raises(SourceFormatError, match="x.xlsx: not an XLSX workbook"):
-        rows_from_bytes(b"PK\x03\x04 not really a zip", "xlsx", "x.xlsx")
-    with pytest.raises(SourceFormatError, match="HTML page"):
-        rows_from_bytes(b"<!DOCTYPE html><html></html>", "csv", "x.csv")
-    with pytest.raises(SourceFormatError, match="not UTF-8 or CP932"):
-        rows_from_bytes(b"\x81\x00\xff\xfe\xfd", "csv", "x.csv")
-    with pytest.raises(SourceFormatError, match="empty CSV"):
-        rows_from_bytes(b"", "csv", "x.csv")
-    with pytest.raises(SourceFormatError, match="not valid JSON"):
-        rows_from_bytes(b'{"type": "FeatureCollection", "features": [', "geojson", "x.geojson")
-    with pytest.raises(SourceFormatError, match="FeatureCollection"):
-        rows_from_bytes(b'{"type": "Topology"}', "geojson", "x.geojson")
-    with pytest.raises(SourceFormatError, match="unsupported format"):
-        rows_from_bytes(b"%PDF", "pdf", "x.pdf")
+
+
+@pytest.mark.parametrize(("data", "fmt", "name", "message"), [
+    (b"PK\x03\x04 not really a zip", "xlsx", "x.xlsx", "x.xlsx: not an XLSX workbook"),
+    (b"<!DOCTYPE html><html></html>", "csv", "x.csv", "HTML page"),
+    (b"\x81\x00\xff\xfe\xfd", "csv", "x.csv", "not UTF-8 or CP932"),
+    (b"", "csv", "x.csv", "empty CSV"),
+    (b'{"type": "FeatureCollection", "features": [', "geojson", "x.geojson", "not valid JSON"),
+    (b'{"type": "Topology"}', "geojson", "x.geojson", "FeatureCollection"),
+    (b"%PDF", "pdf", "x.pdf", "unsupported format"),
+])
+def test_malformed_input_is_a_format_error_that_says_what(data, fmt, name, message):
+    with pytest.raises(SourceFormatError, match=message):
+        rows_from_bytes(data, fmt, name)
 
 
 def test_guess_format_and_to_text():
