@@ -18,6 +18,7 @@ import logging
 from flask import Blueprint, Flask, Response, jsonify, request
 
 from data_sources import SourceError
+from i18n import lang_or_default
 from services.context import context
 from services.indicators import BadQuery
 from services.indicators import NotFound as IndicatorNotFound
@@ -192,7 +193,7 @@ def _indicator_rows(indicator_id: str):
         rows = service.query(indicator_id, measure=args.get("measure") or None, areas=areas,
                              start=args.get("from") or None, end=args.get("to") or None,
                              per_capita=per_capita in ("1", "true"), breakdown=args.get("breakdown"),
-                             lang=args.get("lang") if args.get("lang") in ("ja", "en") else "ja")
+                             lang=lang_or_default(args.get("lang")))
     except IndicatorNotFound:
         known = ", ".join(i.id for i in context().deployment.indicators)
         return None, None, _error(404, f"unknown indicator {indicator_id!r}", known_indicators=known)
@@ -231,8 +232,7 @@ def _profile(code: str):
     area = ctx.areas.get(code)
     if area is None:
         return None, None, None, _error(404, f"unknown area {code!r}: a municipality or ward code (5 or 6 digits)")
-    lang = request.args.get("lang") if request.args.get("lang") in ("ja", "en") else "ja"
-    rows, unavailable = ctx.indicators.profile(None if area.kind == "prefecture" else area.code, lang)
+    rows, unavailable = ctx.indicators.profile(area.code, lang_or_default(request.args.get("lang")))
     return area, rows, unavailable, None
 
 

@@ -69,6 +69,9 @@ def policy(settings: Settings, inline_scripts: tuple[str, ...] = ()) -> str:
 
 
 def register(server: Flask, settings: Settings) -> None:
+    # the settings never change: the policy differs only by the page's inline scripts
+    policy_for = functools.lru_cache(maxsize=64)(functools.partial(policy, settings))
+
     @server.after_request
     def secure(response: Response) -> Response:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -77,5 +80,5 @@ def register(server: Flask, settings: Settings) -> None:
         inline: tuple[str, ...] = ()
         if response.mimetype == "text/html" and not response.direct_passthrough:
             inline = script_hashes(response.get_data(as_text=True))
-        response.headers["Content-Security-Policy"] = policy(settings, inline)
+        response.headers["Content-Security-Policy"] = policy_for(inline)
         return response

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from dash import html
 
+from components.shell import href
 from i18n import t, text_of
 from registry import Deployment, LayerSpec
 from services.areas import AreaTable
@@ -126,7 +127,7 @@ def hazards(record: dict[str, Any], layer: LayerSpec, lang: str):
 
 
 def field_value(name: str, record: dict[str, Any], layer: LayerSpec, lang: str, areas: AreaTable,
-                timezone: str = "Asia/Tokyo"):
+                timezone: str):
     spec = layer.field(name)
     if name == "hours":
         return hours(record, lang)
@@ -137,8 +138,7 @@ def field_value(name: str, record: dict[str, Any], layer: LayerSpec, lang: str, 
         if area is None or area.kind == "prefecture":
             return record.get("area_name")
         named = areas.full_name(area, lang)
-        query = f"area={area.code}" + ("&lang=en" if lang == "en" else "")
-        return [named, " ", html.A(t("details.area_indicators", lang), href=f"/dashboard?{query}",
+        return [named, " ", html.A(t("details.area_indicators", lang), href=href("/dashboard", lang, area=area.code),
                                    className="mk-area-link")]
     if name == "readings":
         return readings_table(record.get("readings") or {}, layer, lang, timezone)

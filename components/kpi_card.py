@@ -4,11 +4,10 @@ previous period and a year earlier, a sparkline and its date; for a municipality
 also its value per capita and its place among its peers."""
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from dash import html
 
 from components.charts import sparkline_src
+from components.shell import href
 from i18n import t, text_of
 from services import indicator_math as im
 from services.indicators import Kpi, spec_unit
@@ -44,8 +43,7 @@ def comparison_labels(frequency: str, lang: str) -> tuple[str, str | None]:
 
 
 def _href(spec, lang: str, area_code: str | None = None) -> str:
-    query = {**({"lang": "en"} if lang == "en" else {}), **({"area": area_code} if area_code else {})}
-    return f"/dashboard/{spec.id}" + ("?" + urlencode(query) if query else "")
+    return href(f"/dashboard/{spec.id}", lang, area=area_code)
 
 
 def kpi_unavailable(spec, lang: str, notice):

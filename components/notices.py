@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from dash import html
 
+from components.shell import href
 from i18n import t
 
 
@@ -24,7 +25,7 @@ def local_time(moment: dt.datetime, timezone: str) -> str:
 def dataset_notice(dataset_id: str, title: str, snap, timezone: str, lang: str):
     """A notice for `snap` (a layer or indicator snapshot, or None when there is no data),
     or None when its data is current."""
-    details = html.A(t("data.details", lang), href=f"/data{'?lang=en' if lang == 'en' else ''}#dataset-{dataset_id}")
+    details = html.A(t("data.details", lang), href=href("/data", lang) + f"#dataset-{dataset_id}")
     if snap is None:
         return html.P([t("data.unavailable", lang, name=title), " ", details], className="mk-notice", role="status")
     if snap.health.get("status") == "stale":

@@ -25,6 +25,12 @@ def page_href(path: str, params: dict, **changes: str | None) -> str:
     return f"{path}?{urlencode(query)}" if query else path
 
 
+def href(path: str, lang: str, **query: str | None) -> str:
+    """A link to `path` in `lang` (lang=en for English; Japanese is the default) with `query`
+    (None values left out)."""
+    return page_href(path, {}, lang="en" if lang == "en" else None, **query)
+
+
 def lang_href(path: str, params: dict, lang: str) -> str:
     """The same page and query in the other language."""
     return page_href(path, params, lang="en" if lang == "ja" else None)
@@ -47,10 +53,10 @@ def shell(lang: str, active: str, content, *, title: str | None, path: str, para
     Japanese title per page; assets/mieruka-base.js puts this one back over it).
     `sample`: see sample_of (True means "all")."""
     document_title = f"{title} — {t('app.name', lang)}" if title else f"{t('app.name', lang)} — {t('app.tagline', lang)}"
-    def nav_link(key: str, href: str):
+
+    def nav_link(key: str, path: str):
         current = key == active
-        target = href + ("?lang=en" if lang == "en" else "")
-        return html.Li(html.A(t(f"nav.{key}", lang), href=target, className="mk-nav-link",
+        return html.Li(html.A(t(f"nav.{key}", lang), href=href(path, lang), className="mk-nav-link",
                               **({"aria-current": "page"} if current else {})))
 
     lang_link = html.A(t("lang.switch", lang), id=ids.LANG_LINK, href=lang_href(path, params, lang),
@@ -76,7 +82,7 @@ def shell(lang: str, active: str, content, *, title: str | None, path: str, para
 
     header = html.Header(className="mk-header", children=[
         html.A(t("nav.skip", lang), href=f"#{ids.MAIN}", className="mk-skip"),
-        html.A(href="/" + ("?lang=en" if lang == "en" else ""), className="mk-brand", children=[
+        html.A(href=href("/", lang), className="mk-brand", children=[
             html.Span("見える化", className="mk-brand-ja", lang="ja"),
             html.Span(" Mieruka", className="mk-brand-en", lang="en"),
         ]),
@@ -87,7 +93,7 @@ def shell(lang: str, active: str, content, *, title: str | None, path: str, para
     ])
     footer = html.Footer(className="mk-footer", children=[
         html.Span(t("footer.credit", lang)), " · ",
-        html.A(t("nav.about", lang), href="/about" + ("?lang=en" if lang == "en" else "")),
+        html.A(t("nav.about", lang), href=href("/about", lang)),
     ])
     return html.Div(className="mk-app" + (" mk-wide" if wide else ""), lang=lang, **{"data-title": document_title},
                     children=[

@@ -4,8 +4,9 @@ from __future__ import annotations
 import dash
 from dash import html
 
+from components.downloads import download_links
 from components.embed_code import embed_code
-from components.shell import sample_of, shell
+from components.shell import href, sample_of, shell
 from i18n import lang_or_default, t, text_of
 from services.context import context
 
@@ -24,8 +25,8 @@ def layout(**params):
         return html.Td(children, **{"data-label": headers[column]}, **props)
 
     rows = []
-    for spec, snap, kind, formats in ([(s.layer, s, "layers", ("geojson", "csv")) for s in layers]
-                                      + [(s.indicator, s, "indicators", ("json", "csv")) for s in indicators]):
+    for spec, snap, kind in ([(s.layer, s, "layers") for s in layers]
+                             + [(s.indicator, s, "indicators") for s in indicators]):
         source = t("sample.badge", lang) if snap.sample else f"{spec.source.kind}: {spec.source.name}"
         rows.append(html.Tr([
             html.Th(text_of(spec.title, lang), scope="row"),
@@ -33,9 +34,7 @@ def layout(**params):
             cell(2, html.A(spec.licence["name"], href=spec.licence["url"], rel="license noopener", target="_blank")),
             cell(3, f"{snap.count:,}", className="mk-num"),
             cell(4, f"{snap.report.total_rejected:,}", className="mk-num"),
-            cell(5, [part for i, fmt in enumerate(formats) for part in
-                     ([" · "] if i else []) + [html.A(fmt.upper().replace("GEOJSON", "GeoJSON"),
-                                                      href=f"/api/v1/{kind}/{spec.id}.{fmt}")]]),
+            cell(5, download_links(kind, spec.id)),
         ]))
     table = html.Table(className="mk-table mk-stack", children=[
         html.Thead(html.Tr([html.Th(h, scope="col") for h in headers])),
@@ -53,7 +52,7 @@ def layout(**params):
                 html.A("/api/v1/indicators", href="/api/v1/indicators")]),
         html.H2(t("about.embed", lang), id="embed"),
         html.P(t("about.embed_body", lang)),
-        embed_code(lang, t("about.embed_title", lang), path="/map?layers=aed" + ("&lang=en" if lang == "en" else ""),
+        embed_code(lang, t("about.embed_title", lang), path=href("/map", lang, layers="aed"),
                    summary=t("about.embed_example", lang), hint=t("about.embed_sites", lang), open_=True),
         html.H2(t("about.privacy", lang)),
         html.P(t("about.privacy_body", lang)),

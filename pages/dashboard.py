@@ -3,8 +3,6 @@ municipality or ward chosen (`?area=`), with its value per capita and its place 
 peers there."""
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 import dash
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
 
@@ -12,7 +10,7 @@ from components.dropdown import dropdown
 from components.kpi_card import kpi_card, kpi_unavailable
 from components.map_controls import area_options
 from components.notices import dataset_notice
-from components.shell import sample_of, shell
+from components.shell import href, sample_of, shell
 from data_sources import SourceError
 from i18n import lang_or_default, t, text_of
 from services.context import context
@@ -32,7 +30,7 @@ class ids:
 def profile_href(area, fmt: str, lang: str) -> str:
     """The cards' data for download (api.py: /api/v1/areas/<code>)."""
     code = area.code if area is not None else context().areas.prefecture.code
-    return f"/api/v1/areas/{code}.{fmt}" + ("?lang=en" if lang == "en" else "")
+    return href(f"/api/v1/areas/{code}.{fmt}", lang)
 
 
 def chosen_area(raw: object):
@@ -67,8 +65,7 @@ def lead(area, lang: str) -> str:
 
 
 def view_store(area, lang: str) -> dict:
-    query = {**({"lang": "en"} if lang == "en" else {}), **({"area": area.code} if area is not None else {})}
-    return {"query": urlencode(query), "lang": lang}
+    return {"query": href("", lang, area=area.code if area is not None else None).lstrip("?"), "lang": lang}
 
 
 def layout(**params):

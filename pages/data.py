@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash
 from dash import html
 
+from components.downloads import download_links
 from components.notices import local_time
 from components.shell import sample_of, shell
 from data_sources import SourceError
@@ -44,9 +45,9 @@ def elapsed(seconds: float, lang: str) -> str:
     return t("time.days", lang, n=minutes // (24 * 60))
 
 
-def _section(spec, snap, error: str | None, downloads: list[tuple[str, str]], kind_label: str | None, lang: str,
-             timezone: str):
-    """One dataset (a layer or an indicator); `snap` is None when it has no data (`error` says why)."""
+def _section(spec, snap, error: str | None, kind: str, lang: str, timezone: str):
+    """One dataset (`kind`: "layers" or "indicators"); `snap` is None when it has no data
+    (`error` says why)."""
     source = spec.source
     if snap is not None and snap.sample:
         where = t("sample.badge", lang)
@@ -78,13 +79,14 @@ def _section(spec, snap, error: str | None, downloads: list[tuple[str, str]], ki
              _reasons(dict(report.repaired), report.examples, "repaired", lang) or t("data.none", lang)),
             *([(t("data.derived_label", lang), _reasons(dict(report.derived), report.examples, "derived", lang))]
               if report.derived else []),
-            (t("data.download", lang), [part for i, (label, href) in enumerate(downloads)
-                                        for part in ([" · "] if i else []) + [html.A(label, href=href)]]),
+            (t("data.download", lang), download_links(kind, spec.id)),
         ]
     items = []
     for label, value in rows:
         items += [html.Dt(label), html.Dd(value)]
-    title = [text_of(spec.title, lang)] + ([html.Small(f" — {kind_label}")] if kind_label else [])
+    title = [text_of(spec.title, lang)]
+    if kind == "indicators":
+        title.append(html.Small(f" — {t('data.indicator', lang)}"))
     return html.Section(className="mk-dataset", id=f"dataset-{spec.id}", children=[html.H2(title), html.Dl(items)])
 
 
@@ -102,15 +104,11 @@ def layout(**params):
     for layer in c.deployment.layers:
         snap, error = _snapshot(c.layers, layer.id)
         samples.append(snap is not None and snap.sample)
-        sections.append(_section(layer, snap, error, [("GeoJSON", f"/api/v1/layers/{layer.id}.geojson"),
-                                                      ("CSV", f"/api/v1/layers/{layer.id}.csv")], None, lang,
-                                 c.deployment.timezone))
+        sections.append(_section(layer, snap, error, "layers", lang, c.deployment.timezone))
     for spec in c.deployment.indicators:
         snap, error = _snapshot(c.indicators, spec.id)
         samples.append(snap is not None and snap.sample)
-        sections.append(_section(spec, snap, error, [("JSON", f"/api/v1/indicators/{spec.id}.json"),
-                                                     ("CSV", f"/api/v1/indicators/{spec.id}.csv")],
-                                 t("data.indicator", lang), lang, c.deployment.timezone))
+        sections.append(_section(spec, snap, error, "indicators", lang, c.deployment.timezone))
     content = html.Article(className="mk-prose", children=[
         html.H1(t("data.title", lang)), html.P(t("data.lead", lang)), *sections])
     return shell(lang, "data", content, title=t("data.title", lang), path="/data", params=params, sample=sample_of(samples))

@@ -1,13 +1,11 @@
 """/ — a card per map layer, with its count and the data's freshness."""
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 import dash
 from dash import html
 
 from components.map_controls import area_options, marker_badge
-from components.shell import sample_of, shell
+from components.shell import href, sample_of, shell
 from i18n import lang_or_default, t, text_of
 from services.context import context
 
@@ -33,13 +31,12 @@ def layout(**params):
     ctx = context()
     lang = lang_or_default(params.get("lang"))
     snapshots = ctx.layers.snapshots()
-    extra = {"lang": "en"} if lang == "en" else {}
     cards = []
     for snap in snapshots:
         layer = snap.layer
-        href = "/map?" + urlencode({**extra, "layers": layer.id})
         cards.append(html.Li(className="mk-card", children=[
-            html.H3(html.A([marker_badge(layer), " ", text_of(layer.title, lang)], href=href)),
+            html.H3(html.A([marker_badge(layer), " ", text_of(layer.title, lang)],
+                           href=href("/map", lang, layers=layer.id))),
             html.P(text_of(layer.description, lang)),
             html.P(className="mk-card-meta", children=[
                 html.Strong(t("home.count", lang, count=f"{snap.count:,}")), " · ",
@@ -50,14 +47,14 @@ def layout(**params):
         html.Section(className="mk-hero", children=[
             html.H1(t("home.title", lang)),
             html.P(t("home.lead", lang)),
-            html.A(t("home.all_layers", lang), href="/map" + ("?lang=en" if lang == "en" else ""),
+            html.A(t("home.all_layers", lang), href=href("/map", lang),
                    className="mk-button mk-button-primary"),
         ]),
         html.H2(t("home.maps", lang)),
         html.Ul(cards, className="mk-cards"),
         html.H2(t("kpi.title", lang)),
         html.P([t("home.dashboards", lang), " ",
-                html.A(t("home.open_dashboards", lang), href="/dashboard" + ("?lang=en" if lang == "en" else ""),
+                html.A(t("home.open_dashboards", lang), href=href("/dashboard", lang),
                        className="mk-button")], className="mk-home-dash"),
         area_form(ctx.areas, lang),
     ]

@@ -4,7 +4,6 @@ that data, and where every number comes from."""
 from __future__ import annotations
 
 import functools
-from urllib.parse import urlencode
 
 import dash
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html
@@ -16,7 +15,7 @@ from components.indicator_charts import (breakdown_figure, choropleth_figure, em
                                         ranking_figure, series_figure, tile_grid_figure)
 from components.notices import dataset_notice, local_time
 from components.embed_code import embed_code
-from components.shell import is_embedded, shell
+from components.shell import href, is_embedded, shell
 from data_sources import SourceError
 from i18n import lang_or_default, t, text_of
 from registry import IndicatorSpec
@@ -53,23 +52,20 @@ def layout(indicator_id: str | None = None, **params):
     c = context()
     lang = lang_or_default(params.get("lang"))
     spec = c.deployment.indicator(indicator_id or "")
-    if spec is None:
+
+    def message_page(title: str, notice=None):  # no such indicator, or no data for it
         content = html.Article(className="mk-prose", children=[
-            html.H1(t("ind.not_found", lang)),
-            html.P(html.A(t("kpi.title", lang), href="/dashboard" + ("?lang=en" if lang == "en" else ""))),
-        ])
-        return shell(lang, "dashboard", content, title=t("ind.not_found", lang), path=f"/dashboard/{indicator_id}",
-                     params=params, sample=False)
+            html.H1(title), notice, html.P(html.A(t("kpi.title", lang), href=href("/dashboard", lang)))])
+        return shell(lang, "dashboard", content, title=title, path=f"/dashboard/{indicator_id}", params=params,
+                     sample=False)
+
+    if spec is None:
+        return message_page(t("ind.not_found", lang))
     try:
         snap = c.indicators.snapshot(spec.id)
     except SourceError:
-        content = html.Article(className="mk-prose", children=[
-            html.H1(text_of(spec.title, lang)),
-            dataset_notice(spec.id, text_of(spec.title, lang), None, c.deployment.timezone, lang),
-            html.P(html.A(t("kpi.title", lang), href="/dashboard" + ("?lang=en" if lang == "en" else ""))),
-        ])
-        return shell(lang, "dashboard", content, title=text_of(spec.title, lang), path=f"/dashboard/{spec.id}",
-                     params=params, sample=False)
+        title = text_of(spec.title, lang)
+        return message_page(title, dataset_notice(spec.id, title, None, c.deployment.timezone, lang))
     prefecture = c.deployment.prefecture["code"]
     view, options, ignored = parse_view(params, spec, snap, c.areas, prefecture, lang)
     parts = render(spec, view, None)
@@ -147,9 +143,8 @@ GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "topojsonURL": "/asset
 def dashboard_href(view: IndicatorView, prefecture: str, lang: str) -> str:
     """Back to the dashboard: of the one municipality or ward this page shows, if so (a card
     of an area's dashboard leads here), else of the prefecture."""
-    query = {**({"lang": "en"} if lang == "en" else {}),
-             **({"area": view.areas[0]} if len(view.areas) == 1 and view.areas[0] != prefecture else {})}
-    return "/dashboard" + (f"?{urlencode(query)}" if query else "")
+    one = view.areas[0] if len(view.areas) == 1 and view.areas[0] != prefecture else None
+    return href("/dashboard", lang, area=one)
 
 
 def view_store(view: IndicatorView) -> dict:

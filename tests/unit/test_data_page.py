@@ -118,7 +118,7 @@ def test_why_a_dataset_is_not_up_to_date_is_said_in_the_pages_language(dash_app)
     assert data.why(never, "ja") == "まだ一度も取得できていません。"
     with dash_app.server.test_request_context("/data"):
         section = data._section(dash_app.server.extensions["mieruka"].deployment.layer("aed"), None,
-                                "HTTP 503 from https://catalog.example.jp", [], None, "ja", "Asia/Tokyo")
+                                "HTTP 503 from https://catalog.example.jp", "layers", "ja", "Asia/Tokyo")
     text = text_of(section)
     assert "取得できません。 まだ一度も取得できていません。 HTTP 503 from https://catalog.example.jp" in text
     assert "理由" not in text
