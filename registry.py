@@ -18,6 +18,7 @@ FILTER_KINDS = {"flag", "open_now", "open_24h", "choice", "contains", "vacancy",
 # The keys each source kind takes (besides kind, ttl and readings) and which are required.
 SOURCE_KEYS = {
     "bundled": ({"dataset"}, {"dataset"}),
+    "snapshot": ({"dataset"}, {"dataset"}),
     "file": ({"path", "format"}, {"path"}),
     "url": ({"url", "format"}, {"url"}),
     "ckan": ({"url", "dataset", "query", "organization", "resource_format", "name_contains", "api_key_env"}, {"url"}),
@@ -25,7 +26,7 @@ SOURCE_KEYS = {
     "ngsi-v2": ({"url", "entity_type", "service", "service_path", "page_size"}, {"url", "entity_type"}),
 }
 SOURCE_KINDS = set(SOURCE_KEYS)
-TABULAR_FORMATS = ("csv", "xlsx", "geojson")
+TABULAR_FORMATS = ("csv", "xlsx", "geojson", "gsi")  # gsi: GSI's evacuation-site and shelter lists (data_sources/gsi.py)
 LAYER_ID = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
 COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 # Fields the map relies on for every layer.
@@ -70,9 +71,11 @@ class SourceSpec:
     """Where a dataset comes from. Which keys apply depends on `kind` (see SOURCE_KEYS)."""
 
     kind: str
-    dataset: str | None = None  # bundled: sample dataset id; ckan: package id
-    path: Path | None = None  # file: CSV/XLSX/GeoJSON path (relative to the config file)
-    url: str | None = None  # url: the file; ckan: catalog base URL; ngsi-*: broker URL
+    dataset: str | None = None  # bundled: sample dataset id; snapshot: real-data snapshot id; ckan: package id
+    path: Path | None = None  # file: CSV/XLSX/GeoJSON path (relative to the config file); the first of `paths`
+    url: str | None = None  # url: the file; ckan: catalog base URL; ngsi-*: broker URL; the first of `urls`
+    paths: tuple[Path, ...] = ()  # file: every file of the dataset (GSI publishes sites and shelters apart)
+    urls: tuple[str, ...] = ()  # url: the same over HTTP
     format: str | None = None  # file/url: csv | xlsx | geojson (default: from the name)
     query: str | None = None  # ckan: package_search q, when no dataset id
     organization: str | None = None  # ckan: organisation to search in
@@ -89,14 +92,23 @@ class SourceSpec:
     readings: str | None = None  # a second dataset joined by station (air quality)
     ttl: int = 86400  # seconds a snapshot stays fresh
     table: "TableSpec | None" = None  # indicators from a live source: how its rows map to records
+    provenance: dict | None = None  # snapshot: its meta.json (publisher, retrieved, credit, inputs' sha256 …)
+
+    @property
+    def sample(self) -> bool:
+        """True for the embedded sample data (made up by the seeded generator)."""
+        return self.kind == "bundled"
 
     @property
     def name(self) -> str:
         """What the source is called in public (a file's name, never its server path)."""
         if self.kind == "bundled":
             return self.dataset or ""
+        if self.kind == "snapshot":
+            title = (self.provenance or {}).get("title", {}).get("ja")
+            return f"{title}（{self.dataset}）" if title else self.dataset or ""
         if self.kind == "file":
-            return self.path.name if self.path else ""
+            return ", ".join(p.name for p in self.paths) if self.paths else ""
         if self.kind == "ckan":
             return f"{self.url} {self.dataset or self.query or ''}".strip()
         if self.kind.startswith("ngsi"):
@@ -464,14 +476,26 @@ def _source(r: _Reader, src: dict, where: str, measures: tuple[MeasureSpec, ...]
     values: dict[str, Any] = {}
     for key in sorted(allowed):
         default = ... if key in required else None
-        values[key] = r.get(src, key, where, int if key == "page_size" else str, default)
+        kind_of_value = int if key == "page_size" else (str, list) if key in ("path", "url") and kind in ("file", "url") else str
+        values[key] = r.get(src, key, where, kind_of_value, default)
+    for key in ("path", "url"):
+        if isinstance(values.get(key), list):
+            if not values[key] or not all(isinstance(v, str) and v.strip() for v in values[key]):
+                raise r.fail(f"{where}.{key}", "needs a name or a list of names (files read as one dataset)")
     if values.get("path") is not None:
-        values["path"] = (r.path.parent / values["path"]).resolve()
+        names = values["path"] if isinstance(values["path"], list) else [values["path"]]
+        values["paths"] = tuple((r.path.parent / name).resolve() for name in names)
+        values["path"] = values["paths"][0]
     if values.get("format") is not None and values["format"] not in TABULAR_FORMATS:
         raise r.fail(f"{where}.format", f"{values['format']!r} is not one of {', '.join(TABULAR_FORMATS)}")
-    for key in ("url",):
-        if values.get(key) is not None and not str(values[key]).startswith(("http://", "https://")):
-            raise r.fail(f"{where}.{key}", f"{values[key]!r} must be an http(s) URL")
+    if values.get("url") is not None:
+        urls = values["url"] if isinstance(values["url"], list) else [values["url"]]
+        for url in urls:
+            if not str(url).startswith(("http://", "https://")):
+                raise r.fail(f"{where}.url", f"{url!r} must be an http(s) URL")
+        values["urls"], values["url"] = tuple(urls), urls[0]
+    if values.get("format") == "gsi" and kind not in ("file", "url"):
+        raise r.fail(f"{where}.format", "'gsi' is read from a file or a URL")
     if values.get("api_key_env") is not None and not values["api_key_env"].endswith("_API_KEY"):
         raise r.fail(f"{where}.api_key_env", f"{values['api_key_env']!r}: name a variable ending in _API_KEY")
     if kind == "ckan" and not (values.get("dataset") or values.get("query")):
@@ -488,11 +512,23 @@ def _source(r: _Reader, src: dict, where: str, measures: tuple[MeasureSpec, ...]
                                           "(declare their columns in the layer's [readings])")
     if measures is not None and kind != "bundled":
         values["table"] = _table(r, r.get(src, "table", where, dict), f"{where}.table", measures)
+    if kind == "snapshot":
+        values["provenance"] = _snapshot(r, values["dataset"], where)
     source = SourceSpec(kind=kind, readings=r.get(src, "readings", where, str, None),
                         ttl=r.get(src, "ttl", where, int, 86400), **values)
     if source.ttl < 10:
         raise r.fail(f"{where}.ttl", f"must be at least 10 seconds, got {source.ttl}")
     return source
+
+
+def _snapshot(r: _Reader, dataset: str, where: str) -> dict:
+    """A bundled real-data snapshot's provenance (data/real/<dataset>/meta.json)."""
+    from data_sources.snapshots import SnapshotMissing, meta
+
+    try:
+        return meta(dataset)
+    except SnapshotMissing as exc:
+        raise r.fail(f"{where}.dataset", str(exc)) from None
 
 
 def _entry_id(r: _Reader, raw: Any, section: str, index: int) -> str:
@@ -610,7 +646,9 @@ def _layer(r: _Reader, raw: Any, index: int) -> LayerSpec:
         readings = ReadingsSpec(_names(r, rr, "station", rwhere), _names(r, rr, "time", rwhere),
                                 tuple(pollutants), levels)
 
-    licence = _licence(r, raw, where)
+    licence, credit = _licence(r, raw, where), r.text(raw, "credit", where)
+    if source.provenance:  # a bundled real snapshot credits its publisher itself
+        licence, credit = dict(source.provenance["licence"]), dict(source.provenance["credit"])
     return LayerSpec(
         id=layer_id,
         title=r.text(raw, "title", where),
@@ -623,7 +661,7 @@ def _layer(r: _Reader, raw: Any, index: int) -> LayerSpec:
         popup=popup,
         filters=tuple(filters),
         licence=licence,
-        credit=r.text(raw, "credit", where),
+        credit=credit,
         bbox=r.bbox(raw, "bbox", where, None),
         readings=readings,
     )

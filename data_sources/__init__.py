@@ -35,3 +35,4 @@ class FetchResult:
     source_url: str
     source_modified: dt.datetime | None = None
     fetched_at: dt.datetime = field(default_factory=_utc_now)
+    derived: tuple[tuple[str, str], ...] = ()  # (reason, example) of values the reader computed (merged GSI lists)

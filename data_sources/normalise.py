@@ -24,6 +24,11 @@ NO = {"無", "×", "✕", "0", "なし", "無し", "no", "n", "false", "f", "不
 WEEKDAYS = "月火水木金土日"
 _DAY_RANGE = re.compile(r"([月火水木金土日])\s*[~〜～\-−ー－]\s*([月火水木金土日])")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::\d{2})?$")
+# "9:00ー17:00", "9:00～17:00": opening and closing in one field
+_TIME_RANGE = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[~〜～\-−ー－―‐]\s*(\d{1,2}:\d{2})\s*$")
+# What publishers write for "nothing here" in a field that holds a time, a number or a date
+PLACEHOLDERS = {"ー", "-", "－", "―", "‐", "−", "—", "–", "ｰ", "なし", "無し", "不明"}
+_CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]")
 _EXAMPLES = 5
 
 
@@ -97,6 +102,20 @@ def to_number(value: str, kind: type) -> float | int | None:
     if not math.isfinite(number):
         raise ValueProblem(f"not a number: {value!r}")
     return int(number) if kind is int else number
+
+
+def is_placeholder(value: str) -> bool:
+    return value.strip() in PLACEHOLDERS or nfkc(value).strip() in PLACEHOLDERS
+
+
+def one_line(text: str) -> str:
+    """A value split over lines (a quoted CSV cell: "宿院\n公衆便所") as one line: Japanese
+    runs are joined directly, other words with a space."""
+    parts = [p.strip() for p in text.splitlines() if p.strip()]
+    out = parts[0] if parts else ""
+    for part in parts[1:]:
+        out += ("" if _CJK.match(out[-1]) and _CJK.match(part[0]) else " ") + part
+    return out
 
 
 def to_time(value: str) -> str | None:
@@ -236,26 +255,42 @@ def normalise_rows(
             known |= row.keys()
             lookup = column_lookup(known, layer)
         record: dict[str, Any] = {}
-        where = f"row {number}"
+        where = row.get("_row") or f"row {number}"
         try:
             for spec in plain:
                 raw = first_value(row, lookup[spec.name])
+                if "\n" in raw or "\r" in raw:
+                    raw = one_line(raw)
+                    if spec.name in ("name", "name_kana", "address"):
+                        report.repair(f"line break in {spec.name}", f"{where}: {raw}")
                 if spec.name in ("lat", "lon"):
                     record[spec.name] = raw
                 elif spec.type == "area_code":
                     record[spec.name] = raw
+                elif spec.type not in ("text", "list") and raw and is_placeholder(raw):
+                    report.repair("placeholder read as blank", f"{where}: {spec.name} {raw!r}")
+                    record[spec.name] = None
+                elif spec.type == "time" and _TIME_RANGE.match(nfkc(raw)):
+                    _time_range(record, spec, nfkc(raw), report, where)
                 else:
                     try:
                         record[spec.name] = coerce(spec, raw)
                     except ValueProblem as exc:
                         report.repair(f"unreadable {spec.name}", f"{where}: {exc}")
                         record[spec.name] = None
+            if not record.get("id") and record.get("name"):
+                record["id"] = derived_id(record, row)
+                report.derive("id made from the name and position (the source gives none)",
+                              f"{where}: {record['name']} → {record['id']}")
             record_id = record.get("id")
             if not record_id:
                 raise ValueProblem("missing id")
             if not record.get("name"):
                 raise ValueProblem("missing name")
             where = f"{where} (id {record_id})"
+            close = record.pop("_close_from_range", None)
+            if close and not record.get("close_time"):
+                record["close_time"] = close
             record["lat"], record["lon"] = _coordinates(record["lat"], record["lon"], west, south, east, north,
                                                         report, where)
             _area(record, areas, report, where)
@@ -284,6 +319,29 @@ def normalise_rows(
     if layer.readings is not None and readings is not None:
         _attach_readings(result, layer.readings, readings, report, now or dt.datetime.now(dt.timezone.utc))
     return result, report
+
+
+def _time_range(record: dict[str, Any], spec: FieldSpec, raw: str, report: RejectReport, where: str) -> None:
+    """"9:00ー17:00" in the opening-time field: the opening time, and the closing time too
+    when its own field is blank (read before or after this one)."""
+    start, end = _TIME_RANGE.match(raw).groups()
+    record[spec.name] = to_time(start)
+    if spec.name == "open_time":
+        if not record.get("close_time"):
+            record["_close_from_range"] = to_time(end)
+        report.repair("opening and closing time in one field", f"{where}: {raw}")
+    else:
+        record[spec.name] = to_time(end) if spec.name == "close_time" else record[spec.name]
+        report.repair("a time range in one time field", f"{where}: {spec.name} {raw}")
+
+
+def derived_id(record: dict[str, Any], row: Mapping[str, Any]) -> str:
+    """A stable id for a row without one: from its name, position and place in a building
+    (so that a reordered file keeps its ids, and each floor of one building has its own)."""
+    import hashlib
+
+    key = "|".join(str(record.get(k) or "") for k in ("name", "lat", "lon", "location_detail", "address"))
+    return "x" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:11]
 
 
 def _coordinates(lat_raw: str, lon_raw: str, west, south, east, north, report: RejectReport, where: str):

@@ -115,6 +115,28 @@ def rows_from_bytes(data: bytes, fmt: str, where: str) -> list[dict[str, str]]:
     raise SourceFormatError(f"{where}: unsupported format {fmt!r} (expected CSV, XLSX or GeoJSON)")
 
 
+def rows_from_parts(parts: list[tuple[bytes, str, str | None]], fmt: str | None) -> tuple[list[dict[str, str]], list[tuple[str, str]]]:
+    """Rows of several files read as one dataset ((bytes, name, format or None) each: the
+    format told from the name unless given), and the (reason, example) notes of what the
+    reader derived: `fmt` "gsi" merges GSI's site and shelter lists (data_sources/gsi.py);
+    otherwise the files' rows add up."""
+    def rows_of(data: bytes, name: str, part_format: str | None) -> list[dict[str, str]]:
+        return rows_from_bytes(data, part_format or guess_format(name), name)
+
+    if (fmt or "").lower() == "gsi":
+        from . import gsi
+        return gsi.merge((rows_of(*part), part[1]) for part in parts)
+    rows: list[dict[str, str]] = []
+    for data, name, part_format in parts:
+        part = rows_of(data, name, part_format or fmt)
+        if len(parts) > 1:  # say which file a rejected row came from (the normaliser reads _row)
+            short = name.rsplit("/", 1)[-1]
+            for number, row in enumerate(part, start=2):
+                row["_row"] = f"{short} row {number}"
+        rows.extend(part)
+    return rows, []
+
+
 def read_csv(data: bytes, where: str = "file") -> list[dict[str, str]]:
     text = decode(data, where)
     head = text.lstrip()[:100].lower()
@@ -209,3 +231,23 @@ def fetch_url(url: str, *, fmt: str | None = None, user_agent: str, timeout: htt
         kind = fmt or guess_format(url, response.headers.get("Content-Type"))
         rows = rows_from_bytes(response.content, kind, where)
         return FetchResult(rows=rows, source_url=where, source_modified=http.last_modified(response))
+
+
+def fetch_urls(urls: tuple[str, ...], *, fmt: str | None = None, user_agent: str, timeout: http.Timeout = (5, 20),
+               retries: int = 2, backoff: float = 0.5, max_bytes: int = http.MAX_DOWNLOAD_BYTES) -> FetchResult:
+    """Several files read as one dataset (`fmt` "gsi": GSI's site and shelter lists, merged)."""
+    if len(urls) == 1 and (fmt or "").lower() != "gsi":
+        return fetch_url(urls[0], fmt=fmt, user_agent=user_agent, timeout=timeout, retries=retries,
+                         backoff=backoff, max_bytes=max_bytes)
+    gsi = (fmt or "").lower() == "gsi"
+    parts, modified = [], []
+    with http.session(user_agent, max_bytes) as s:
+        for url in urls:
+            response = http.get(s, url, timeout=timeout, retries=retries, backoff=backoff)
+            part_format = guess_format(url, response.headers.get("Content-Type")) if gsi or not fmt else fmt
+            parts.append((response.content, http.redact(url), part_format))
+            modified.append(http.last_modified(response))
+    rows, derived = rows_from_parts(parts, fmt)
+    known = [m for m in modified if m is not None]
+    return FetchResult(rows=rows, source_url=", ".join(http.redact(u) for u in urls),
+                       source_modified=max(known) if known else None, derived=tuple(derived))

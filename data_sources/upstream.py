@@ -5,20 +5,23 @@ from __future__ import annotations
 from registry import SourceSpec
 from settings import Settings
 
-from . import FetchResult, SourceUnavailable, files, tabular
+from . import FetchResult, SourceUnavailable, files, snapshots, tabular
 from .ckan import fetch_ckan
 from .ngsi_ld import fetch_ngsi_ld
 from .ngsi_v2 import fetch_ngsi_v2
 
 
-def fetch_upstream(source: SourceSpec, settings: Settings) -> FetchResult:
-    """Rows of a file, URL, CKAN catalog or NGSI broker, with timeouts, bounded retries and
-    the download limit (MIERUKA_MAX_DOWNLOAD_MB)."""
+def fetch_upstream(source: SourceSpec, settings: Settings, prefecture: str = "") -> FetchResult:
+    """Rows of a bundled real snapshot (the `prefecture`'s: any code form), a file, URL, CKAN
+    catalog or NGSI broker, with timeouts, bounded retries and the download limit
+    (MIERUKA_MAX_DOWNLOAD_MB)."""
     http = {"user_agent": settings.user_agent, "max_bytes": settings.max_download_mb * 1024 * 1024}
+    if source.kind == "snapshot":
+        return snapshots.fetch(source.dataset, prefecture, max_bytes=http["max_bytes"])
     if source.kind == "file":
-        return files.fetch(source.path, max_bytes=http["max_bytes"])
+        return files.fetch(source.paths or (source.path,), fmt=source.format, max_bytes=http["max_bytes"])
     if source.kind == "url":
-        return tabular.fetch_url(source.url, fmt=source.format, **http)
+        return tabular.fetch_urls(source.urls or (source.url,), fmt=source.format, **http)
     if source.kind == "ckan":
         return fetch_ckan(source.url, dataset=source.dataset, query=source.query, organization=source.organization,
                           resource_format=source.resource_format, name_contains=source.name_contains,

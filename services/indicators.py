@@ -173,7 +173,7 @@ class IndicatorService:
 
     def _fetch(self, spec: IndicatorSpec) -> tuple[dict, dict]:
         """Fetch a live indicator and map its rows: (payload, meta) for the store."""
-        result = fetch_upstream(spec.source, self.settings)
+        result = fetch_upstream(spec.source, self.settings, self.deployment.prefecture["code"])
         records, report = normalise_indicator_rows(result.rows, spec, spec.source.table, self.areas,
                                                    self.deployment.prefecture["code"])
         return stored_records(spec.id, result.rows, records, report, result.source_url, result.source_modified)
@@ -208,7 +208,7 @@ class IndicatorService:
         if any(r.get("station") for r in records):
             stations = {row["局番号"]: row["測定局名"]
                         for row in generate("air-quality-stations", self.areas, as_of, self.settings.sample_seed)}
-        return IndicatorSnapshot(spec, tuple(records), fetched_at, as_of, spec.source.kind == "bundled",
+        return IndicatorSnapshot(spec, tuple(records), fetched_at, as_of, spec.source.sample,
                                  by_key, stations)
 
     # ---- queries ----

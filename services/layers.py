@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from data_sources import bundled
+from data_sources import bundled, snapshots
 from data_sources.upstream import fetch_upstream
 from data_sources.normalise import RejectReport, normalise_rows
 from data_sources.store import Snapshot, Store, from_iso, open_store
@@ -106,6 +106,8 @@ class LayerService:
         """The layer's name in the shared store; sample data is generated per date and seed."""
         if layer.source.kind == "bundled":
             return f"layer.{layer.id}.sample-{self.as_of().isoformat()}-{self.settings.sample_seed}"
+        if layer.source.kind == "snapshot":  # a rebuilt snapshot is new data at once, not after its TTL
+            return f"layer.{layer.id}.snapshot-{snapshots.fingerprint(layer.source.dataset)}"
         return f"layer.{layer.id}"
 
     def snapshot(self, layer_id: str) -> LayerSnapshot:
@@ -140,11 +142,13 @@ class LayerService:
             readings = bundled.fetch_rows(source.readings, self.areas, as_of, seed) if source.readings else None
             source_modified = as_of
         else:
-            result = fetch_upstream(source, self.settings)
+            result = fetch_upstream(source, self.settings, self.deployment.prefecture["code"])
             rows, source_url, source_modified = result.rows, result.source_url, result.source_modified
             if layer.readings:
                 readings = rows  # a live station carries its latest readings (AirQualityObserved)
         records, report = normalise_rows(rows, layer, self.areas, self.deployment.bbox, readings)
+        for reason, example in () if source.kind == "bundled" else result.derived:
+            report.derive(reason, example)
         records.sort(key=lambda r: (r.get("area_code") or "", str(r["id"])))
         return stored_records(layer.id, rows, records, report, source_url, source_modified)
 
@@ -161,7 +165,7 @@ class LayerService:
             fetched_at=stored.fetched_at.replace(microsecond=0),
             source_modified=(dt.date.fromisoformat(modified) if modified and len(modified) == 10
                              else from_iso(modified)),
-            sample=layer.source.kind == "bundled",
+            sample=layer.source.sample,
             options=_filter_options(layer, records),
             months=_months(layer, records),
             bodies=bodies,
