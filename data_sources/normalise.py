@@ -12,7 +12,7 @@ import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from registry import FieldSpec, LayerSpec, ReadingsSpec
 from services.areas import AreaTable, parse_code
@@ -238,10 +238,13 @@ def normalise_rows(
     bbox: tuple[float, float, float, float],
     readings: Iterable[Mapping[str, str]] | None = None,
     now: dt.datetime | None = None,
+    locate: "Locate | None" = None,
 ) -> tuple[list[dict[str, Any]], RejectReport]:
     """Map, coerce and validate source rows into canonical records of `layer`.
 
     `now` (aware) drops readings stamped in the future; default: the current time.
+    `locate` finds the municipality or ward of a position (services/locate.py): rows that give
+    no area code, only a name or only a designated city get their area from it.
     """
     report = RejectReport()
     monthly = [f for f in layer.fields if f.type == "monthly"]
@@ -267,7 +270,7 @@ def normalise_rows(
                     record[spec.name] = raw
                 elif spec.type == "area_code":
                     record[spec.name] = raw
-                elif spec.type not in ("text", "list") and raw and is_placeholder(raw):
+                elif spec.type not in ("text", "list", "bool") and raw and is_placeholder(raw):
                     report.repair("placeholder read as blank", f"{where}: {spec.name} {raw!r}")
                     record[spec.name] = None
                 elif spec.type == "time" and _TIME_RANGE.match(nfkc(raw)):
@@ -293,7 +296,7 @@ def normalise_rows(
                 record["close_time"] = close
             record["lat"], record["lon"] = _coordinates(record["lat"], record["lon"], west, south, east, north,
                                                         report, where)
-            _area(record, areas, report, where)
+            _area(record, areas, report, where, locate)
         except ValueProblem as exc:
             report.reject(str(exc), where)
             continue
@@ -366,12 +369,19 @@ def _coordinates(lat_raw: str, lon_raw: str, west, south, east, north, report: R
     return round(lat, 6), round(lon, 6)
 
 
-def _area(record: dict[str, Any], areas: AreaTable, report: RejectReport, where: str) -> None:
+Locate = Callable[[float, float], tuple[Any, str]]  # (lat, lon) → (leaf Area or None, "inside"|"nearest"|"outside")
+
+
+def _area(record: dict[str, Any], areas: AreaTable, report: RejectReport, where: str,
+          locate: Locate | None = None) -> None:
     raw = record.get("area_code") or ""
     area = areas.find(raw)  # a code in any form, or a name (a broker's areaServed: "大阪市北区")
+    if locate is not None and (area is None or not parse_code(raw) or areas.wards(area.code)):
+        area = _area_by_position(record, raw, area, areas, locate, report, where)
     if area is not None:
         record["area_code"] = area.code
         record["area_name"] = area.name_ja
+        _address_with_municipality(record, area, areas, report, where)
         return
     candidates = parse_code(raw)
     if candidates:  # a valid code of an area outside this deployment's table (e.g. shared events)
@@ -380,6 +390,45 @@ def _area(record: dict[str, Any], areas: AreaTable, report: RejectReport, where:
         return
     report.repair("unknown area code", f"{where}: {raw!r}")
     record["area_code"] = None
+
+
+def _area_by_position(record: dict[str, Any], raw: str, named, areas: AreaTable, locate: Locate,
+                      report: RejectReport, where: str):
+    """The area a row's position lies in, for a row that gives no code, only a name, or only a
+    designated city (GSI says 大阪市, not which ward), cross-checked with the name it gives:
+    the named area wins a disagreement, which is counted with an example."""
+    found, how = locate(record["lat"], record["lon"])
+    label = raw.strip() or "—"
+    if found is None:
+        if named is None or areas.wards(named.code):
+            report.repair("position outside every municipal boundary", f"{where}: {label} at {record['lat']}, {record['lon']}")
+        return named
+    if named is None:
+        if raw.strip():
+            report.repair("unknown area; the area of its position taken", f"{where}: {raw!r} → {areas.full_name(found, 'ja')}")
+        else:
+            report.derive("area from the position (the source gives none)", f"{where}: {areas.full_name(found, 'ja')}")
+        return found
+    municipality = areas.municipality_of(found.code)
+    if found.code == named.code or (municipality is not None and municipality.code == named.code):
+        if found.code != named.code:
+            report.derive("ward from the position (the source names only the city)",
+                          f"{where}: {label} → {areas.full_name(found, 'ja')}")
+        return found
+    report.repair("position lies in another municipality than the one named",
+                  f"{where}: {label}, but {record['lat']}, {record['lon']} is in {areas.full_name(found, 'ja')}")
+    return named
+
+
+def _address_with_municipality(record: dict[str, Any], area, areas: AreaTable, report: RejectReport, where: str) -> None:
+    """An address written without its municipality (堺市's 「堺区宿院町東2丁1番」) gets it in front,
+    so that it reads on its own and is found by a search for the city."""
+    address = record.get("address")
+    municipality = areas.municipality_of(area.code)
+    if not address or municipality is None or municipality.name_ja in address:
+        return
+    record["address"] = municipality.name_ja + address
+    report.derive("municipality added to an address written without it", f"{where}: {record['address']}")
 
 
 def level_of(value: float, thresholds: tuple[float, ...]) -> int:

@@ -33,7 +33,8 @@ def text_of(mapping: dict, lang: str) -> str:
 
 # reasons whose key carries a name: the importer's "unreadable <field>" and "unreadable <pollutant> reading"
 _NAMED_REASONS = ((re.compile(r"^unreadable (\S+) reading$"), "reason.unreadable_reading"),
-                  (re.compile(r"^unreadable (\S+)$"), "reason.unreadable"))
+                  (re.compile(r"^unreadable (\S+)$"), "reason.unreadable"),
+                  (re.compile(r"^line break in (\S+)$"), "reason.line_break"))
 
 
 def reason_text(reason: str, lang: str) -> str:

@@ -92,7 +92,7 @@ def test_vacancy_forms(parse, latest_month, value: str) -> None:
         ("f.toilets.nope", "1"),  # unknown filter
         ("f.toilets.wheelchair", "maybe"),
         ("f.toilets.open_now", "yes"),
-        ("f.evacuation-sites.hazard", "volcano"),  # declared field, but not an option of the filter
+        ("f.evacuation-sites.hazard", "shelter_overlap"),  # declared field, but not an option of the filter
         ("f.medical.kind", "薬局"),
         ("f.wifi.provider", "Nobody's Wi-Fi"),
         ("f.medical.department", "魔法科"),

@@ -179,11 +179,24 @@ def test_duplicate_id_keeps_the_first(deployment, areas) -> None:
     assert report.examples["duplicate id"] == ["row 4 (id T1)"]
 
 
-def test_missing_name_and_id_rejected(deployment, areas) -> None:
-    rows = [toilet(ID="T1", 名称=""), toilet(ID="T2", 名称="   "), toilet(ID="")]
+def test_missing_name_rejected(deployment, areas) -> None:
+    rows = [toilet(ID="T1", 名称=""), toilet(ID="T2", 名称="   "), toilet(ID="", 名称="")]
     records, report = run(deployment, areas, "toilets", rows)
     assert records == []
-    assert report.rejected == {"missing name": 2, "missing id": 1}
+    assert report.rejected == {"missing name": 2, "missing id": 1}  # no name, no id to make one from
+
+
+def test_a_row_without_id_is_kept_with_a_stable_id_of_its_own(deployment, areas) -> None:
+    """堺市 and 東大阪市 publish their toilets with the ID column empty: every row is kept,
+    each with an id made from what it is and where, the same whatever the row order."""
+    rows = [toilet(ID="", 名称="宿院公衆便所", 緯度="34.57511"), toilet(ID="", 名称="堺駅南口公衆便所", 緯度="34.5801"),
+            toilet(ID="", 名称="宿院公衆便所", 緯度="34.57511", 設置位置="2階")]
+    records, report = run(deployment, areas, "toilets", rows)
+    again, _ = run(deployment, areas, "toilets", list(reversed(rows)))
+    assert len({r["id"] for r in records}) == 3
+    assert {r["id"]: r["name"] for r in records} == {r["id"]: r["name"] for r in again}
+    assert report.rejected == {}
+    assert report.derived == {"id made from the name and position (the source gives none)": 3}
 
 
 def test_at_most_five_examples_per_reason(deployment, areas) -> None:

@@ -102,7 +102,7 @@ def test_missing_deployment_bbox(tmp_path: Path) -> None:
 
 CASES = [
     pytest.param('colour = "#0072B2"', 'colour = "blue"', "layers.toilets.colour", "#RRGGBB", id="bad-colour"),
-    pytest.param('source = { kind = "bundled", dataset = "toilets" }', 'source = { kind = "ftp", dataset = "toilets" }',
+    pytest.param('source = { kind = "snapshot", dataset = "toilets" }', 'source = { kind = "ftp", dataset = "toilets" }',
                  "layers.toilets.source.kind", "unknown kind 'ftp'", id="unknown-source-kind"),
     pytest.param('wheelchair = { from = ["車椅子使用者用トイレ有無"], type = "bool" }',
                  'wheelchair = { from = ["車椅子使用者用トイレ有無"], type = "boolean" }',
@@ -162,7 +162,7 @@ def test_filter_entry_that_is_not_a_table(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- live source kinds
 
-TOILETS_SOURCE = 'source = { kind = "bundled", dataset = "toilets" }'
+TOILETS_SOURCE = 'source = { kind = "snapshot", dataset = "toilets" }'
 
 
 @pytest.mark.parametrize(
