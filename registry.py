@@ -49,6 +49,7 @@ class FieldSpec:
     type: str = "text"
     month_column: str | None = None  # for type "monthly"
     value_columns: tuple[str, ...] = ()  # for type "monthly"
+    parts: tuple[str, ...] = ()  # for a total (type "int"): the columns it is the sum of
 
 
 @dataclass(frozen=True)
@@ -593,7 +594,10 @@ def _layer(r: _Reader, raw: Any, index: int) -> LayerSpec:
             continue
         if not columns or not all(isinstance(c, str) for c in columns):
             raise r.fail(f"{fwhere}.from", "needs at least one source column name")
-        fields.append(FieldSpec(name, tuple(columns), ftype))
+        parts = r.get(spec, "parts", fwhere, list, [])
+        if parts and (ftype != "int" or not all(isinstance(c, str) and c for c in parts)):
+            raise r.fail(f"{fwhere}.parts", "lists the columns an int total is the sum of")
+        fields.append(FieldSpec(name, tuple(columns), ftype, parts=tuple(parts)))
     names = {f.name for f in fields}
     for name in source.columns:
         if name not in names:

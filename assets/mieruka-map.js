@@ -278,6 +278,15 @@
         });
         var perLayer = meta.layers.map(function (l) { return counted[l.id] || l.count.toLocaleString(); });
         var summary = meta.text.count.replace("{shown}", shown.toLocaleString()).replace("{total}", total.toLocaleString());
+        // a layer that only some municipalities publish says so for an area it has no data of
+        var members = state.area ? (meta.areaMembers[state.area] || [state.area]) : null;
+        if (members) {
+          on.forEach(function (l) {
+            if (l.coverage && !members.some(function (code) { return l.coverage.indexOf(code) >= 0; })) {
+              summary += " " + meta.text.uncovered.replace("{layer}", l.title).replace("{area}", meta.areaNames[state.area] || state.area);
+            }
+          });
+        }
         return [perLayer, summary];
       }).catch(function () {
         return [meta.layers.map(function () { return "—"; }), "—"];

@@ -281,6 +281,8 @@ def normalise_rows(
                     except ValueProblem as exc:
                         report.repair(f"unreadable {spec.name}", f"{where}: {exc}")
                         record[spec.name] = None
+                if spec.parts:
+                    _total_of_parts(record, spec, row, report, where)
             if not record.get("id") and record.get("name"):
                 record["id"] = derived_id(record, row)
                 report.derive("id made from the name and position (the source gives none)",
@@ -336,6 +338,28 @@ def _time_range(record: dict[str, Any], spec: FieldSpec, raw: str, report: Rejec
     else:
         record[spec.name] = to_time(end) if spec.name == "close_time" else record[spec.name]
         report.repair("a time range in one time field", f"{where}: {spec.name} {raw}")
+
+
+def _total_of_parts(record: dict[str, Any], spec: FieldSpec, row: Mapping[str, Any], report: RejectReport,
+                    where: str) -> None:
+    """A total (男性トイレ総数) smaller than the sum of its parts (小便器 + 和式 + 洋式) cannot be
+    right: the sum is shown, and counted. A blank total with parts given is their sum."""
+    values = []
+    for column in spec.parts:
+        try:
+            values.append(to_number(str(row.get(column) or ""), int) if not is_placeholder(str(row.get(column) or "")) else None)
+        except ValueProblem:
+            values.append(None)
+    known = [v for v in values if v is not None]
+    if not known:
+        return
+    total, parts = record.get(spec.name), sum(known)
+    if total is None:
+        record[spec.name] = parts
+    elif total < parts:
+        report.repair("total smaller than the sum of its parts (the sum shown)",
+                      f"{where}: {spec.name} {total} < {' + '.join(str(v) for v in known)}")
+        record[spec.name] = parts
 
 
 def derived_id(record: dict[str, Any], row: Mapping[str, Any]) -> str:

@@ -37,7 +37,7 @@ def layout(**params):
     # layers whose source has never delivered are left off the map, with a notice
     shown = tuple(layer for layer in dep.layers if layer.id in snapshots)
     layers_meta = [layer_meta(layer, lang, map_data_url(snapshots[layer.id]), snapshots[layer.id].months,
-                              snapshots[layer.id].count) for layer in shown]
+                              snapshots[layer.id].count, snapshots[layer.id].coverage) for layer in shown]
     meta = {
         "lang": lang, "tz": dep.timezone, "layers": layers_meta,
         "areaMembers": area_members(ctx.areas), "areaView": area_view(ctx.areas),
@@ -51,6 +51,7 @@ def layout(**params):
             "listMore": t("map.list_more", lang), "nearTitle": t("map.near_title", lang),
             "nearNone": t("map.near_none", lang), "geoError": t("map.geo_error", lang),
             "geoUnsupported": t("map.geo_unsupported", lang),
+            "uncovered": t("map.uncovered", lang),
         },
     }
     view = dep.default_view
@@ -111,7 +112,7 @@ def layout(**params):
         None if is_embedded(params) else embed_code(lang, t("embed.page_title", lang, name=t("nav.map", lang))),
     ])
 
-    notices = data_notices(dep, snapshots, lang)
+    notices = data_notices(dep, snapshots, lang) + coverage_notices(shown, snapshots, ctx.areas, lang)
     if ignored:
         notices.append(html.P(t("map.ignored", lang, items=", ".join(ignored)), className="mk-notice", role="status"))
 
@@ -140,6 +141,21 @@ def layout(**params):
     ])
     return shell(lang, "map", content, title=t("map.title", lang), path="/map", params=params, sample=sample_of(s.sample for s in snapshots.values()),
                  wide=True)
+
+
+def coverage_notices(shown, snapshots: dict, areas, lang: str) -> list:
+    """A layer gathered from the municipalities that publish it says which they are."""
+    notices = []
+    for layer in shown:
+        snapshot = snapshots[layer.id]
+        if snapshot.coverage is None:
+            continue
+        covered = snapshot.covered_municipalities(areas)
+        notices.append(html.P(t("map.coverage", lang, layer=text_of(layer.title, lang), n=len(covered),
+                                of=len(areas.municipalities), prefecture=areas.prefecture.name(lang),
+                                names=t("list.sep", lang).join(a.name(lang) for a in covered)),
+                              className="mk-notice mk-coverage", role="note"))
+    return notices
 
 
 def data_notices(dep, snapshots: dict, lang: str) -> list:

@@ -67,6 +67,13 @@ class LayerSnapshot:
     source_url: str | None = None
     dataset: str = ""  # its key in the shared store
     stamp: str | None = None  # the store's stamp when this copy was read
+    coverage: tuple[str, ...] | None = None  # the municipalities (and their wards) the data covers; None: all
+
+    def covered_municipalities(self, areas: AreaTable) -> tuple:
+        """The municipalities whose data the layer has, in table order (wards left out)."""
+        if self.coverage is None:
+            return tuple(areas.municipalities)
+        return tuple(a for a in areas.municipalities if a.code in self.coverage)
 
     @property
     def count(self) -> int:
@@ -172,7 +179,23 @@ class LayerService:
             health=health,
             source_url=stored.meta.get("source_url"),
             dataset=stored.dataset,
+            coverage=coverage_of(layer, self.areas),
         )
+
+
+def coverage_of(layer: LayerSpec, areas: AreaTable) -> tuple[str, ...] | None:
+    """The area codes a layer's data covers, when only some municipalities publish it: a
+    bundled snapshot gathered from municipal files lists them (its `parts`); a designated
+    city covers its wards. None when the data is meant to cover the whole prefecture."""
+    parts = (layer.source.provenance or {}).get("parts")
+    if not parts:
+        return None
+    codes: list[str] = []
+    for part in parts:
+        area = areas.get(part.get("code5"))
+        if area is not None:
+            codes += [area.code] + [w.code for w in areas.wards(area.code)]
+    return tuple(codes)
 
 
 def _filter_options(layer: LayerSpec, records: list[dict[str, Any]]) -> dict[str, tuple[str, ...]]:

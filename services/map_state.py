@@ -181,11 +181,14 @@ def hideout_of(state: ViewState, layer_meta: Mapping[str, Any], meta: Mapping[st
     }
 
 
-def layer_meta(layer: LayerSpec, lang: str, url: str, months: tuple[str, ...], count: int) -> dict[str, Any]:
+def layer_meta(layer: LayerSpec, lang: str, url: str, months: tuple[str, ...], count: int,
+               coverage: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """What the browser needs of a layer; `coverage`: the only areas it has data for (None: all)."""
     return {
         "id": layer.id, "title": text_of(layer.title, lang), "icon": layer.icon, "shape": layer.shape,
         "colour": layer.colour, "url": url, "latest": months[-1] if months else None, "count": count,
         "filters": [{"id": f.id, "kind": f.kind, "fields": list(f.fields)} for f in layer.filters],
+        "coverage": list(coverage) if coverage is not None else None,
     }
 
 
