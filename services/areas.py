@@ -44,7 +44,9 @@ COLUMNS = (
     "area_km2",
     "weight",
 )
-MUNICIPALITY_KINDS = frozenset({"designated_city", "city", "town", "village"})
+# special_ward: one of Tokyo's 23 特別区 (千代田区 …), a municipality of its own, unlike the
+# wards (行政区) of a designated city
+MUNICIPALITY_KINDS = frozenset({"designated_city", "city", "special_ward", "town", "village"})
 KINDS = frozenset({"prefecture", "ward"}) | MUNICIPALITY_KINDS
 
 _WEIGHTS = (6, 5, 4, 3, 2)
@@ -157,7 +159,7 @@ class Area:
 
     @property
     def is_municipality(self) -> bool:
-        """True for a designated city, city, town or village."""
+        """True for a designated city, city, special ward (Tokyo), town or village."""
         return self.kind in MUNICIPALITY_KINDS
 
 
