@@ -163,7 +163,7 @@ def write_extra_layer(folder: Path, count: int = 100_000) -> Path:
 
 def extra_config(folder: Path, csv_path: Path) -> Path:
     text = (ROOT / "config" / "osaka.toml").read_text(encoding="utf-8")
-    text = text.replace('area_table = "../data/areas/osaka.csv"', f'area_table = "{ROOT / "data/areas/osaka.csv"}"')
+    text = text.replace('area_table = "../data/real/areas/27.csv"', f'area_table = "{ROOT / "data/real/areas/27.csv"}"')
     aed = text[text.index('id = "aed"'):text.index("[[layers]]", text.index('id = "aed"'))]
     extra = aed.replace('id = "aed"', 'id = "bench-extra"').replace('colour = "#D55E00"', 'colour = "#444444"')
     extra = extra.replace('source = { kind = "bundled", dataset = "aed" }', f'source = {{ kind = "file", path = "{csv_path}" }}')

@@ -211,8 +211,9 @@ def tile_grid_figure(values: dict[str, float | None], names: dict[str, str], sho
 
 
 def choropleth_figure(values: dict[str, float | None], names: dict[str, str], geojson: dict, title: str,
-                      unit: str, lang: str, decimals: int) -> dict:
-    """Municipalities on their real boundaries (no tiles: d3-geo draws the shapes offline)."""
+                      unit: str, lang: str, decimals: int, credit: str | None = None) -> dict:
+    """Municipalities on their real boundaries (no tiles: d3-geo draws the shapes offline).
+    `credit`: the boundaries' credit line, written under the map (their licence asks for it)."""
     codes = [f["properties"]["code"] for f in geojson["features"] if f["properties"]["code"] in values]
     if not codes:
         return empty_figure(t("chart.no_data", lang))
@@ -227,5 +228,7 @@ def choropleth_figure(values: dict[str, float | None], names: dict[str, str], ge
                      "locations": missing, "z": [0] * len(missing), "showscale": False,
                      "colorscale": [[0, "#d4d4dc"], [1, "#d4d4dc"]], "customdata": [names[c] for c in missing],
                      "hovertemplate": f"%{{customdata}}: {t('chart.no_value', lang)}<extra></extra>"})
+    notes = [{"text": credit, "xref": "paper", "yref": "paper", "x": 0, "y": 0, "xanchor": "left", "yanchor": "top",
+              "yshift": -4, "showarrow": False, "font": {"size": 11, "color": "#4a4a55"}}] if credit else []
     return _figure(data, title, 520, geo={"fitbounds": "locations", "visible": False, "projection": {"type": "mercator"}},
-                   margin={"l": 0, "r": 0, "t": 56, "b": 0})
+                   margin={"l": 0, "r": 0, "t": 56, "b": 28 if credit else 0}, annotations=notes)

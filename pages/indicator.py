@@ -240,7 +240,9 @@ def render(spec: IndicatorSpec, view: IndicatorView, sort: dict | None) -> dict:
     if not municipal:
         area_map = empty_figure(t("ind.no_map", lang))
     elif geojson is not None:
-        area_map = choropleth_figure(values, names, geojson, map_title, unit, lang, measure.decimals)
+        credit_date = c.boundaries_date()
+        credit = t("ind.map_credit", lang, date=credit_date) if credit_date else None
+        area_map = choropleth_figure(values, names, geojson, map_title, unit, lang, measure.decimals, credit)
     else:
         short = {code: short_name(c.areas.get(code), lang) for code in municipal}
         area_map = tile_grid_figure({k: values[k] for k in municipal}, names, short,

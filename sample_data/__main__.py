@@ -1,6 +1,6 @@
 """Write the sample datasets as CSV files.
 
-    python -m sample_data --out DIR [--as-of YYYY-MM-DD] [--seed N] [--areas data/areas/osaka.csv]
+    python -m sample_data --out DIR [--as-of YYYY-MM-DD] [--seed N] [--areas data/real/areas/27.csv]
 
 One UTF-8-with-BOM CSV per dataset (``DIR/<dataset>.csv``); prints the row counts.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 from .columns import COLUMNS
 from .generator import DEFAULT_SEED, generate_all
 
-_DEFAULT_AREAS = Path(__file__).resolve().parents[1] / "data" / "areas" / "osaka.csv"
+_DEFAULT_AREAS = Path(__file__).resolve().parents[1] / "data" / "real" / "areas" / "27.csv"
 
 
 def main(argv: list[str] | None = None) -> int:

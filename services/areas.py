@@ -1,10 +1,10 @@
-"""Osaka Prefecture area reference table: codes, names, offices, weights.
+"""Area reference tables (one per prefecture): codes, names, offices, weights.
 
 Area codes are 全国地方公共団体コード: the 5-digit JIS code plus a check digit.
 Real files carry the 6-digit form, the 5-digit form, or either with its leading
 zero dropped by a spreadsheet, as numbers, floats ('27100.0') or full-width
 digits; :func:`parse_code` turns any of these into candidate 6-digit codes and
-:class:`AreaTable` resolves them against the table in ``data/areas/osaka.csv``.
+:class:`AreaTable` resolves them against the table in ``data/real/areas/27.csv`` (built by tools/real_data/areas.py).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ __all__ = [
     "parse_code",
 ]
 
-DEFAULT_CSV = Path(__file__).resolve().parents[1] / "data" / "areas" / "osaka.csv"
+DEFAULT_CSV = Path(__file__).resolve().parents[1] / "data" / "real" / "areas" / "27.csv"
 
 COLUMNS = (
     "code",
@@ -44,7 +44,9 @@ COLUMNS = (
     "area_km2",
     "weight",
 )
-MUNICIPALITY_KINDS = frozenset({"designated_city", "city", "town", "village"})
+# special_ward: one of Tokyo's 23 特別区 (千代田区 …), a municipality of its own, unlike the
+# wards (行政区) of a designated city
+MUNICIPALITY_KINDS = frozenset({"designated_city", "city", "special_ward", "town", "village"})
 KINDS = frozenset({"prefecture", "ward"}) | MUNICIPALITY_KINDS
 
 _WEIGHTS = (6, 5, 4, 3, 2)
@@ -157,7 +159,7 @@ class Area:
 
     @property
     def is_municipality(self) -> bool:
-        """True for a designated city, city, town or village."""
+        """True for a designated city, city, special ward (Tokyo), town or village."""
         return self.kind in MUNICIPALITY_KINDS
 
 
@@ -374,5 +376,5 @@ class AreaTable:
 
 @lru_cache(maxsize=1)
 def default_table() -> AreaTable:
-    """The project's own table, ``data/areas/osaka.csv`` (loaded once)."""
+    """The project's own table, ``data/real/areas/27.csv`` (built by tools/real_data/areas.py; loaded once)."""
     return AreaTable.from_csv(DEFAULT_CSV)

@@ -13,6 +13,7 @@ from pathlib import Path
 from services.areas import AreaTable
 
 log = logging.getLogger(__name__)
+BUNDLED = Path(__file__).resolve().parents[1] / "data" / "real" / "boundaries"
 CODE_PROPERTIES = ("code", "area_code", "N03_007", "全国地方公共団体コード")
 FORMAT = 2  # bump when the cached file's shape changes
 TOLERANCE = 0.0008  # degrees, ≈ 80 m: plenty for a municipality map on a phone
@@ -21,6 +22,17 @@ _lock = threading.Lock()
 
 class BoundaryError(ValueError):
     """A boundary source that cannot be used; the dashboards fall back to the tile grid."""
+
+
+def bundled_boundaries_path(prefecture_code: str) -> Path | None:
+    """The project's own boundaries of a prefecture (tools/real_data/boundaries.py), for any
+    code of it ('27', '270008', '27100'): one feature per leaf area (a ward, or a
+    municipality without wards), property `code`. None when none is bundled for it."""
+    digits = str(prefecture_code).strip()
+    if len(digits) < 2 or not digits[:2].isdigit():
+        return None
+    path = BUNDLED / f"{digits[:2]}.geojson.gz"
+    return path if path.is_file() else None
 
 
 def cache_path(source: str, cache_dir: Path) -> Path:
@@ -50,6 +62,8 @@ def _read_and_simplify(source: str, areas: AreaTable) -> dict:
     target = f"zip+{source}" if source.startswith("http") and source.endswith(".zip") else source
     if source.endswith(".zip") and not source.startswith("http"):
         target = f"zip://{source}"
+    if source.endswith(".gz") and not source.startswith("http"):
+        target = f"/vsigzip/{source}"  # the bundled boundaries; GDAL does not guess gzip from the name
     try:
         frame = gpd.read_file(target)
     except Exception as exc:  # pyogrio raises several types for unreadable sources

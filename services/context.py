@@ -2,6 +2,7 @@
 callbacks and routes through Flask's `current_app` (never a module global)."""
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
@@ -11,7 +12,7 @@ from flask import current_app
 
 from registry import Deployment
 from services.areas import AreaTable
-from services.boundaries import BoundaryError, load_municipal_boundaries
+from services.boundaries import BoundaryError, bundled_boundaries_path, load_municipal_boundaries
 from services.indicators import IndicatorService
 from services.layers import LayerService
 from settings import GSI_TILE_URL, Settings
@@ -30,10 +31,24 @@ class Context:
     indicators: IndicatorService
 
     def boundaries(self) -> dict | None:
-        """Municipal boundaries (MIERUKA_BOUNDARIES) or None: then dashboards draw a tile grid."""
-        if not self.settings.boundaries:
+        """Municipal boundaries for the choropleth: MIERUKA_BOUNDARIES when set, else the
+        bundled ones of the deployment's prefecture; None (a tile grid) when neither exists."""
+        source = self.settings.boundaries
+        if not source:
+            bundled = bundled_boundaries_path(self.deployment.prefecture["code"])
+            source = str(bundled) if bundled else None
+        if not source:
             return None
-        return _boundaries(self.settings.boundaries, self.settings.cache_dir, self.areas)
+        return _boundaries(source, self.settings.cache_dir, self.areas)
+
+    def boundaries_date(self) -> str | None:
+        """The reference date of the bundled boundaries when the choropleth draws them (their
+        credit line, ind.map_credit, names it); None for a MIERUKA_BOUNDARIES source, whose
+        provenance the app does not know."""
+        if self.settings.boundaries:
+            return None
+        bundled = bundled_boundaries_path(self.deployment.prefecture["code"])
+        return _bundled_date(bundled.parent / "meta.json") if bundled else None
 
     def tile_urls(self) -> dict[str, str]:
         template = self.settings.tile_url or GSI_TILE_URL
@@ -47,6 +62,14 @@ def _boundaries(source: str, cache_dir: Path, areas: AreaTable) -> dict | None:
         return load_municipal_boundaries(source, areas, cache_dir)
     except BoundaryError as exc:
         log.error("%s — drawing tile-grid maps instead", exc)
+        return None
+
+
+@lru_cache(maxsize=2)
+def _bundled_date(meta: Path) -> str | None:
+    try:
+        return json.loads(meta.read_text(encoding="utf-8")).get("data_date")
+    except (OSError, ValueError):
         return None
 
 

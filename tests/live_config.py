@@ -28,7 +28,7 @@ def live_config(tmp_path: Path, sources: dict[str, dict[str, Any]]) -> Path:
     source table, which may carry the entry's credit and licence) in place of the sample
     ones, as config/osaka-live.toml does."""
     base = (ROOT / "config" / "osaka.toml").read_text(encoding="utf-8")
-    base = base.replace('area_table = "../data/areas/osaka.csv"', f'area_table = "{ROOT / "data/areas/osaka.csv"}"')
+    base = base.replace('area_table = "../data/real/areas/27.csv"', f'area_table = "{ROOT / "data/real/areas/27.csv"}"')
     (tmp_path / "osaka.toml").write_text(base, encoding="utf-8")
     lines = ['extends = "osaka.toml"', "", "[sources]"]
     lines += [f"{json.dumps(entry)} = {inline_toml(source)}" for entry, source in sources.items()]

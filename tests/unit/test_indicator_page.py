@@ -393,3 +393,19 @@ def test_the_pyramids_scale_is_in_round_numbers() -> None:
     axis = figure["layout"]["xaxis"]
     assert axis["tickvals"] == [-100_000, -50_000, 0, 50_000, 100_000]
     assert axis["ticktext"] == ["100,000", "50,000", "0", "50,000", "100,000"]
+
+
+@pytest.mark.parametrize("lang, credit", [
+    ("ja", "境界: 国土数値情報（行政区域データ）（国土交通省）を加工して作成（2021-01-01時点）"),
+    ("en", "Boundaries: Based on MLIT National Land Numerical Information (Administrative Areas), as of 2021-01-01"),
+])
+def test_the_map_is_a_credited_choropleth_of_the_municipalities_by_default(ctx, page, request_ctx, lang, credit) -> None:
+    """Without MIERUKA_BOUNDARIES the bundled boundaries of Osaka are drawn, one shape per
+    municipality (wards dissolved into their city), with MLIT's credit and date under it."""
+    assert ctx.settings.boundaries is None
+    spec = ctx.deployment.indicator("population")
+    figure = page.render(spec, default_view(ctx, "population", lang=lang), None)["map"]
+    assert [trace["type"] for trace in figure["data"]][:1] == ["choropleth"]
+    codes = {f["properties"]["code"] for f in figure["data"][0]["geojson"]["features"]}
+    assert codes == {a.code for a in ctx.areas.municipalities}
+    assert credit in [note["text"] for note in figure["layout"].get("annotations", [])]

@@ -35,7 +35,7 @@ KEYS = ("area_code", "period", "measure", "breakdown", "value")
 
 @pytest.fixture(scope="module")
 def areas() -> AreaTable:
-    return AreaTable.from_csv(ROOT / "data" / "areas" / "osaka.csv")
+    return AreaTable.from_csv(ROOT / "data" / "real" / "areas" / "27.csv")
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from tests.fakes.servers import crime_row, population_row
 
 ROOT = Path(__file__).resolve().parents[2]
 LIVE = load_deployment(ROOT / "config" / "osaka-live.toml")
-AREAS = AreaTable.from_csv(ROOT / "data" / "areas" / "osaka.csv")
+AREAS = AreaTable.from_csv(ROOT / "data" / "real" / "areas" / "27.csv")
 PREF = "270008"
 POPULATION = LIVE.indicator("population")
 CRIME = LIVE.indicator("crime")

@@ -21,7 +21,7 @@ from tests.live_config import ROOT, live_config
 from tests.redis_server import RedisServer, at_once, redis_server_binary
 from tests.unit.test_live_layers import Clock, utc
 
-AREAS = AreaTable.from_csv(ROOT / "data" / "areas" / "osaka.csv")
+AREAS = AreaTable.from_csv(ROOT / "data" / "real" / "areas" / "27.csv")
 PREF = "270008"
 LIVE_POPULATION = load_deployment(ROOT / "config" / "osaka-live.toml").indicator("population")
 

@@ -12,7 +12,7 @@ from registry import ConfigError, load_deployment
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "config" / "osaka.toml"
-AREAS = ROOT / "data" / "areas" / "osaka.csv"
+AREAS = ROOT / "data" / "real" / "areas" / "27.csv"
 LAYER_IDS = ("baby-stations", "nursery-vacancies", "toilets", "aed", "evacuation-sites", "wifi", "medical",
              "air-quality", "events")
 
@@ -20,7 +20,7 @@ LAYER_IDS = ("baby-stations", "nursery-vacancies", "toilets", "aed", "evacuation
 def _config_text() -> str:
     """The real config, with the area table as an absolute path so a copy loads anywhere."""
     text = CONFIG.read_text(encoding="utf-8")
-    relative = 'area_table = "../data/areas/osaka.csv"'
+    relative = 'area_table = "../data/real/areas/27.csv"'
     assert text.count(relative) == 1
     return text.replace(relative, f'area_table = "{AREAS.as_posix()}"')
 

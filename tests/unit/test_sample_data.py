@@ -16,7 +16,7 @@ from sample_data.__main__ import main as cli_main
 from services.areas import AreaTable, check_digit
 
 ROOT = Path(__file__).resolve().parents[2]
-AREAS_CSV = ROOT / "data" / "areas" / "osaka.csv"
+AREAS_CSV = ROOT / "data" / "real" / "areas" / "27.csv"
 REFERENCE = ROOT.parent / "shared" / "reference"
 AS_OF = dt.date(2026, 11, 25)
 

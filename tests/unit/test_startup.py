@@ -23,8 +23,8 @@ def _free_port() -> int:
 
 def test_broken_config_stops_start_up_with_one_line(tmp_path: Path) -> None:
     text = (ROOT / "config" / "osaka.toml").read_text(encoding="utf-8")
-    text = text.replace('area_table = "../data/areas/osaka.csv"',
-                        f'area_table = "{(ROOT / "data" / "areas" / "osaka.csv").as_posix()}"')
+    text = text.replace('area_table = "../data/real/areas/27.csv"',
+                        f'area_table = "{(ROOT / "data" / "real" / "areas" / "27.csv").as_posix()}"')
     assert text.count('colour = "#0072B2"') == 1
     config = tmp_path / "broken.toml"
     config.write_text(text.replace('colour = "#0072B2"', 'colour = "blue"'), encoding="utf-8")
