@@ -12,7 +12,7 @@ import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Protocol
 
 from registry import FieldSpec, LayerSpec, ReadingsSpec
 from services.areas import AreaTable, parse_code
@@ -393,7 +393,15 @@ def _coordinates(lat_raw: str, lon_raw: str, west, south, east, north, report: R
     return round(lat, 6), round(lon, 6)
 
 
-Locate = Callable[[float, float], tuple[Any, str]]  # (lat, lon) → (leaf Area or None, "inside"|"nearest"|"outside")
+WARD_SEARCH_KM = 5.0  # how far from its city's wards a site the source puts in that city may lie
+
+
+class Locate(Protocol):
+    """Point → leaf area (services/locate.py AreaLocator)."""
+
+    def locate(self, lat: float, lon: float) -> tuple[Any, str]: ...
+
+    def nearest_of(self, lat: float, lon: float, codes: Iterable[str], max_km: float) -> tuple[Any, float] | None: ...
 
 
 def _area(record: dict[str, Any], areas: AreaTable, report: RejectReport, where: str,
@@ -420,28 +428,61 @@ def _area_by_position(record: dict[str, Any], raw: str, named, areas: AreaTable,
                       report: RejectReport, where: str):
     """The area a row's position lies in, for a row that gives no code, only a name, or only a
     designated city (GSI says 大阪市, not which ward), cross-checked with the name it gives:
-    the named area wins a disagreement, which is counted with an example."""
-    found, how = locate(record["lat"], record["lon"])
+    the named municipality wins a disagreement (counted, with an example); a site its source
+    puts in a designated city but that lies outside all its wards on the simplified outlines
+    (an island cut off, a park across the border) gets the city's nearest ward, also counted."""
+    lat, lon = record["lat"], record["lon"]
+    found, how = locate.locate(lat, lon)
     label = raw.strip() or "—"
-    if found is None:
-        if named is None or areas.wards(named.code):
-            report.repair("position outside every municipal boundary", f"{where}: {label} at {record['lat']}, {record['lon']}")
-        return named
+    by_address = named is not None and _ward_in_address(record.get("address"), named, areas)
+    if by_address:
+        if found is not None and found.code != by_address.code:
+            report.repair("the address names another ward than the position (the address's taken)",
+                          f"{where}: {record.get('address')} — {lat}, {lon} is in {areas.full_name(found, 'ja')}")
+        else:
+            report.derive("ward from the address (the source names only the city)",
+                          f"{where}: {label} → {areas.full_name(by_address, 'ja')}")
+        return by_address
     if named is None:
+        if found is None:
+            return None
         if raw.strip():
             report.repair("unknown area; the area of its position taken", f"{where}: {raw!r} → {areas.full_name(found, 'ja')}")
         else:
             report.derive("area from the position (the source gives none)", f"{where}: {areas.full_name(found, 'ja')}")
         return found
-    municipality = areas.municipality_of(found.code)
-    if found.code == named.code or (municipality is not None and municipality.code == named.code):
+    municipality = areas.municipality_of(found.code) if found is not None else None
+    if found is not None and (found.code == named.code or (municipality is not None and municipality.code == named.code)):
         if found.code != named.code:
             report.derive("ward from the position (the source names only the city)",
                           f"{where}: {label} → {areas.full_name(found, 'ja')}")
         return found
-    report.repair("position lies in another municipality than the one named",
-                  f"{where}: {label}, but {record['lat']}, {record['lon']} is in {areas.full_name(found, 'ja')}")
+    elsewhere = f"in {areas.full_name(found, 'ja')}" if found is not None else "outside every municipal boundary"
+    wards = areas.wards(named.code)
+    nearest = locate.nearest_of(lat, lon, (w.code for w in wards), WARD_SEARCH_KM) if wards else None
+    if nearest is not None:
+        ward, km = nearest
+        report.repair("position outside the named city's wards; its nearest ward taken",
+                      f"{where}: {label} at {lat}, {lon} ({elsewhere}) → {areas.full_name(ward, 'ja')}, {km:.1f} km")
+        return ward
+    if found is None:
+        report.repair("position outside every municipal boundary", f"{where}: {label} at {lat}, {lon}")
+    else:
+        report.repair("position lies in another municipality than the one named", f"{where}: {label}, but {lat}, {lon} is {elsewhere}")
     return named
+
+
+def _ward_in_address(address: str | None, city, areas: AreaTable):
+    """The ward of designated city `city` that an address names (大阪府大阪市住之江区南港北…,
+    or 住之江区南港北… without the city), else None."""
+    wards = areas.wards(city.code)
+    if not address or not wards:
+        return None
+    text = "".join(nfkc(address).split())
+    for prefix in (areas.prefecture.name_ja, city.name_ja):
+        if text.startswith(prefix):
+            text = text[len(prefix):]
+    return next((w for w in wards if text.startswith(w.name_ja)), None)
 
 
 def _address_with_municipality(record: dict[str, Any], area, areas: AreaTable, report: RejectReport, where: str) -> None:

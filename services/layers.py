@@ -23,6 +23,8 @@ from data_sources.normalise import RejectReport, normalise_rows
 from data_sources.store import Snapshot, Store, from_iso, open_store
 from registry import Deployment, LayerSpec
 from services.areas import AreaTable
+from services.boundaries import bundled_boundaries_path
+from services.locate import AreaLocator
 from services.stored import StoredViews, available, health_report, stored_records
 from settings import Settings
 
@@ -100,6 +102,12 @@ class LayerService:
         self.store = store or open_store(settings.redis_url, settings.cache_dir / "store")
         self.views = StoredViews(self.store, clock, background)
 
+    def locator(self):
+        """Point → municipality or ward on the prefecture's bundled boundaries (None without
+        them): rows that give no area code, or only a designated city, are placed by it."""
+        path = bundled_boundaries_path(self.deployment.prefecture["code"])
+        return AreaLocator.for_prefecture(self.areas, path) if path else None
+
     def as_of(self) -> dt.date:
         return self.settings.sample_date(self.deployment.timezone)
 
@@ -153,7 +161,8 @@ class LayerService:
             rows, source_url, source_modified = result.rows, result.source_url, result.source_modified
             if layer.readings:
                 readings = rows  # a live station carries its latest readings (AirQualityObserved)
-        records, report = normalise_rows(rows, layer, self.areas, self.deployment.bbox, readings)
+        records, report = normalise_rows(rows, layer, self.areas, self.deployment.bbox, readings,
+                                         locate=self.locator())
         for reason, example in () if source.kind == "bundled" else result.derived:
             report.derive(reason, example)
         records.sort(key=lambda r: (r.get("area_code") or "", str(r["id"])))

@@ -97,6 +97,22 @@ class AreaLocator:
                 found[p] = self._nearest(lats[p], lons[p], geometries[p])
         return found  # type: ignore[return-value]
 
+    def nearest_of(self, lat: float, lon: float, codes: Iterable[str], max_km: float) -> tuple[Area, float] | None:
+        """The nearest of the areas `codes` (the wards of the city a source names) within
+        `max_km`, with its distance: for a point that the simplified outlines put outside
+        every ward of its city (an island cut off, a site just across the border)."""
+        wanted = set(codes)
+        point = shapely.points(lon, lat)
+        best: tuple[float, Area] | None = None
+        for area, geometry in zip(self._areas, self._geometries):
+            if area.code not in wanted:
+                continue
+            near = shapely.shortest_line(point, geometry).coords[1]
+            km = _km_between(lat, lon, near[1], near[0])
+            if km <= max_km and (best is None or km < best[0]):
+                best = (km, area)
+        return (best[1], best[0]) if best else None
+
     def _nearest(self, lat: float, lon: float, point) -> tuple[Area | None, str]:
         if not (math.isfinite(lat) and math.isfinite(lon)) or abs(lat) > 89:
             return None, OUTSIDE

@@ -424,3 +424,36 @@ def test_entities_with_different_attributes_are_all_mapped():
              "車椅子使用者用トイレ有無": "有"}]
     records, _ = normalise_rows(rows, _toilet_layer(), default_table(), (135.09, 34.27, 135.75, 35.06))
     assert [r["wheelchair"] for r in records] == [None, True]
+
+
+# --------------------------------------------------------------------------- area by position
+
+
+@pytest.fixture(scope="module")
+def locator(areas):
+    from services.boundaries import bundled_boundaries_path
+    from services.locate import AreaLocator
+
+    return AreaLocator.for_prefecture(areas, bundled_boundaries_path("27"))
+
+
+def test_rows_without_an_area_code_get_it_from_their_position(deployment, areas, locator) -> None:
+    """Any source may lack codes: the municipality or ward comes from the coordinates."""
+    rows = [toilet(ID="T1", 全国地方公共団体コード="", 緯度="34.6873", 経度="135.5262"),   # 大阪城: 中央区
+            toilet(ID="T2", 全国地方公共団体コード="", 緯度="34.7813", 経度="135.4695")]   # 豊中市役所
+    records, report = normalise_rows(rows, deployment.layer("toilets"), areas, deployment.bbox, locate=locator)
+    assert [(r["id"], r["area_code"]) for r in records] == [("T1", "271284"), ("T2", "272035")]
+    assert report.derived["area from the position (the source gives none)"] == 2
+
+
+def test_a_city_named_without_its_ward_gets_the_ward_of_its_address_or_position(deployment, areas, locator) -> None:
+    rows = [toilet(ID="T1", 全国地方公共団体コード="271004", 所在地_連結表記="大阪市住之江区南港北1丁目", 緯度="34.6873", 経度="135.5262"),
+            toilet(ID="T2", 全国地方公共団体コード="大阪市", 所在地_連結表記="", 緯度="34.6873", 経度="135.5262"),
+            toilet(ID="T3", 全国地方公共団体コード="豊中市", 緯度="34.6873", 経度="135.5262")]
+    records, report = normalise_rows(rows, deployment.layer("toilets"), areas, deployment.bbox, locate=locator)
+    codes = {r["id"]: r["area_code"] for r in records}
+    assert codes == {"T1": "271250", "T2": "271284", "T3": "272035"}  # 住之江区 by address, 中央区 by position, 豊中市 as named
+    assert report.repaired["the address names another ward than the position (the address's taken)"] == 1
+    assert report.derived["ward from the position (the source names only the city)"] == 1
+    assert report.repaired["position lies in another municipality than the one named"] == 1
+    assert "大阪市中央区" in report.examples["position lies in another municipality than the one named"][0]

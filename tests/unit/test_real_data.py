@@ -182,3 +182,29 @@ def test_who_a_shelter_takes_in_is_kept(gsi_features, evacuation) -> None:
     given = Counter(f["properties"]["受入対象者"] for f in gsi_features["evacuation"] if f["properties"]["受入対象者"])
     kept = Counter(r["accepted"] for r in evacuation.records if r.get("accepted"))
     assert kept == given and kept["要配慮者"] > 500
+
+
+def test_every_site_gets_its_municipality_or_ward(ctx, gsi_features, evacuation) -> None:
+    """GSI names only the city for Osaka and Sakai: each place still gets its ward (from
+    its address, else its position), and every place has a municipality or ward of its own."""
+    kinds = Counter(ctx.areas.get(r["area_code"]).kind for r in evacuation.records)
+    assert kinds["designated_city"] == 0 and sum(kinds.values()) == evacuation.count
+    osaka_city = [f for f in gsi_features["emergency"] if f["properties"]["都道府県名及び市町村名"] == "大阪府大阪市"]
+    assert len(osaka_city) > 3000
+    by_id = {r["id"]: r for r in evacuation.records}
+    for feature in osaka_city:
+        record = by_id[feature["properties"]["共通ID"]]
+        ward = ctx.areas.get(record["area_code"])
+        assert ward.parent_code == "271004"
+        address = "".join(feature["properties"]["住所"].split()).removeprefix("大阪府").removeprefix("大阪市")
+        named = [w for w in ctx.areas.wards("271004") if address.startswith(w.name_ja)]
+        if named:  # (GSI also lists the city's sites in other cities: 大阪市吹田市西御旅町)
+            assert named == [ward], (address, ward.name_ja)
+    report = evacuation.report
+    placed = report.derived["ward from the address (the source names only the city)"] + \
+        report.derived.get("ward from the position (the source names only the city)", 0) + \
+        report.repaired.get("the address names another ward than the position (the address's taken)", 0) + \
+        report.repaired.get("position outside the named city's wards; its nearest ward taken", 0)
+    in_cities = sum(1 for r in evacuation.records if ctx.areas.get(r["area_code"]).parent_code in ("271004", "271403"))
+    assert placed == in_cities
+    assert report.examples["position lies in another municipality than the one named"]  # counted, with examples
