@@ -1,5 +1,6 @@
 # Two commands for a newcomer (see README):
-#   make run    set up and start the app on its embedded sample data (http://127.0.0.1:8050)
+#   make run    set up and start the app on its embedded default data (http://127.0.0.1:8050);
+#               make run PREFECTURE=29 (or 奈良県, nara) serves any of the 47 prefectures
 #   make test   set up everything the tests need and run them (what CI runs)
 PY ?= python3
 VENV := .venv
@@ -18,7 +19,7 @@ $(VENV)/.installed: requirements.txt
 setup: $(VENV)/.installed
 
 run: setup
-	PORT=$(PORT) $(VENV)/bin/python app.py
+	PORT=$(PORT) $(if $(PREFECTURE),MIERUKA_PREFECTURE='$(PREFECTURE)') $(VENV)/bin/python app.py
 
 system:
 	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v redis-server >/dev/null; then \

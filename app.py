@@ -18,8 +18,9 @@ import dash
 from flask import Flask, current_app, request
 
 import api
+import i18n
 import security
-from registry import ConfigError, load_deployment
+from registry import ConfigError
 from services.areas import AreaTable
 from services.context import Context
 from services.indicators import IndicatorService
@@ -68,6 +69,20 @@ def map_preload_urls(args) -> list[str]:
             if wanted is None or snap.layer.id in wanted.split(",")]
 
 
+def place_words(deployment) -> dict[str, dict[str, str]]:
+    """What the messages say of the deployment: its prefecture, how many indicators it has
+    and which (i18n.set_place)."""
+    from registry import prefecture_words
+
+    words = prefecture_words(deployment.prefecture)
+    separators = {"ja": "・", "en": ", "}
+    for lang, sep in separators.items():
+        titles = [i.title[lang] for i in deployment.indicators]
+        words[lang] |= {"indicators_n": len(titles),
+                        "indicator_list": sep.join(titles if lang == "ja" else [t.lower() for t in titles])}
+    return words
+
+
 def create_app(settings: Settings | None = None) -> dash.Dash:
     """Build the app; raises ConfigError for a deployment config it cannot use.
 
@@ -78,7 +93,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     if _built:
         raise RuntimeError("create_app() builds one app per process (Dash Pages registers callbacks globally)")
     settings = settings or Settings.from_env()
-    deployment = load_deployment(settings.config_path)
+    deployment = settings.deployment()
+    i18n.set_place(place_words(deployment))
     try:
         areas = AreaTable.from_csv(deployment.area_table)
     except ValueError as exc:
@@ -104,7 +120,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         suppress_callback_exceptions=True,
         meta_tags=[
             {"name": "viewport", "content": "width=device-width, initial-scale=1"},
-            {"name": "description", "content": "大阪府のオープンデータを地図とグラフで見える化"},
+            {"name": "description", "content": i18n.t("app.description", "ja")},
         ],
     )
     _built = True

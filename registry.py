@@ -312,16 +312,95 @@ class _Reader:
 
 
 def load_deployment(path: str | Path) -> Deployment:
+    """The deployment a config file declares (following its `extends`)."""
     path = Path(path)
-    r = _Reader(path)
+    return _deployment(_Reader(path), _merged(path), path)
+
+
+def _read_toml(path: Path, r: _Reader) -> dict:
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found (set MIERUKA_CONFIG to a deployment config)") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    if "extends" in raw:
-        raw = _extended(r, raw)
+
+
+def _merged(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+    """The config at `path` with what it `extends` merged in, every relative path resolved
+    against the file that names it."""
+    r = _Reader(path)
+    if path.resolve() in seen:
+        raise r.fail("extends", "the configs extend each other in a circle: "
+                                + " → ".join(p.name for p in (*seen, path.resolve())))
+    raw = _read_toml(path, r)
+    _resolve_paths(raw, path.parent)
+    if "extends" not in raw:
+        return raw
+    base_name = r.get(raw, "extends", "", str)
+    base_path = (path.parent / base_name).resolve()
+    if not base_path.is_file():
+        raise r.fail("extends", f"file not found: {base_path}")
+    return _extended(r, _merged(base_path, (*seen, path.resolve())), raw)
+
+
+def _resolve_paths(raw: dict, folder: Path) -> None:
+    """Make the file paths a config names absolute, relative to its own folder."""
+    def resolve(value):
+        if isinstance(value, list):
+            return [resolve(v) for v in value]
+        return str((folder / value).resolve()) if isinstance(value, str) else value
+
+    dep = raw.get("deployment")
+    if isinstance(dep, dict) and isinstance(dep.get("area_table"), (str, list)):
+        dep["area_table"] = resolve(dep["area_table"])
+    entries = []
+    for section in ("layers", "indicators"):
+        value = raw.get(section)
+        entries += value if isinstance(value, list) else list(value.values()) if isinstance(value, dict) else []
+    sources = [e.get("source") for e in entries if isinstance(e, dict)]
+    sources += list(raw.get("sources", {}).values()) if isinstance(raw.get("sources"), dict) else []
+    for source in sources:
+        if isinstance(source, dict) and source.get("kind") == "file" and "path" in source:
+            source["path"] = resolve(source["path"])
+
+
+def prefecture_words(prefecture: dict) -> dict[str, dict[str, str]]:
+    """What the texts of a deployment say for its prefecture: {prefecture} (奈良県 / Nara
+    Prefecture), {prefecture_in} (県内 — 府内, 都内, 道内 — / in the prefecture)."""
+    name_ja = prefecture.get("ja", "")
+    kind = name_ja[-1:] if name_ja[-1:] in "都道府県" else "県"
+    return {"ja": {"prefecture": name_ja, "prefecture_in": f"{kind}内"},
+            "en": {"prefecture": prefecture.get("en", ""), "prefecture_in": "in the prefecture"}}
+
+
+def _put_place(raw: dict, r: _Reader) -> None:
+    """Put the deployment's prefecture into every text of the config that names it."""
+    prefecture = raw.get("deployment", {}).get("prefecture")
+    if not isinstance(prefecture, dict):
+        return
+    words = prefecture_words(prefecture)
+
+    def walk(value):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key in LANGUAGES and isinstance(item, str) and "{" in item:
+                    for name, word in words[key].items():
+                        item = item.replace("{" + name + "}", word)
+                    value[key] = item
+                else:
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk({k: v for k, v in raw.items() if k != "deployment"} | {"title": raw["deployment"].get("title")})
+
+
+def _deployment(r: _Reader, raw: dict, path: Path) -> Deployment:
+    """Validate a merged config into a Deployment (`r` names the file in messages)."""
+    raw = _with_shared_events(raw)
+    _put_place(raw, r)
     dep = r.get(raw, "deployment", "", dict)
     bbox = r.bbox(dep, "bbox", "deployment")
     view_raw = r.get(dep, "default_view", "deployment", dict)
@@ -332,7 +411,7 @@ def load_deployment(path: str | Path) -> Deployment:
     )
     if not (bbox[1] <= view.lat <= bbox[3] and bbox[0] <= view.lon <= bbox[2]):
         raise r.fail("deployment.default_view", "lies outside deployment.bbox")
-    area_table = (path.parent / r.get(dep, "area_table", "deployment", str)).resolve()
+    area_table = Path(r.get(dep, "area_table", "deployment", str)).resolve()
     if not area_table.is_file():
         raise r.fail("deployment.area_table", f"file not found: {area_table}")
     prefecture = r.get(dep, "prefecture", "deployment", dict)
@@ -375,35 +454,55 @@ def load_deployment(path: str | Path) -> Deployment:
     )
 
 
-def _extended(r: _Reader, raw: dict) -> dict:
-    """A config that `extends` another (in the same folder) and replaces some of its sources:
+EXTENDING_KEYS = ("extends", "deployment", "field_labels", "sources", "layers", "indicators", "remove")
 
-        extends = "osaka.toml"
+
+def _extended(r: _Reader, base: dict, raw: dict) -> dict:
+    """A config that `extends` another: its [deployment] and [field_labels] keys replace the
+    base's; `[sources.<id>]` replaces an entry's source (and credit and licence, given with
+    it); `[layers.<id>]` / `[indicators.<id>]` change keys of an entry (a new id adds one,
+    complete); `remove = ["id", …]` drops entries. Anything else is refused, never ignored:
+
+        extends = "japan.toml"
+        remove = ["wifi"]
+        [layers.events]
+        title = { ja = "…", en = "…" }
         [sources.toilets]
-        kind = "ckan"  …
+        kind = "snapshot"  …
     """
-    base_name = r.get(raw, "extends", "", str)
-    base_path = r.path.parent / base_name
-    if base_path.resolve() == r.path.resolve() or base_path.parent.resolve() != r.path.parent.resolve():
-        raise r.fail("extends", f"{base_name!r} must be another config in the same folder")
-    try:
-        base = tomllib.loads(base_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise r.fail("extends", f"file not found: {base_path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise r.fail("extends", f"{base_path} is not valid TOML: {exc}") from None
-    if "extends" in base:
-        raise r.fail("extends", f"{base_name} extends another config itself; one level only")
-    sources = r.get(raw, "sources", "", dict, {})
-    ids = {layer.get("id") for layer in base.get("layers", [])} | {i.get("id") for i in base.get("indicators", [])}
-    for key in sources:
-        if key not in ids:
-            raise r.fail(f"sources.{key}", f"no layer or indicator {key!r} in {base_name}")
+    for key in raw:
+        if key not in EXTENDING_KEYS:
+            raise r.fail(key, f"is not something an extending config can set ({', '.join(EXTENDING_KEYS)})")
     merged = dict(base)
+    merged.pop("extends", None)
     merged["deployment"] = {**base.get("deployment", {}), **r.get(raw, "deployment", "", dict, {})}
+    merged["field_labels"] = {**base.get("field_labels", {}), **r.get(raw, "field_labels", "", dict, {})}
+    removed = r.get(raw, "remove", "", list, [])
     for section in ("layers", "indicators"):
-        merged[section] = [_with_source(r, entry, sources[entry["id"]]) if entry.get("id") in sources else entry
-                           for entry in base.get(section, [])]
+        entries = [dict(e) for e in base.get(section, [])]
+        ids = [e.get("id") for e in entries]
+        changes = r.get(raw, section, "", dict, {})
+        for entry_id, change in changes.items():
+            if not isinstance(change, dict):
+                raise r.fail(f"{section}.{entry_id}", f"must be a table ([{section}.{entry_id}])")
+            if entry_id in ids:
+                entries[ids.index(entry_id)].update(change)
+            else:
+                entries.append({"id": entry_id, **change})
+                ids.append(entry_id)
+        merged[section] = entries
+    known = {e["id"] for section in ("layers", "indicators") for e in merged[section]}
+    for entry_id in removed:
+        if entry_id not in known:
+            raise r.fail("remove", f"no layer or indicator {entry_id!r} to remove")
+    for section in ("layers", "indicators"):
+        merged[section] = [e for e in merged[section] if e["id"] not in removed]
+    sources = r.get(raw, "sources", "", dict, {})
+    for key in sources:
+        if key not in known or key in removed:
+            raise r.fail(f"sources.{key}", f"no layer or indicator {key!r} in what this config extends")
+    for section in ("layers", "indicators"):
+        merged[section] = [_with_source(r, e, sources[e["id"]]) if e["id"] in sources else e for e in merged[section]]
     return merged
 
 
@@ -728,3 +827,87 @@ def _indicator(r: _Reader, raw: Any, index: int) -> IndicatorSpec:
         colour=colour,
         breakdown_labels={str(k): str(v) for k, v in r.get(raw, "breakdown_labels", where, dict, {}).items()},
     )
+
+
+# --------------------------------------------------------------------------- any prefecture
+
+CONFIG_DIR = Path(__file__).resolve().parent / "config"
+TEMPLATE = CONFIG_DIR / "japan.toml"
+SHARED_EVENTS = CONFIG_DIR / "shared-events.toml"
+REAL_AREAS = Path(__file__).resolve().parent / "data" / "real" / "areas"
+
+
+def _with_shared_events(raw: dict) -> dict:
+    """The events layer of a prefecture that shares its events with others (shared-events.toml)."""
+    code = str(raw.get("deployment", {}).get("prefecture", {}).get("code", ""))[:2]
+    r = _Reader(SHARED_EVENTS)
+    shared = _read_toml(SHARED_EVENTS, r)
+    if code not in shared.get("prefectures", []) or not any(e.get("id") == "events" for e in raw.get("layers", [])):
+        return raw
+    change = {"layers": shared.get("layers", {})}
+    return {**_extended(r, raw, change), "deployment": raw["deployment"]}
+
+
+def prefecture_code(key: str) -> str:
+    """The 2-digit code of a prefecture named by its code (29, 290009, ２９), its name in
+    kanji (奈良県, 奈良), kana (ナラケン) or English (nara, Nara Prefecture, Tokyo);
+    ConfigError listing what was understood otherwise."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", str(key)).strip()
+    if text.isdigit() and 1 <= len(text) <= 6:
+        code = text.zfill(2)[:2] if len(text) <= 2 else text.zfill(6)[:2]
+        if (REAL_AREAS / f"{code}.csv").is_file():
+            return code
+    folded = text.casefold().replace(" ", "")
+    for code, names in _prefecture_names().items():
+        if folded in names:
+            return code
+    raise ConfigError(f"MIERUKA_PREFECTURE: {key!r} is not a prefecture (give its code, 01–47, "
+                      "or its name: 29, 奈良県, nara)")
+
+
+def _prefecture_names() -> dict[str, set[str]]:
+    """2-digit code → the folded names a prefecture goes by, from its bundled area table."""
+    import csv
+
+    names = {}
+    for table in sorted(REAL_AREAS.glob("[0-4][0-9].csv")):
+        with table.open(encoding="utf-8") as fh:
+            row = next(r for r in csv.DictReader(fh) if r["kind"] == "prefecture")
+        ja, kana, en = row["name_ja"], row["name_kana"], row["name_en"]
+        short_en = en.replace(" Prefecture", "").replace(" Metropolis", "")
+        forms = {ja, ja[:-1] if ja[-1] in "都府県" else ja, kana, en, short_en}
+        names[table.stem] = {f.casefold().replace(" ", "") for f in forms if f}
+    return names
+
+
+def prefecture_deployment(key: str) -> Deployment:
+    """The deployment of a prefecture from its code or name alone. A hand-written config in
+    config/ that declares that prefecture (osaka.toml for 27) is used as it is; otherwise the
+    template japan.toml gets a [deployment] made from the prefecture's bundled area table
+    and boundaries (title, names, box and first view: data/real/areas/views.json)."""
+    code = prefecture_code(key)
+    for path in sorted(CONFIG_DIR.glob("*.toml")):
+        own = _read_toml(path, _Reader(path)).get("deployment", {})
+        if str(own.get("prefecture", {}).get("code", ""))[:2] == code:
+            return load_deployment(path)
+    raw = _merged(TEMPLATE)
+    raw["deployment"] = {**raw.get("deployment", {}), **_generated_deployment(code)}
+    return _deployment(_Reader(TEMPLATE), raw, TEMPLATE)
+
+
+def _generated_deployment(code: str) -> dict:
+    import csv
+    import json
+
+    table = REAL_AREAS / f"{code}.csv"
+    with table.open(encoding="utf-8") as fh:
+        row = next(r for r in csv.DictReader(fh) if r["kind"] == "prefecture")
+    place = json.loads((REAL_AREAS / "views.json").read_text(encoding="utf-8"))[code]
+    name_ja, name_en = row["name_ja"], row["name_en"]
+    short_ja = name_ja if name_ja == "北海道" else name_ja[:-1]
+    short_en = name_en.replace(" Prefecture", "").replace(" Metropolis", "")
+    return {"id": f"prefecture-{code}", "title": {"ja": f"見える化 {short_ja}", "en": f"Mieruka {short_en}"},
+            "prefecture": {"code": row["code"], "ja": name_ja, "en": name_en},
+            "bbox": place["bbox"], "default_view": place["view"], "area_table": str(table)}

@@ -23,6 +23,7 @@ class Settings:
     """Everything the app takes from its environment. Documented in the README."""
 
     config_path: Path = ROOT / "config" / "osaka.toml"
+    prefecture: str | None = None  # MIERUKA_PREFECTURE: serve this prefecture (code or name) instead of config_path
     port: int = 8050
     host: str = "127.0.0.1"
     debug: bool = False
@@ -36,6 +37,12 @@ class Settings:
     frame_ancestors: str = "'self'"  # MIERUKA_FRAME_ANCESTORS: origins that may show the pages in an iframe
     api_keys: dict = field(default_factory=dict)  # variables named *_API_KEY, for sources' api_key_env
     user_agent: str = DEFAULT_USER_AGENT
+
+    def deployment(self):
+        """The deployment to serve: MIERUKA_PREFECTURE's, else MIERUKA_CONFIG's (ConfigError if unusable)."""
+        from registry import load_deployment, prefecture_deployment
+
+        return prefecture_deployment(self.prefecture) if self.prefecture else load_deployment(self.config_path)
 
     def sample_date(self, timezone: str) -> dt.date:
         """The date sample data is generated for: pinned, or today in the deployment's zone."""
@@ -70,7 +77,11 @@ class Settings:
             if not _FRAME_SOURCE.match(source):
                 raise ConfigError(f"MIERUKA_FRAME_ANCESTORS: {source!r} is not an origin "
                                   "(https://www.example.jp), 'self', 'none' or *")
+        prefecture = (env.get("MIERUKA_PREFECTURE") or "").strip() or None
+        if prefecture and (env.get("MIERUKA_CONFIG") or "").strip():
+            raise ConfigError("MIERUKA_PREFECTURE and MIERUKA_CONFIG are both set: a deployment comes from one of them")
         return cls(
+            prefecture=prefecture,
             frame_ancestors=frame_ancestors,
             config_path=Path(env.get("MIERUKA_CONFIG", cls.config_path)),
             port=whole("PORT", cls.port, 1),

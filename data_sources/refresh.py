@@ -264,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
     import sys
 
-    from registry import ConfigError, load_deployment
+    from registry import ConfigError
     from services.areas import AreaTable
     from services.indicators import IndicatorService
     from services.layers import LayerService
@@ -278,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
         settings = Settings.from_env()
-        deployment = load_deployment(settings.config_path)
+        deployment = settings.deployment()
         areas = AreaTable.from_csv(deployment.area_table)
         layers = LayerService(deployment, areas, settings)
         indicators = IndicatorService(deployment, areas, settings, store=layers.store)

@@ -20,9 +20,25 @@ def lang_or_default(value: object) -> str:
     return value if value in LANGUAGES else DEFAULT
 
 
+# What the messages say for the deployment served ({prefecture}, {prefecture_in}, {indicators_n},
+# {indicator_list}), set once per process by set_place at start-up: one deployment per process.
+_PLACE: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}
+
+
+def set_place(words: dict[str, dict[str, str]]) -> None:
+    """The deployment's words per language (registry.prefecture_words plus counts and lists)."""
+    for lang in LANGUAGES:
+        _PLACE[lang] = {"{" + name + "}": str(word) for name, word in words.get(lang, {}).items()}
+
+
 def t(key: str, lang: str = DEFAULT, **values: object) -> str:
-    """The message `key` in `lang`, formatted with `values`; a missing key shows itself."""
-    text = catalog(lang_or_default(lang)).get(key) or catalog(DEFAULT).get(key) or key
+    """The message `key` in `lang`, with the deployment's words put in and formatted with
+    `values`; a missing key shows itself."""
+    lang = lang_or_default(lang)
+    text = catalog(lang).get(key) or catalog(DEFAULT).get(key) or key
+    if "{" in text:
+        for token, word in _PLACE[lang].items():
+            text = text.replace(token, word)
     return text.format(**values) if values else text
 
 

@@ -9,7 +9,7 @@ from components.shell import href, sample_of, shell
 from i18n import lang_or_default, t, text_of
 from services.context import context
 
-dash.register_page(__name__, path="/", title="見える化 — 大阪府オープンデータ", name="home")
+dash.register_page(__name__, path="/", title=t("home.title", "ja"), name="home")
 
 
 def area_form(areas, lang: str):

@@ -135,7 +135,8 @@ class IndicatorService:
         return spec
 
     def dataset_key(self, spec: IndicatorSpec) -> str:
-        return f"indicator.{spec.id}"
+        """The indicator's name in the shared store, under the deployment's id."""
+        return f"{self.deployment.id}.indicator.{spec.id}"
 
     def snapshot(self, indicator_id: str) -> IndicatorSnapshot:
         """The indicator's last good data; SourceUnavailable when a live one never had any."""

@@ -118,12 +118,15 @@ class LayerService:
         return layer
 
     def dataset_key(self, layer: LayerSpec) -> str:
-        """The layer's name in the shared store; sample data is generated per date and seed."""
+        """The layer's name in the shared store, under the deployment's id (deployments of two
+        prefectures may share a cache folder or a Redis); sample data is generated per date
+        and seed."""
+        key = f"{self.deployment.id}.layer.{layer.id}"
         if layer.source.kind == "bundled":
-            return f"layer.{layer.id}.sample-{self.as_of().isoformat()}-{self.settings.sample_seed}"
+            return f"{key}.sample-{self.as_of().isoformat()}-{self.settings.sample_seed}"
         if layer.source.kind == "snapshot":  # a rebuilt snapshot is new data at once, not after its TTL
-            return f"layer.{layer.id}.snapshot-{snapshots.fingerprint(layer.source.dataset)}"
-        return f"layer.{layer.id}"
+            return f"{key}.snapshot-{snapshots.fingerprint(layer.source.dataset)}"
+        return key
 
     def snapshot(self, layer_id: str) -> LayerSnapshot:
         """The layer's last good data; SourceUnavailable when there has never been any."""

@@ -11,7 +11,7 @@ from .common import DEFAULT_SHARED, OUT
 
 # Builder modules, in the order they run (later ones may read what earlier ones wrote:
 # the evacuation sites are located on the bundled boundaries). Each has build(shared, out) -> str.
-BUILDERS = ("areas", "boundaries", "gsi", "toilets")
+BUILDERS = ("areas", "boundaries", "views", "gsi", "toilets")
 
 
 def main(argv: list[str] | None = None) -> int:
