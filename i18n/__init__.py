@@ -22,6 +22,7 @@ def lang_or_default(value: object) -> str:
 
 # What the messages say for the deployment served ({prefecture}, {prefecture_in}, {indicators_n},
 # {indicator_list}), set once per process by set_place at start-up: one deployment per process.
+PLACE_WORDS = ("prefecture", "prefecture_in", "indicators_n", "indicator_list")
 _PLACE: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}
 
 

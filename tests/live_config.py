@@ -24,13 +24,10 @@ def inline_toml(value: Any) -> str:
 
 
 def live_config(tmp_path: Path, sources: dict[str, dict[str, Any]]) -> Path:
-    """A deployment that `extends` osaka.toml (copied next to it) with `sources` (entry id →
-    source table, which may carry the entry's credit and licence) in place of the sample
-    ones, as config/osaka-live.toml does."""
-    base = (ROOT / "config" / "osaka.toml").read_text(encoding="utf-8")
-    base = base.replace('area_table = "../data/real/areas/27.csv"', f'area_table = "{ROOT / "data/real/areas/27.csv"}"')
-    (tmp_path / "osaka.toml").write_text(base, encoding="utf-8")
-    lines = ['extends = "osaka.toml"', "", "[sources]"]
+    """A deployment that `extends` config/osaka.toml with `sources` (entry id → source table,
+    which may carry the entry's credit and licence) in place of its own, as
+    config/osaka-live.toml does."""
+    lines = [f"extends = {json.dumps(str(ROOT / 'config' / 'osaka.toml'))}", "", "[sources]"]
     lines += [f"{json.dumps(entry)} = {inline_toml(source)}" for entry, source in sources.items()]
     path = tmp_path / "live.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -45,17 +42,22 @@ def get_json(url: str) -> dict:
 
 
 @contextlib.contextmanager
-def running_app(config: Path, cache_dir: Path, **variables: str):
-    """The app (`python app.py`) in its own process on `config` with the environment
-    `variables`; yields its base URL once /healthz answers. One app per process is a Dash
-    Pages rule, hence the subprocess."""
+def running_app(config: Path | None, cache_dir: Path, **variables: str):
+    """The app (`python app.py`) in its own process on `config` (None: as `variables` say, e.g.
+    MIERUKA_PREFECTURE) with the environment `variables`; yields its base URL once /healthz
+    answers. One app per process is a Dash Pages rule, hence the subprocess."""
     from tests.redis_server import free_port
 
     port = free_port()
-    env = dict(os.environ, MIERUKA_CONFIG=str(config), MIERUKA_CACHE_DIR=str(cache_dir), PORT=str(port), **variables)
-    env.pop("MIERUKA_REDIS_URL", None)
-    app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+    env = dict(os.environ, MIERUKA_CACHE_DIR=str(cache_dir), PORT=str(port), **variables)
+    for name in ("MIERUKA_REDIS_URL", "MIERUKA_CONFIG", "MIERUKA_PREFECTURE"):
+        if name not in variables:
+            env.pop(name, None)
+    if config is not None:
+        env["MIERUKA_CONFIG"] = str(config)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    log = (cache_dir / "app.log").open("wb")
+    app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60
@@ -65,9 +67,11 @@ def running_app(config: Path, cache_dir: Path, **variables: str):
                 break
             except OSError:
                 if time.time() > deadline or app.poll() is not None:
-                    raise RuntimeError(f"the app on {config} did not start") from None
+                    tail = (cache_dir / "app.log").read_text(encoding="utf-8", errors="replace")[-2000:]
+                    raise RuntimeError(f"the app on {config or variables} did not start:\n{tail}") from None
                 time.sleep(0.3)
         yield base
     finally:
         app.terminate()
         app.wait(10)
+        log.close()

@@ -12,17 +12,24 @@ from registry import ConfigError, load_deployment
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "config" / "osaka.toml"
+TEMPLATE = ROOT / "config" / "japan.toml"
 AREAS = ROOT / "data" / "real" / "areas" / "27.csv"
 LAYER_IDS = ("baby-stations", "nursery-vacancies", "toilets", "aed", "evacuation-sites", "wifi", "medical",
              "air-quality", "events")
 
 
 def _config_text() -> str:
-    """The real config, with the area table as an absolute path so a copy loads anywhere."""
-    text = CONFIG.read_text(encoding="utf-8")
+    """One whole config in one file, to break in one place: the template (japan.toml) with
+    Osaka's [deployment] (as osaka.toml gives it), the area table as an absolute path."""
+    text = TEMPLATE.read_text(encoding="utf-8")
+    template_deployment = '[deployment]\ntimezone = "Asia/Tokyo"\n'
+    assert text.count(template_deployment) == 1
+    osaka = CONFIG.read_text(encoding="utf-8")
+    deployment = osaka[osaka.index("[deployment]"):osaka.index("\n\n", osaka.index("[deployment]"))]
     relative = 'area_table = "../data/real/areas/27.csv"'
-    assert text.count(relative) == 1
-    return text.replace(relative, f'area_table = "{AREAS.as_posix()}"')
+    assert deployment.count(relative) == 1
+    deployment = deployment.replace(relative, f'area_table = "{AREAS.as_posix()}"')
+    return text.replace(template_deployment, deployment + '\ntimezone = "Asia/Tokyo"\n')
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -102,7 +109,7 @@ def test_missing_deployment_bbox(tmp_path: Path) -> None:
 
 CASES = [
     pytest.param('colour = "#0072B2"', 'colour = "blue"', "layers.toilets.colour", "#RRGGBB", id="bad-colour"),
-    pytest.param('source = { kind = "snapshot", dataset = "toilets" }', 'source = { kind = "ftp", dataset = "toilets" }',
+    pytest.param('source = { kind = "bundled", dataset = "toilets" }', 'source = { kind = "ftp", dataset = "toilets" }',
                  "layers.toilets.source.kind", "unknown kind 'ftp'", id="unknown-source-kind"),
     pytest.param('wheelchair = { from = ["車椅子使用者用トイレ有無"], type = "bool" }',
                  'wheelchair = { from = ["車椅子使用者用トイレ有無"], type = "boolean" }',
@@ -162,7 +169,7 @@ def test_filter_entry_that_is_not_a_table(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- live source kinds
 
-TOILETS_SOURCE = 'source = { kind = "snapshot", dataset = "toilets" }'
+TOILETS_SOURCE = 'source = { kind = "bundled", dataset = "toilets" }'
 
 
 @pytest.mark.parametrize(
