@@ -192,10 +192,11 @@ def test_a_designated_citys_outline_is_never_the_answer():
 def test_rebuilding_reproduces_the_bundled_files_byte_for_byte(tmp_path):
     if not SHARED.is_dir():
         pytest.skip(f"the real-data folder {SHARED} is absent: cannot rebuild")
-    from tools.real_data import areas, boundaries
+    from tools.real_data import areas, boundaries, views
 
     boundaries.build(SHARED, tmp_path)
     areas.build(SHARED, tmp_path)
+    views.build(SHARED, tmp_path)
     for folder in ("areas", "boundaries"):
         built = sorted(p.name for p in (tmp_path / folder).iterdir())
         bundled = sorted(p.name for p in (ROOT / "data" / "real" / folder).iterdir())
