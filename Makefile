@@ -34,3 +34,4 @@ bench: system setup
 	$(VENV)/bin/python bench/map_load.py
 	$(VENV)/bin/python bench/dashboard.py
 	$(VENV)/bin/python bench/importer.py
+	$(VENV)/bin/python bench/cold_start.py
