@@ -22,6 +22,11 @@ def sample_badge_if(sample: bool, lang: str):
     return sample_badge(lang) if sample else None
 
 
+def titled(title, sample: bool, lang: str) -> list:
+    """A heading's children: `title`, followed by the badge when `sample`."""
+    return [title, " ", sample_badge(lang)] if sample else [title]
+
+
 def as_of(data_date: str, lang: str) -> str:
     """'データ時点: 2025-10-27' / 'Data as of 2025-10-27'."""
     return t("dataset.as_of", lang, date=data_date)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dash import html
 
 from components.charts import sparkline_src
-from components.dataset_labels import credit_line, sample_badge_if
+from components.dataset_labels import credit_line, titled
 from components.shell import href
 from i18n import t, text_of
 from services import indicator_math as im
@@ -74,7 +74,7 @@ def kpi_card(kpi: Kpi, lang: str, sample: bool, notice=None, *, local: bool = Fa
         changes.append(change_badge(kpi.vs_last_year, measure.higher_is, year_label, lang, measure.decimals))
     value = im.format_number(kpi.value, lang, measure.decimals)
     return html.Li(className="mk-kpi", style={"--mk-colour": spec.colour}, children=[
-        html.H2([html.A(text_of(spec.title, lang), href=href), " ", sample_badge_if(sample, lang)]),
+        html.H2(titled(html.A(text_of(spec.title, lang), href=href), sample, lang)),
         html.P(text_of(measure.title, lang), className="mk-kpi-measure"),
         html.P(className="mk-kpi-value", children=[
             html.Span(value, className="mk-kpi-number"), " ", html.Span(unit, className="mk-kpi-unit"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dash
 from dash import html
 
-from components.dataset_labels import credit_line, sample_badge, sample_badge_if
+from components.dataset_labels import credit_line, titled
 from components.downloads import download_links
 from components.embed_code import embed_code
 from components.shell import href, sample_of, shell
@@ -25,7 +25,7 @@ def which_are_sample(snapshots, lang: str) -> list:
     if not any(s.sample for s in snapshots):
         return [html.P(t("about.sample_none", lang), id="sample-status")]
     return [html.Ul(id="sample-status", children=[
-        html.Li([sample_badge(lang), " ", t("about.sample_list", lang, items=names(True))]),
+        html.Li(t("about.sample_list", lang, items=names(True))),
         html.Li(t("about.real_list", lang, items=names(False))),
     ])]
 
@@ -51,7 +51,7 @@ def layout(**params):
                              + [(s.indicator, s, "indicators") for s in indicators]):
         source = [] if snap.sample else [f"{spec.source.kind}: {spec.source.name}", html.Br()]
         rows.append(html.Tr([
-            html.Th([text_of(spec.title, lang), " ", sample_badge_if(snap.sample, lang)], scope="row"),
+            html.Th(titled(text_of(spec.title, lang), snap.sample, lang), scope="row"),
             cell(1, [*source, credit_line(spec, snap.data_date, lang, licence=False)]),
             cell(2, html.A(spec.licence["name"], href=spec.licence["url"], rel="license noopener", target="_blank")),
             cell(3, f"{snap.count:,}", className="mk-num"),

@@ -14,7 +14,7 @@ from components.dropdown import dropdown
 from components.indicator_charts import (breakdown_figure, choropleth_figure, empty_figure, pyramid_figure,
                                         ranking_figure, series_figure, tile_grid_figure)
 from components.notices import dataset_notice, local_time
-from components.dataset_labels import sample_badge_if
+from components.dataset_labels import sample_badge_if, titled
 from components.embed_code import embed_code
 from components.shell import href, is_embedded, shell
 from data_sources import SourceError
@@ -110,7 +110,7 @@ def layout(indicator_id: str | None = None, **params):
         dcc.Store(id=ids.META, data={"id": spec.id, "lang": lang}),
         dcc.Store(id=ids.SORT, data=None),
         html.P(html.A("‹ " + t("kpi.title", lang), href=dashboard_href(view, prefecture, lang))),
-        html.H1([text_of(spec.title, lang), " ", sample_badge_if(snap.sample, lang)]),
+        html.H1(titled(text_of(spec.title, lang), snap.sample, lang)),
         html.P(text_of(spec.description, lang), className="mk-lead"),
         *[n for n in notices if n is not None],
         controls,
