@@ -32,10 +32,13 @@ def as_of(data_date: str, lang: str) -> str:
     return t("dataset.as_of", lang, date=data_date)
 
 
-def credit_line(spec, data_date: str | None, lang: str, *, licence: bool = True, className: str = "mk-credit"):
+def credit_line(spec, data_date: str | None, lang: str, *, licence: bool = True, labelled: bool = True,
+                className: str = "mk-credit"):
     """'出典: 大阪府 (CC BY 4.0) · データ時点: 2025-10-27' for a layer or indicator `spec`
-    (its config's credit and licence); the licence links to its terms."""
-    parts: list = [t("dataset.credit", lang, credit=text_of(spec.credit, lang))]
+    (its config's credit and licence); the licence links to its terms. `labelled=False`
+    leaves out '出典: ' (under a heading that already says "source")."""
+    credit = text_of(spec.credit, lang)
+    parts: list = [t("dataset.credit", lang, credit=credit) if labelled else credit]
     if licence and spec.licence.get("name"):
         parts += [" (", html.A(spec.licence["name"], href=spec.licence["url"], rel="license noopener",
                                target="_blank"), ")"]

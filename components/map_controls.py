@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from components.dataset_labels import credit_line, sample_badge_if
+from components.dataset_labels import credit_line, sample_badge_if, titled
 from components.dropdown import dropdown
 from components.shell import href
 from i18n import t, text_of
@@ -69,8 +69,8 @@ def layer_switches(snapshots, on: list[str], lang: str):
         "value": snap.layer.id,
         "label": html.Span(className="mk-layer-label", children=[
             marker_badge(snap.layer),
-            html.Span(text_of(snap.layer.title, lang), className="mk-layer-title"),
-            sample_badge_if(snap.sample, lang),
+            # the badge flows with the name (a column of its own would squeeze the names)
+            html.Span(titled(text_of(snap.layer.title, lang), snap.sample, lang), className="mk-layer-title"),
             html.Span("…", id=ids.layer_count(snap.layer.id), className="mk-layer-count"),
         ]),
     } for snap in snapshots]

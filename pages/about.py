@@ -52,7 +52,7 @@ def layout(**params):
         source = [] if snap.sample else [f"{spec.source.kind}: {spec.source.name}", html.Br()]
         rows.append(html.Tr([
             html.Th(titled(text_of(spec.title, lang), snap.sample, lang), scope="row"),
-            cell(1, [*source, credit_line(spec, snap.data_date, lang, licence=False)]),
+            cell(1, [*source, credit_line(spec, snap.data_date, lang, licence=False, labelled=False)]),
             cell(2, html.A(spec.licence["name"], href=spec.licence["url"], rel="license noopener", target="_blank")),
             cell(3, f"{snap.count:,}", className="mk-num"),
             cell(4, f"{snap.report.total_rejected:,}", className="mk-num"),

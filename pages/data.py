@@ -66,7 +66,7 @@ def _section(spec, snap, error: str | None, kind: str, lang: str, timezone: str)
                             className="mk-data-problem")
     rows = [
         (t("data.source", lang), [where, problem, html.Br() if where is not None or problem else None,
-                                  credit_line(spec, None, lang, licence=False)]),  # its date: data.modified
+                                  credit_line(spec, None, lang, licence=False, labelled=False)]),  # its date: data.modified
         (t("data.licence", lang), html.A(spec.licence["name"], href=spec.licence["url"], rel="license noopener",
                                          target="_blank")),
     ]

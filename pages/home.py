@@ -39,10 +39,8 @@ def layout(**params):
             html.H3([html.A([marker_badge(layer), " ", text_of(layer.title, lang)],
                             href=href("/map", lang, layers=layer.id)), sample_badge_if(snap.sample, lang)]),
             html.P(text_of(layer.description, lang)),
-            html.P(className="mk-card-meta", children=[
-                html.Strong(t("home.count", lang, count=f"{snap.count:,}")), " · ",
-                credit_line(layer, snap.data_date, lang, licence=False),
-            ]),
+            html.P(html.Strong(t("home.count", lang, count=f"{snap.count:,}")), className="mk-card-meta"),
+            html.P(credit_line(layer, snap.data_date, lang, licence=False), className="mk-card-meta"),
         ]))
     content = [
         html.Section(className="mk-hero", children=[

@@ -161,7 +161,7 @@ def test_about_lists_which_entries_are_sample_and_which_real(live):
     assert "Public toilets" in sample_part and "Population" in sample_part
     assert "AEDs" in real_part and "Street crime" in real_part and "Public toilets" not in real_part
     rows = {text_of(r.children[0]): r for r in walk(tree) if isinstance(r, html.Tr)}
-    assert "AEDs" in rows and f"Source: Toyonaka City · Data as of {REAL_DATE}" in text_of(rows["AEDs"])
+    assert "AEDs" in rows and f"Toyonaka City · Data as of {REAL_DATE}" in text_of(rows["AEDs"])
     assert f"Public toilets {BADGE_EN}" in rows
 
 
@@ -169,7 +169,7 @@ def test_data_marks_each_sample_entry_on_its_heading(live):
     server, ctx = live
     tree = page(server, "data")
     aed, toilets = by_id(tree, "dataset-aed"), by_id(tree, "dataset-toilets")
-    assert not by_class(aed, "mk-sample-badge") and "出典: 豊中市" in text_of(aed) and REAL_DATE in text_of(aed)
+    assert not by_class(aed, "mk-sample-badge") and "豊中市" in text_of(aed) and REAL_DATE in text_of(aed)
     assert by_class(toilets.children[0], "mk-sample-badge")
 
 
