@@ -46,6 +46,7 @@ def _layer_json(snap: LayerSnapshot) -> dict:
         "count": snap.count,
         "updated_at": snap.fetched_at.isoformat(),
         "source_modified": snap.source_modified.isoformat() if snap.source_modified else None,
+        "data_date": snap.data_date,
         "source": {"kind": layer.source.kind, "name": layer.source.name, "url": snap.source_url},
         "health": snap.health,
         "licence": dict(layer.licence),
@@ -57,6 +58,17 @@ def _layer_json(snap: LayerSnapshot) -> dict:
             "csv": f"/api/v1/layers/{layer.id}.csv",
         },
     }
+
+
+def _described(response: Response, kind: str, spec, data_date: str) -> Response:
+    """A download that cannot carry its metadata in-band (CSV): a `Link` to its entry on /data
+    (rel="describedby") and to its licence (rel="license"), and a file name with the date its
+    data is as of. `kind`: "layers" or "indicators"."""
+    response.headers["Link"] = ", ".join([f'</data#dataset-{spec.id}>; rel="describedby"',
+                                          f'</api/v1/{kind}>; rel="collection"',
+                                          f'<{spec.licence["url"]}>; rel="license"'])
+    response.headers["Content-Disposition"] = f'attachment; filename="{spec.id}-{data_date}.csv"'
+    return response
 
 
 def _unavailable(entries, health: dict) -> list[dict]:
@@ -114,10 +126,8 @@ def layer_csv(layer_id: str):
         return error
     response = Response(csv_bytes(snap), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    filename = f"{layer_id}-{snap.data_date}.csv"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = CACHE
-    return response
+    return _described(response, "layers", snap.layer, snap.data_date)
 
 
 @api.get("/api/v1/<path:rest>")
@@ -169,6 +179,7 @@ def _indicator_json(snap) -> dict:
         "source_url": snap.source_url,
         "updated_at": snap.fetched_at.isoformat(),
         "source_modified": snap.source_modified.isoformat(),
+        "data_date": snap.data_date,
         "links": {"json": f"/api/v1/indicators/{spec.id}.json", "csv": f"/api/v1/indicators/{spec.id}.csv"},
     }
 
@@ -210,7 +221,8 @@ def indicator_json(indicator_id: str):
     snap, rows, error = _indicator_rows(indicator_id)
     if error:
         return error
-    return jsonify({"indicator": indicator_id, "sample": snap.sample, "count": len(rows), "records": rows})
+    return jsonify({"indicator": indicator_id, "sample": snap.sample, "metadata": snap.metadata, "count": len(rows),
+                    "records": rows})
 
 
 @api.get("/api/v1/indicators/<indicator_id>.csv")
@@ -220,8 +232,7 @@ def indicator_csv(indicator_id: str):
         return error
     response = Response(indicator_csv_bytes(rows), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{indicator_id}-{snap.source_modified}.csv"'
-    return response
+    return _described(response, "indicators", snap.indicator, snap.data_date)
 
 
 # ---- an area's profile ----

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from dash import html
 
+from components.dataset_labels import credit_line, sample_badge_if
 from components.shell import href
 from i18n import t, text_of
 from registry import Deployment, LayerSpec
@@ -162,8 +163,10 @@ def field_value(name: str, record: dict[str, Any], layer: LayerSpec, lang: str, 
 
 
 def feature_details(layer: LayerSpec, record: dict[str, Any], deployment: Deployment, areas: AreaTable,
-                    lang: str, close_id: dict):
-    """A labelled definition list of the layer's popup fields; empty values are left out."""
+                    lang: str, close_id: dict, *, sample: bool, data_date: str):
+    """A labelled definition list of the layer's popup fields (empty values are left out),
+    under the layer's name with its "サンプル" badge when `sample`, and over its credit,
+    licence and `data_date`."""
     items = []
     for name in layer.popup:
         value = field_value(name, record, layer, lang, areas, deployment.timezone)
@@ -175,10 +178,12 @@ def feature_details(layer: LayerSpec, record: dict[str, Any], deployment: Deploy
         html.Div(className="mk-details-head", children=[
             html.Span(text_of(layer.title, lang), className="mk-details-layer",
                       style={"borderColor": layer.colour}),
+            sample_badge_if(sample, lang),
             html.Button("✕", id=close_id, className="mk-close", n_clicks=0,
                         title=t("map.close", lang), **{"aria-label": t("map.close", lang)}),
         ]),
         html.H2(record.get("name"), id="details-title", tabIndex="-1"),
         html.P(record.get("name_kana"), className="mk-kana") if record.get("name_kana") else None,
         html.Dl(items),
+        html.P(credit_line(layer, data_date, lang), className="mk-details-source"),
     ])

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dash import html
 
 from components.charts import sparkline_src
+from components.dataset_labels import credit_line, titled
 from components.shell import href
 from i18n import t, text_of
 from services import indicator_math as im
@@ -60,7 +61,8 @@ def _rank_text(kpi: Kpi, lang: str) -> str:
 
 
 def kpi_card(kpi: Kpi, lang: str, sample: bool, notice=None, *, local: bool = False):
-    """`notice`: shown on the card when its data could not be updated (components/notices.py).
+    """`sample`: the indicator's data is sample data (its badge by the title).
+    `notice`: shown on the card when its data could not be updated (components/notices.py).
     `local`: the card is of a municipality or ward, not the prefecture."""
     spec, measure = kpi.indicator, kpi.measure
     href = _href(spec, lang, kpi.area_code if local else None)
@@ -72,7 +74,7 @@ def kpi_card(kpi: Kpi, lang: str, sample: bool, notice=None, *, local: bool = Fa
         changes.append(change_badge(kpi.vs_last_year, measure.higher_is, year_label, lang, measure.decimals))
     value = im.format_number(kpi.value, lang, measure.decimals)
     return html.Li(className="mk-kpi", style={"--mk-colour": spec.colour}, children=[
-        html.H2(html.A(text_of(spec.title, lang), href=href)),
+        html.H2(titled(html.A(text_of(spec.title, lang), href=href), sample, lang)),
         html.P(text_of(measure.title, lang), className="mk-kpi-measure"),
         html.P(className="mk-kpi-value", children=[
             html.Span(value, className="mk-kpi-number"), " ", html.Span(unit, className="mk-kpi-unit"),
@@ -85,9 +87,7 @@ def kpi_card(kpi: Kpi, lang: str, sample: bool, notice=None, *, local: bool = Fa
         html.Div(changes, className="mk-kpi-changes") if kpi.period else None,
         html.Img(src=spark, alt=t("kpi.spark_alt", lang, count=len(kpi.spark)), className="mk-spark",
                  width=160, height=40) if spark else None,
-        html.P(className="mk-kpi-meta", children=[
-            t("home.updated", lang, date=kpi.as_of.isoformat()),
-            html.Span(t("sample.badge", lang), className="mk-chip") if sample else None,
-        ]),
+        html.P(credit_line(spec, kpi.as_of.isoformat(), lang, licence=False, className="mk-kpi-source"),
+               className="mk-kpi-meta"),
         notice,
     ])

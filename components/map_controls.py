@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from components.dataset_labels import credit_line, sample_badge_if, titled
 from components.dropdown import dropdown
+from components.shell import href
 from i18n import t, text_of
 from registry import LayerSpec
 from services.areas import AreaTable
@@ -33,6 +35,7 @@ class ids:
     DETAILS = "details"
     PAGE = "map-page"
     PANEL = "map-panel"
+    SOURCES = "layer-sources"
 
     @staticmethod
     def layer(lid: str) -> dict:
@@ -57,20 +60,39 @@ def marker_badge(layer: LayerSpec):
                      style={"--mk-colour": layer.colour}, **{"aria-hidden": "true"})
 
 
-def layer_switches(layers: tuple[LayerSpec, ...], on: list[str], lang: str):
+def layer_switches(snapshots, on: list[str], lang: str):
+    """The legend: a switch per layer (`snapshots`: the shown layers' LayerSnapshots, in
+    order) with its icon, name, "サンプル" badge when its data is sample, and count; under
+    it, folded away, each layer's credit, licence and data date with a link to its /data
+    entry."""
     options = [{
-        "value": layer.id,
+        "value": snap.layer.id,
         "label": html.Span(className="mk-layer-label", children=[
-            marker_badge(layer),
-            html.Span(text_of(layer.title, lang), className="mk-layer-title"),
-            html.Span("…", id=ids.layer_count(layer.id), className="mk-layer-count"),
+            marker_badge(snap.layer),
+            # the badge flows with the name (a column of its own would squeeze the names)
+            html.Span(titled(text_of(snap.layer.title, lang), snap.sample, lang), className="mk-layer-title"),
+            html.Span("…", id=ids.layer_count(snap.layer.id), className="mk-layer-count"),
         ]),
-    } for layer in layers]
+    } for snap in snapshots]
     return html.Fieldset(className="mk-fieldset", children=[
         html.Legend(t("map.layers", lang)),
         dcc.Checklist(id=ids.LAYERS, options=options, value=on, className="mk-layers",
                       inputClassName="mk-check", labelClassName="mk-layer-row"),
         html.P(id=ids.COUNT, className="mk-count-summary", **{"aria-live": "polite"}),
+        layer_sources(snapshots, lang),
+    ])
+
+
+def layer_sources(snapshots, lang: str):
+    """"出典とデータ時点": per layer its name, badge, credit, licence and data date, and a
+    link to its entry on /data."""
+    return html.Details(id=ids.SOURCES, className="mk-layer-sources", children=[
+        html.Summary(t("dataset.sources", lang)),
+        html.Ul([html.Li(id=f"layer-source-{snap.layer.id}", children=[
+            html.A(text_of(snap.layer.title, lang), href=href("/data", lang) + f"#dataset-{snap.layer.id}"), " ",
+            sample_badge_if(snap.sample, lang), html.Br(),
+            credit_line(snap.layer, snap.data_date, lang),
+        ]) for snap in snapshots]),
     ])
 
 

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from dash import html
 
+from components.dataset_labels import sample_badge
 from i18n import t
 
 
@@ -41,7 +42,11 @@ def is_embedded(params: dict) -> bool:
 
 
 def sample_of(flags) -> str | None:
-    """What a page shows of sample data: "all", "some" (mixed with live data) or None."""
+    """What a page shows of sample data: "all", "some" (mixed with live data) or None.
+
+    The page's notice follows: "all" says the page shows sample data; "some" says only that
+    what is marked with the badge (components/dataset_labels.py) is sample, since each entry
+    says so on its own; None (all real) shows no notice."""
     flags = list(flags)
     return ("all" if all(flags) else "some") if any(flags) else None
 
@@ -62,8 +67,8 @@ def shell(lang: str, active: str, content, *, title: str | None, path: str, para
     lang_link = html.A(t("lang.switch", lang), id=ids.LANG_LINK, href=lang_href(path, params, lang),
                        className="mk-lang", lang="en" if lang == "ja" else "ja", target="_self",
                        title=t("lang.switch_label", lang), **{"aria-label": t("lang.switch_label", lang)})
-    notice = html.P([html.Strong(t("sample.badge", lang)), " ",
-                     t("sample.notice_some" if sample == "some" else "sample.notice", lang)],
+    notice = html.P([sample_badge(lang), " ", t("sample.notice_some" if sample == "some" else "sample.notice", lang),
+                     " ", html.A(t("sample.about", lang), href=href("/about", lang) + "#sample")],
                     className="mk-sample", role="note") if sample else None
     if is_embedded(params):
         bar = html.Header(className="mk-embed-bar", children=[

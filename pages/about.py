@@ -4,6 +4,7 @@ from __future__ import annotations
 import dash
 from dash import html
 
+from components.dataset_labels import credit_line, titled
 from components.downloads import download_links
 from components.embed_code import embed_code
 from components.shell import href, sample_of, shell
@@ -11,6 +12,27 @@ from i18n import lang_or_default, t, text_of
 from services.context import context
 
 dash.register_page(__name__, path="/about", title="このサイトについて — 見える化", name="about")
+
+
+def which_are_sample(snapshots, lang: str) -> list:
+    """What is sample data on this deployment, in words: all of it, none, or which (and which
+    are real)."""
+    def names(sample: bool) -> str:
+        return ("、" if lang == "ja" else ", ").join(text_of(_spec(s).title, lang) for s in snapshots if s.sample is sample)
+
+    if all(s.sample for s in snapshots):
+        return [html.P(t("about.sample_all", lang), id="sample-status")]
+    if not any(s.sample for s in snapshots):
+        return [html.P(t("about.sample_none", lang), id="sample-status")]
+    return [html.Ul(id="sample-status", children=[
+        html.Li(t("about.sample_list", lang, items=names(True))),
+        html.Li(t("about.real_list", lang, items=names(False))),
+    ])]
+
+
+def _spec(snap):
+    """The layer or indicator of a snapshot."""
+    return getattr(snap, "layer", None) or snap.indicator
 
 
 def layout(**params):
@@ -27,10 +49,10 @@ def layout(**params):
     rows = []
     for spec, snap, kind in ([(s.layer, s, "layers") for s in layers]
                              + [(s.indicator, s, "indicators") for s in indicators]):
-        source = t("sample.badge", lang) if snap.sample else f"{spec.source.kind}: {spec.source.name}"
+        source = [] if snap.sample else [f"{spec.source.kind}: {spec.source.name}", html.Br()]
         rows.append(html.Tr([
-            html.Th(text_of(spec.title, lang), scope="row"),
-            cell(1, [source, html.Br(), html.Small(text_of(spec.credit, lang))]),
+            html.Th(titled(text_of(spec.title, lang), snap.sample, lang), scope="row"),
+            cell(1, [*source, credit_line(spec, snap.data_date, lang, licence=False, labelled=False)]),
             cell(2, html.A(spec.licence["name"], href=spec.licence["url"], rel="license noopener", target="_blank")),
             cell(3, f"{snap.count:,}", className="mk-num"),
             cell(4, f"{snap.report.total_rejected:,}", className="mk-num"),
@@ -45,6 +67,7 @@ def layout(**params):
         html.P(t("about.lead", lang)),
         html.H2(t("about.sample_title", lang), id="sample"),
         html.P(t("about.sample_body", lang)),
+        *which_are_sample(snapshots, lang),
         html.H2(t("about.sources", lang)),
         html.Div(table, className="mk-table-wrap"),
         html.H2(t("about.api", lang)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash
 from dash import html
 
+from components.dataset_labels import credit_line, sample_badge
 from components.downloads import download_links
 from components.notices import local_time
 from components.shell import sample_of, shell
@@ -49,8 +50,9 @@ def _section(spec, snap, error: str | None, kind: str, lang: str, timezone: str)
     """One dataset (`kind`: "layers" or "indicators"); `snap` is None when it has no data
     (`error` says why)."""
     source = spec.source
-    if snap is not None and snap.sample:
-        where = t("sample.badge", lang)
+    sample = snap is not None and snap.sample
+    if sample:
+        where = None  # the badge is on the heading; the credit below says where the data comes from
     else:
         url = snap.source_url if snap is not None else None
         where = html.Span([f"{source.kind}: ", html.A(url, href=url, rel="noopener", target="_blank")
@@ -63,7 +65,8 @@ def _section(spec, snap, error: str | None, kind: str, lang: str, timezone: str)
                              why(status, lang), *([" ", html.Code(detail)] if detail else [])],
                             className="mk-data-problem")
     rows = [
-        (t("data.source", lang), [where, problem, html.Br(), html.Small(text_of(spec.credit, lang))]),
+        (t("data.source", lang), [where, problem, html.Br() if where is not None or problem else None,
+                                  credit_line(spec, None, lang, licence=False, labelled=False)]),  # its date: data.modified
         (t("data.licence", lang), html.A(spec.licence["name"], href=spec.licence["url"], rel="license noopener",
                                          target="_blank")),
     ]
@@ -87,6 +90,8 @@ def _section(spec, snap, error: str | None, kind: str, lang: str, timezone: str)
     title = [text_of(spec.title, lang)]
     if kind == "indicators":
         title.append(html.Small(f" — {t('data.indicator', lang)}"))
+    if sample:
+        title += [" ", sample_badge(lang)]
     return html.Section(className="mk-dataset", id=f"dataset-{spec.id}", children=[html.H2(title), html.Dl(items)])
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dash
 from dash import html
 
+from components.dataset_labels import credit_line, sample_badge_if
 from components.map_controls import area_options, marker_badge
 from components.shell import href, sample_of, shell
 from i18n import lang_or_default, t, text_of
@@ -35,13 +36,11 @@ def layout(**params):
     for snap in snapshots:
         layer = snap.layer
         cards.append(html.Li(className="mk-card", children=[
-            html.H3(html.A([marker_badge(layer), " ", text_of(layer.title, lang)],
-                           href=href("/map", lang, layers=layer.id))),
+            html.H3([html.A([marker_badge(layer), " ", text_of(layer.title, lang)],
+                            href=href("/map", lang, layers=layer.id)), sample_badge_if(snap.sample, lang)]),
             html.P(text_of(layer.description, lang)),
-            html.P(className="mk-card-meta", children=[
-                html.Strong(t("home.count", lang, count=f"{snap.count:,}")), " · ",
-                html.Span(t("home.updated", lang, date=snap.data_date)),
-            ]),
+            html.P(html.Strong(t("home.count", lang, count=f"{snap.count:,}")), className="mk-card-meta"),
+            html.P(credit_line(layer, snap.data_date, lang, licence=False), className="mk-card-meta"),
         ]))
     content = [
         html.Section(className="mk-hero", children=[

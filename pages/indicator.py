@@ -14,6 +14,7 @@ from components.dropdown import dropdown
 from components.indicator_charts import (breakdown_figure, choropleth_figure, empty_figure, pyramid_figure,
                                         ranking_figure, series_figure, tile_grid_figure)
 from components.notices import dataset_notice, local_time
+from components.dataset_labels import sample_badge_if, titled
 from components.embed_code import embed_code
 from components.shell import href, is_embedded, shell
 from data_sources import SourceError
@@ -109,7 +110,7 @@ def layout(indicator_id: str | None = None, **params):
         dcc.Store(id=ids.META, data={"id": spec.id, "lang": lang}),
         dcc.Store(id=ids.SORT, data=None),
         html.P(html.A("‹ " + t("kpi.title", lang), href=dashboard_href(view, prefecture, lang))),
-        html.H1(text_of(spec.title, lang)),
+        html.H1(titled(text_of(spec.title, lang), snap.sample, lang)),
         html.P(text_of(spec.description, lang), className="mk-lead"),
         *[n for n in notices if n is not None],
         controls,
@@ -309,7 +310,7 @@ def provenance(spec: IndicatorSpec, snap, lang: str, timezone: str):
         ("ind.numerator", text_of(spec.numerator, lang)),
         ("ind.denominator", text_of(spec.denominator, lang) if spec.denominator else None),
         ("ind.frequency", t(f"ind.freq.{spec.frequency}", lang)),
-        ("ind.source", [t("sample.badge", lang) + " — " if snap.sample else "", text_of(spec.credit, lang)]),
+        ("ind.source", [sample_badge_if(snap.sample, lang), " " if snap.sample else "", text_of(spec.credit, lang)]),
         ("ind.licence", html.A(spec.licence["name"], href=spec.licence["url"], rel="license noopener", target="_blank")),
         ("ind.retrieved", local_time(snap.fetched_at, timezone)),
         ("ind.as_of", snap.source_modified.isoformat()),

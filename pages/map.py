@@ -101,7 +101,7 @@ def layout(**params):
             html.P(t("map.near_me_note", lang), className="mk-hint"),
             html.Div(id=ids.NEAR_LIST, **{"aria-live": "polite"}),
         ]),
-        layer_switches(shown, state.layers, lang),
+        layer_switches([snapshots[layer.id] for layer in shown], state.layers, lang),
         *[f for f in filters if f is not None],
         html.Fieldset(className="mk-fieldset", children=[
             html.Legend(t("map.basemap", lang)),
@@ -260,7 +260,9 @@ def details_panel(selected: str | None, lang: str):
     ctx = context()
     lid, _, rid = selected.partition(":")
     layer = ctx.deployment.layer(lid)
-    record = ctx.layers.snapshot(lid).record(rid) if layer else None
+    snap = ctx.layers.snapshot(lid) if layer else None
+    record = snap.record(rid) if snap else None
     if record is None:
         return html.P(t("map.not_found", lang), className="mk-notice", role="status"), "mk-details-wrap mk-open"
-    return feature_details(layer, record, ctx.deployment, ctx.areas, lang, ids.details_close()), "mk-details-wrap mk-open"
+    return (feature_details(layer, record, ctx.deployment, ctx.areas, lang, ids.details_close(), sample=snap.sample,
+                            data_date=snap.data_date), "mk-details-wrap mk-open")

@@ -25,7 +25,7 @@ from sample_data import generate
 from sample_data.indicators import generate_indicator
 from services import indicator_math as im
 from services.areas import AreaTable
-from services.stored import StoredViews, available, health_report, stored_records
+from services.stored import StoredViews, available, dataset_metadata, health_report, stored_records
 from settings import Settings
 
 PER_CAPITA_BASE = 100_000
@@ -58,6 +58,12 @@ class IndicatorSnapshot:
     @property
     def data_date(self) -> str:
         return self.source_modified.isoformat()
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The JSON download's "metadata" member (services/stored.dataset_metadata)."""
+        return dataset_metadata(self.indicator, data_date=self.data_date, source_url=self.source_url,
+                                sample=self.sample)
 
     @property
     def count(self) -> int:

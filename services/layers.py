@@ -25,7 +25,7 @@ from registry import Deployment, LayerSpec
 from services.areas import AreaTable
 from services.boundaries import bundled_boundaries_path
 from services.locate import AreaLocator
-from services.stored import StoredViews, available, health_report, stored_records
+from services.stored import StoredViews, available, dataset_metadata, health_report, stored_records
 from settings import Settings
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -83,12 +83,20 @@ class LayerSnapshot:
 
     @property
     def data_date(self) -> str:
-        """The date the data is as of: the source's modification date, else when it was fetched."""
-        moment = self.source_modified or self.fetched_at
-        return moment.isoformat()[:10]
+        return data_date_of(self.source_modified, self.fetched_at)
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The full GeoJSON's "metadata" member (services/stored.dataset_metadata)."""
+        return dataset_metadata(self.layer, data_date=self.data_date, source_url=self.source_url, sample=self.sample)
 
     def record(self, record_id: str) -> dict[str, Any] | None:
         return next((r for r in self.records if str(r["id"]) == str(record_id)), None)
+
+
+def data_date_of(source_modified: dt.date | dt.datetime | None, fetched_at: dt.datetime) -> str:
+    """The date the data is as of: the source's modification date, else when it was fetched."""
+    return (source_modified or fetched_at).isoformat()[:10]
 
 
 class LayerService:
@@ -175,16 +183,20 @@ class LayerService:
         records = stored.payload["records"]
         report = RejectReport.from_dict(stored.meta.get("rejects") or {})
         modified = stored.meta.get("source_modified")
-        bodies = {"full": Body.of(geojson_bytes(layer, records)),
-                  "map": Body.of(geojson_bytes(layer, records, map_fields(layer)))}
+        source_modified = dt.date.fromisoformat(modified) if modified and len(modified) == 10 else from_iso(modified)
+        fetched_at = stored.fetched_at.replace(microsecond=0)
+        sample = layer.source.sample
+        metadata = dataset_metadata(layer, data_date=data_date_of(source_modified, fetched_at),
+                                    source_url=stored.meta.get("source_url"), sample=sample)
+        bodies = {"full": Body.of(geojson_bytes(layer, records, metadata=metadata)),  # the download says what it is
+                  "map": Body.of(geojson_bytes(layer, records, map_fields(layer)))}  # the map's: slim
         return LayerSnapshot(
             layer=layer,
             records=tuple(records),
             report=report,
-            fetched_at=stored.fetched_at.replace(microsecond=0),
-            source_modified=(dt.date.fromisoformat(modified) if modified and len(modified) == 10
-                             else from_iso(modified)),
-            sample=layer.source.sample,
+            fetched_at=fetched_at,
+            source_modified=source_modified,
+            sample=sample,
             options=_filter_options(layer, records),
             months=_months(layer, records),
             bodies=bodies,
@@ -251,8 +263,10 @@ def map_fields(layer: LayerSpec) -> set[str]:
     return fields
 
 
-def geojson_bytes(layer: LayerSpec, records: list[dict[str, Any]], fields: set[str] | None = None) -> bytes:
-    """A compact WGS84 FeatureCollection; properties hold the canonical fields (or `fields`)."""
+def geojson_bytes(layer: LayerSpec, records: list[dict[str, Any]], fields: set[str] | None = None,
+                  metadata: dict[str, Any] | None = None) -> bytes:
+    """A compact WGS84 FeatureCollection; properties hold the canonical fields (or `fields`);
+    `metadata` (title, credit, licence, data date, source, sample) as a top-level member."""
     features = []
     for r in records:
         props = {k: v for k, v in r.items()
@@ -261,7 +275,8 @@ def geojson_bytes(layer: LayerSpec, records: list[dict[str, Any]], fields: set[s
         features.append({"type": "Feature", "id": props["id"],
                          "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
                          "properties": props})
-    collection = {"type": "FeatureCollection", "layer": layer.id, "features": features}
+    collection = {"type": "FeatureCollection", "layer": layer.id,
+                  **({"metadata": metadata} if metadata is not None else {}), "features": features}
     return json.dumps(collection, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 

@@ -119,3 +119,18 @@ def health_report(snapshot: Callable[[str], Any], ids: Iterable[str]) -> dict[st
                                   "code": "no_data", "detail": str(exc)}
     return report
 
+
+
+def dataset_metadata(spec, *, data_date: str, source_url: str | None, sample: bool) -> dict[str, Any]:
+    """What a downloaded file says about itself (a layer's GeoJSON, an indicator's JSON): its
+    title, credit, licence, the date its data is as of, its source, whether it is sample
+    data, and its entry on /data. `spec`: a LayerSpec or IndicatorSpec."""
+    return {
+        "title": dict(spec.title),
+        "credit": dict(spec.credit),
+        "licence": dict(spec.licence),
+        "data_date": data_date,
+        "source": {"kind": spec.source.kind, "name": spec.source.name, "url": source_url},
+        "sample": sample,
+        "about": f"/data#dataset-{spec.id}",
+    }

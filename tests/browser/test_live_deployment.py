@@ -87,7 +87,7 @@ def test_live_data_on_every_page_and_an_honest_notice_when_the_upstreams_die(das
     details = text(dash_duo, ".mk-details")
     assert "高い" in details and "11-25 11:00" in details
     assert notices(dash_duo) == ""
-    assert "一部の項目はサンプルデータです" in text(dash_duo, ".mk-sample")  # live and sample layers side by side
+    assert "「サンプル」と表示した項目は架空のサンプルデータです" in text(dash_duo, ".mk-sample")  # live and sample layers side by side
 
     # ---- the dashboard: the population card is the catalog's, not the sample's
     latest = get_json(f"{base}/api/v1/indicators/population.json?area=270008&measure=total&from=2026-10")["records"]

@@ -121,7 +121,7 @@ def test_card_shows_the_number_unit_period_and_changes(ctx, listing, indicator_i
         assert "," in number
     assert text(by_class(card, "mk-kpi-unit")) == measure.unit[lang]
     assert text(by_class(card, "mk-kpi-period")) == label(kpi.period, lang)
-    assert text(card.children[0]) == listing[indicator_id]["title"][lang]
+    assert text(card.children[0].children[0]) == listing[indicator_id]["title"][lang]
 
     badges = by_class(card, "mk-change")
     yearly = measure.frequency == "yearly"
@@ -145,14 +145,18 @@ def test_card_shows_the_number_unit_period_and_changes(ctx, listing, indicator_i
 
 def test_card_links_to_the_detail_page(ctx) -> None:
     kpi = ctx.indicators.kpi("crime")
-    assert kpi_card(kpi, "ja", True).children[0].children.href == "/dashboard/crime"
-    assert kpi_card(kpi, "en", True).children[0].children.href == "/dashboard/crime?lang=en"
+    assert kpi_card(kpi, "ja", True).children[0].children[0].href == "/dashboard/crime"
+    assert kpi_card(kpi, "en", True).children[0].children[0].href == "/dashboard/crime?lang=en"
 
 
 def test_card_shows_the_sample_badge_only_for_sample_data(ctx) -> None:
     kpi = ctx.indicators.kpi("crime")
-    assert by_class(kpi_card(kpi, "ja", True), "mk-chip")
-    assert not by_class(kpi_card(kpi, "ja", False), "mk-chip")
+    [badge] = by_class(kpi_card(kpi, "ja", True), "mk-sample-badge")
+    assert text(badge) == "サンプルデータ（架空）"  # "サンプル" on screen, the rest for screen readers
+    assert not by_class(kpi_card(kpi, "ja", False), "mk-sample-badge")
+    # the credit and the data date, on sample and real data alike
+    meta = text(by_class(kpi_card(kpi, "en", False), "mk-kpi-meta"))
+    assert f"Source: {kpi.indicator.credit['en']}" in meta and f"Data as of {kpi.as_of.isoformat()}" in meta
 
 
 def with_changes(kpi, previous: im.Change, last_year: im.Change | None = None):
