@@ -23,11 +23,11 @@ def inline_toml(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def live_config(tmp_path: Path, sources: dict[str, dict[str, Any]]) -> Path:
-    """A deployment that `extends` config/osaka.toml with `sources` (entry id → source table,
-    which may carry the entry's credit and licence) in place of its own, as
-    config/osaka-live.toml does."""
-    lines = [f"extends = {json.dumps(str(ROOT / 'config' / 'osaka.toml'))}", "", "[sources]"]
+def live_config(tmp_path: Path, sources: dict[str, dict[str, Any]], base: str = "osaka.toml") -> Path:
+    """A deployment that `extends` config/<base> (osaka.toml; osaka-sample.toml for one whose
+    every other entry is sample) with `sources` (entry id → source table, which may carry the
+    entry's credit and licence) in place of its own, as config/osaka-live.toml does."""
+    lines = [f"extends = {json.dumps(str(ROOT / 'config' / base))}", "", "[sources]"]
     lines += [f"{json.dumps(entry)} = {inline_toml(source)}" for entry, source in sources.items()]
     path = tmp_path / "live.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

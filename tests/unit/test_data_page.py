@@ -10,17 +10,22 @@ def test_every_layer_and_indicator_has_a_section(dash_app, ctx):
     data = importlib.import_module("pages.data")
     with dash_app.server.test_request_context("/data"):
         page = data.layout()
-    assert "サンプルデータを表示しています。実在の施設・数値ではありません。" in text_of(page)  # all sample here
+    assert "「サンプル」と表示した項目は架空のサンプルデータです。" in text_of(page)  # real and sample side by side
     sections = [n for n in walk(page) if getattr(n, "id", None) and str(n.id).startswith("dataset-")]
     assert [s.id for s in sections] == [f"dataset-{lid}" for lid in ctx.deployment.layer_ids] + [
         f"dataset-{i.id}" for i in ctx.deployment.indicators]
-    toilets = next(s for s in sections if s.id == "dataset-toilets")
+    toilets = next(s for s in sections if s.id == "dataset-toilets")  # real: the municipalities' files
     text = text_of(toilets)
-    assert "CC BY 4.0" in text and "2,500" in text and "サンプルデータ" in text
+    assert "CC BY 4.0" in text and "709" in text and "大阪市「施設情報ポイントデータ（公衆トイレ）」を加工して作成" in text
+    assert "サンプル" not in text
+    assert "10行を除外（理由別）" in text and "緯度・経度がない" in text and "「ー」などの記号（値なし）を空欄とした" in text
     links = [n.href for n in walk(toilets) if getattr(n, "href", None)]
     assert "/api/v1/layers/toilets.csv" in links and "/api/v1/layers/toilets.geojson" in links
     # the sample data carries the defects real files have: the import report shows them
-    snap = ctx.layers.snapshot("toilets")
+    aed = next(s for s in sections if s.id == "dataset-aed")
+    text = text_of(aed)
+    snap = ctx.layers.snapshot("aed")
+    assert "サンプルデータ" in text and f"{snap.count:,}" in text
     assert dict(snap.report.rejected) == {"duplicate id": 1, "missing coordinates": 1, "zero coordinates": 1}
     assert snap.report.repaired["latitude and longitude swapped"] == 2
     assert "3行を除外（理由別）" in text and "2行を補正（理由別）" in text

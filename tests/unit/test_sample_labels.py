@@ -55,7 +55,7 @@ def live(tmp_path_factory, dash_app):
         "aed": {"kind": "file", "path": aed, "credit": CREDIT},
         "crime": {"kind": "file", "path": crime, "table": CRIME_TABLE,
                   "credit": {"ja": "大阪府警察", "en": "Osaka Prefectural Police"}},
-    })
+    }, base="osaka-sample.toml")
     deployment = load_deployment(config)
     areas = AreaTable.from_csv(deployment.area_table)
     settings = Settings(cache_dir=tmp / "cache")
@@ -217,13 +217,20 @@ def test_csv_downloads_name_their_date_and_link_their_description(live):
     assert body["metadata"]["data_date"] == REAL_DATE
 
 
-# ---- the default deployment: all sample, and the pages say so
+# ---- the default deployment: real where it exists, and each sample entry says so
 
-def test_on_the_default_deployment_every_page_says_it_shows_sample_data(dash_app, client):
-    for name in ("home", "map", "dashboard", "about", "data"):
+def test_on_the_default_deployment_the_real_layers_carry_their_publishers_credit(dash_app, client):
+    for name in ("home", "map", "about", "data"):  # pages showing real and sample entries
         tree = page(dash_app.server, name)
-        assert "サンプルデータを表示しています。実在の施設・数値ではありません。" in banner(tree), name
-    assert text_of(by_id(page(dash_app.server, "about"), "sample-status")) == "現在、このサイトの項目はすべてサンプルデータです。"
-    assert all(entry["sample"] for entry in client.get("/api/v1/layers").get_json()["layers"])
+        assert "「サンプル」と表示した項目は架空のサンプルデータです。" in banner(tree), name
+        assert "サンプルデータを表示しています" not in text_of(tree), name
+    # the indicators are all sample yet: that page says so of all it shows
+    assert "サンプルデータを表示しています" in banner(page(dash_app.server, "dashboard"))
+    layers = {entry["id"]: entry for entry in client.get("/api/v1/layers").get_json()["layers"]}
+    assert {lid for lid, entry in layers.items() if not entry["sample"]} == {"evacuation-sites", "toilets"}
+    body = json.loads(client.get("/api/v1/layers/evacuation-sites.geojson").get_data())
+    assert body["metadata"]["sample"] is False
+    assert body["metadata"]["credit"]["ja"] == "出典：国土地理院 指定緊急避難場所・指定避難所データ"
+    assert body["metadata"]["data_date"] == "2025-10-27"
     body = json.loads(client.get("/api/v1/layers/aed.geojson").get_data())
     assert body["metadata"]["sample"] is True and body["metadata"]["credit"]["ja"] == "サンプルデータ（見える化 生成）"
