@@ -67,8 +67,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 
 DATASETS: tuple[str, ...] = tuple(COLUMNS)
 
-#: Target row counts (the nursery target is facilities × 12 months; readings are
-#: stations × 168 hours and so follow the station count).
+#: Target row counts for Osaka (8.84 million people in 2015; the nursery target is
+#: facilities × 12 months; readings are stations × 168 hours and so follow the station
+#: count).  Other prefectures get these scaled by their population (generator.volume).
 TARGETS: dict[str, int] = {
     "baby-stations": 1200,
     "nursery-vacancies": 1600 * 12,
@@ -81,5 +82,22 @@ TARGETS: dict[str, int] = {
     "air-quality-readings": 90 * 7 * 24,
     "events": 600,
 }
+
+#: The fewest rows a prefecture gets, however small (nursery: facilities, not rows):
+#: enough that a small prefecture's map layer is not nearly empty.
+MINIMUMS: dict[str, int] = {
+    "baby-stations": 20,
+    "nursery-vacancies": 30,
+    "toilets": 40,
+    "aed": 100,
+    "evacuation-sites": 60,
+    "wifi": 30,
+    "medical": 100,
+    "air-quality-stations": 5,
+    "events": 40,
+}
+
+#: Layers every municipality (every leaf area) has at least one of, whatever its size.
+EVERY_LEAF: frozenset[str] = frozenset({"aed", "evacuation-sites", "medical"})
 
 assert len(COLUMNS["toilets"]) == 39

@@ -13,25 +13,50 @@ import random
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-# Degrees per kilometre at Osaka's latitude (1° lat ≈ 110.9 km, 1° lon ≈ 91.6 km).
+# Kilometres per degree: 1° of latitude ≈ 110.9 km anywhere in Japan; 1° of longitude
+# shrinks with the latitude (≈ 111.32 km × cos φ).  Osaka's points keep the figure they
+# were generated with (91.6 km, Osaka's latitude) so that its sample output stays the same.
 KM_PER_DEG_LAT = 110.9
 KM_PER_DEG_LON = 91.6
+_KM_PER_DEG_EQUATOR = 111.32
 
 #: Scatter radius = SCATTER_FACTOR * sqrt(area_km2 / pi) km around the office.
 SCATTER_FACTOR = 0.55
+
+#: Outside Osaka the radius is at most that of the leaf's "settled" disc: its population
+#: at the density that makes a census 人口集中地区 (4,000 people per km²), and at least
+#: MIN_RADIUS_KM.  Facilities gather where people live, and the offices of large rural or
+#: coastal municipalities (釧路市, 函館市, a mountain village) sit in their town centre, not
+#: in the middle of their area: the plain area disc put only 79 % of Hokkaido's points
+#: in their own municipality, this one 87–99 % in every prefecture (tests measure it).
+#: Osaka keeps the plain area disc its sample output was generated with.
+SETTLED_DENSITY = 4000.0
+MIN_RADIUS_KM = 1.0
 
 #: Optional hand-written per-area tweaks, keyed by the 5-digit code:
 #: (radius multiplier, north offset km, east offset km).  Empty: with the truncated
 #: gaussian scatter about 90 % of points already fall inside their own area.
 SCATTER_TWEAKS: dict[str, tuple[float, float, float]] = {}
 
+#: Osaka's two-digit prefecture code: the only prefecture with hand-made special cases
+#: (its 06 / 072 phone prefixes, its coastal strip, its low-lying city wards).
+OSAKA = "27"
+
+#: Osaka's 2015 census population: the volumes in ``columns.TARGETS`` are sized for it,
+#: and every other prefecture's are scaled by its own population relative to this.
+REFERENCE_POPULATION = 8_839_469
+
 #: Longitude west of which an Osaka point counts as "coastal" (tsunami / storm surge).
+#: Only Osaka has such a line; elsewhere no point is treated as coastal.
 COASTAL_LON = 135.48
 
-#: Municipalities whose numbers use the 06 area code (besides Osaka City's wards).
+#: Osaka municipalities whose numbers use the 06 area code (besides Osaka City's wards).
 _AREA_06 = {"27203", "27205", "27213", "27223", "27224", "27227"}
 
-PREF_OSAKA = "大阪府"
+#: Phone prefix outside Osaka: "00" is no area code anywhere in Japan (a leading 00 is the
+#: international / carrier-selection prefix) and an exchange of 0000 is never assigned,
+#: so "00-0000-1234" cannot reach anyone, and it names no region.
+NEUTRAL_PHONE_PREFIX = "00-0000-"
 
 
 def check_digit(code5: str) -> str:
@@ -50,20 +75,23 @@ def to_katakana(text: str) -> str:
 
 @dataclass(frozen=True)
 class Leaf:
-    """A place rows are spread over: one Osaka leaf area, or a Nara/Tottori city."""
+    """A place rows are spread over: a leaf area of the prefecture's table (a ward, or a
+    municipality without wards), or one of the few cities of the events' partner
+    prefectures (events.py)."""
 
     code: str          # 6-digit 全国地方公共団体コード
-    pref: str          # 大阪府 / 奈良県 / 鳥取県
-    name: str          # municipality (+ ward) name, e.g. 大阪市北区
+    pref: str          # the prefecture's name: 大阪府 / 奈良県 / 東京都 / 北海道 …
+    name: str          # municipality (+ ward) name, e.g. 大阪市北区, 札幌市中央区, 千代田区
     lat: float         # office latitude
     lon: float         # office longitude
     radius_km: float   # scatter radius
     weight: float
     phone_prefix: str  # e.g. "06-0000-" (followed by 4 digits)
+    km_per_deg_lon: float = KM_PER_DEG_LON
 
-    @property
-    def coastal(self) -> bool:
-        return self.pref == PREF_OSAKA and self.lon < COASTAL_LON
+    def coastal(self, lon: float) -> bool:
+        """Whether a point of this leaf at ``lon`` counts as coastal (Osaka only)."""
+        return self.code.startswith(OSAKA) and lon < COASTAL_LON
 
 
 def _get(areas: Any, code: str) -> Any:
@@ -73,8 +101,49 @@ def _get(areas: Any, code: str) -> Any:
         return None
 
 
-def osaka_leaves(areas: Any) -> list[Leaf]:
-    """Turn ``areas.leaves`` (an AreaTable) into Leaf records sorted by code."""
+@dataclass(frozen=True)
+class Prefecture:
+    """What the generator needs of the prefecture an AreaTable is for."""
+
+    code: str          # two digits, e.g. "29"
+    name_ja: str       # 奈良県
+    short_en: str      # "Nara" (name_en without " Prefecture" / " Metropolis")
+    population: float  # 2015 census (the prefecture row's weight, else the leaves' sum)
+
+    @property
+    def is_osaka(self) -> bool:
+        return self.code == OSAKA
+
+    @property
+    def scale(self) -> float:
+        """Population relative to Osaka's (exactly 1.0 for Osaka)."""
+        return 1.0 if self.is_osaka else self.population / REFERENCE_POPULATION
+
+
+def prefecture_of(areas: Any) -> Prefecture:
+    pref = areas.prefecture
+    short = str(pref.name_en or "")
+    for suffix in (" Prefecture", " Metropolis", "-fu", "-ken", "-to"):
+        if short.endswith(suffix):
+            short = short[: -len(suffix)]
+            break
+    population = float(pref.weight or 0) or float(sum(max(float(a.weight or 0), 0.0) for a in areas.leaves))
+    return Prefecture(str(pref.code)[:2], pref.name_ja, short.strip() or pref.name_ja, population)
+
+
+def _phone_prefix(code: str) -> str:
+    if not code.startswith(OSAKA):
+        return NEUTRAL_PHONE_PREFIX
+    return "06-0000-" if code.startswith("271") or code[:5] in _AREA_06 else "072-000-"
+
+
+def prefecture_leaves(areas: Any) -> list[Leaf]:
+    """Turn ``areas.leaves`` (an AreaTable) into Leaf records sorted by code.
+
+    Names, positions, sizes and weights all come from the table; addresses are prefixed
+    with the table's own prefecture name.
+    """
+    pref = prefecture_of(areas)
     out: list[Leaf] = []
     for a in sorted(areas.leaves, key=lambda a: str(a.code)):
         code = str(a.code).zfill(6)
@@ -87,19 +156,25 @@ def osaka_leaves(areas: Any) -> list[Leaf]:
         area_km2 = float(a.area_km2) if a.area_km2 else 10.0
         factor, dn, de = SCATTER_TWEAKS.get(code[:5], (1.0, 0.0, 0.0))
         radius = SCATTER_FACTOR * math.sqrt(area_km2 / math.pi) * factor
-        phone = "06-0000-" if code.startswith("271") or code[:5] in _AREA_06 else "072-000-"
+        if not pref.is_osaka:
+            settled = math.sqrt(max(float(a.weight or 0), 0.0) / SETTLED_DENSITY / math.pi)
+            radius = min(radius, max(settled, MIN_RADIUS_KM) * factor)
+        lat = float(a.lat) + dn / KM_PER_DEG_LAT
+        km_lon = KM_PER_DEG_LON if pref.is_osaka else _KM_PER_DEG_EQUATOR * math.cos(math.radians(lat))
         out.append(Leaf(
-            code=code, pref=PREF_OSAKA, name=name,
-            lat=float(a.lat) + dn / KM_PER_DEG_LAT, lon=float(a.lon) + de / KM_PER_DEG_LON,
-            radius_km=radius, weight=max(float(a.weight or 0), 0.0), phone_prefix=phone,
+            code=code, pref=pref.name_ja, name=name,
+            lat=lat, lon=float(a.lon) + de / km_lon,
+            radius_km=radius, weight=max(float(a.weight or 0), 0.0), phone_prefix=_phone_prefix(code),
+            km_per_deg_lon=km_lon,
         ))
     if not out:
         raise ValueError("area table has no leaves")
     return out
 
 
-def allocate(leaves: Sequence[Leaf], total: int) -> list[int]:
-    """Largest-remainder split of ``total`` over ``leaves`` proportional to weight."""
+def allocate(leaves: Sequence[Leaf], total: int, floor: int = 0) -> list[int]:
+    """Largest-remainder split of ``total`` over ``leaves`` proportional to weight; with
+    ``floor``, a leaf whose share rounds below it is raised to it (the total grows)."""
     weights = [lf.weight for lf in leaves]
     wsum = sum(weights)
     if wsum <= 0:
@@ -110,13 +185,13 @@ def allocate(leaves: Sequence[Leaf], total: int) -> list[int]:
     order = sorted(range(len(leaves)), key=lambda i: (-(quotas[i] - counts[i]), leaves[i].code))
     for i in order[: total - sum(counts)]:
         counts[i] += 1
-    return counts
+    return [max(c, floor) for c in counts]
 
 
-def spread(leaves: Sequence[Leaf], total: int) -> list[Leaf]:
-    """One Leaf per row, rows grouped by leaf in code order."""
+def spread(leaves: Sequence[Leaf], total: int, floor: int = 0) -> list[Leaf]:
+    """One Leaf per row, rows grouped by leaf in code order (see ``allocate``)."""
     out: list[Leaf] = []
-    for leaf, n in zip(leaves, allocate(leaves, total)):
+    for leaf, n in zip(leaves, allocate(leaves, total, floor)):
         out.extend([leaf] * n)
     return out
 
@@ -131,7 +206,7 @@ def scatter(rng: random.Random, leaf: Leaf, shrink: float = 1.0) -> tuple[str, s
     rho = 0.5 * r * math.sqrt(-2.0 * math.log(1.0 - rng.random() * _TRUNC))
     theta = rng.random() * 2 * math.pi
     lat = leaf.lat + rho * math.sin(theta) / KM_PER_DEG_LAT
-    lon = leaf.lon + rho * math.cos(theta) / KM_PER_DEG_LON
+    lon = leaf.lon + rho * math.cos(theta) / leaf.km_per_deg_lon
     return f"{lat:.6f}", f"{lon:.6f}"
 
 

@@ -1,4 +1,5 @@
-"""Event sample data across Osaka, Nara and Tottori prefectures."""
+"""Event sample data: the prefecture's own events, and for Osaka, Nara and Tottori (who
+share one events platform) a share of events in the other two as well."""
 
 from __future__ import annotations
 
@@ -11,10 +12,22 @@ from .common import TOWNS, Leaf, Namer, address, code6, phone, sample_url, scatt
 
 Rows = list[dict[str, str]]
 
-# A few cities outside Osaka: (5-digit code, name, office lat, office lon,
+#: Prefectures whose events are shared: a deployment for one of them also shows some
+#: events of the other two, placed in a few of their cities (below).
+SHARED_EVENTS = {"27": "大阪府", "29": "奈良県", "31": "鳥取県"}
+#: Share of the events that falls in each partner prefecture.
+PARTNER_SHARE = 0.15
+
+# A few cities of each sharing prefecture: (5-digit code, name, office lat, office lon,
 # scatter radius km, weight ≈ population, phone prefix).  Office positions are
 # approximate; phone prefixes are unassignable (the digit after the area code is 0).
 _OTHER_CITIES = {
+    "大阪府": (
+        ("27203", "豊中市", 34.7814, 135.4700, 2.0, 395_000, "06-0000-"),
+        ("27205", "吹田市", 34.7594, 135.5169, 2.0, 374_000, "06-0000-"),
+        ("27210", "枚方市", 34.8144, 135.6508, 2.5, 404_000, "072-000-"),
+        ("27227", "東大阪市", 34.6794, 135.6008, 2.5, 503_000, "06-0000-"),
+    ),
     "奈良県": (
         ("29201", "奈良市", 34.6851, 135.8050, 3.0, 350_000, "0742-00-"),
         ("29203", "大和郡山市", 34.6494, 135.7828, 2.0, 84_000, "0743-00-"),
@@ -78,16 +91,26 @@ def window_end(as_of: dt.date) -> dt.date:
     return _add_months(as_of, 3)
 
 
-def events(rng: random.Random, osaka: Sequence[Leaf], as_of: dt.date, n: int) -> Rows:
+def partners(prefecture_code: str) -> list[str]:
+    """The prefectures (by name) whose events a deployment for ``prefecture_code`` also shows."""
+    if prefecture_code not in SHARED_EVENTS:
+        return []
+    return [name for code, name in SHARED_EVENTS.items() if code != prefecture_code]
+
+
+def events(rng: random.Random, own: Sequence[Leaf], as_of: dt.date, n: int,
+           partner_prefs: Sequence[str] = ("奈良県", "鳥取県")) -> Rows:
+    """``n`` events: ``PARTNER_SHARE`` of them in each of ``partner_prefs``, the rest over
+    the prefecture's own leaves (listed first)."""
     cols, namer, rows = COLUMNS["events"], Namer(), []
-    n_nara = round(n * 0.15)
-    n_tottori = round(n * 0.15)
-    n_osaka = n - n_nara - n_tottori
-    places = (spread(osaka, n_osaka) + spread(other_leaves("奈良県"), n_nara)
-              + spread(other_leaves("鳥取県"), n_tottori))
+    n_partner = [round(n * PARTNER_SHARE) for _ in partner_prefs]
+    n_own = n - sum(n_partner)
+    places = spread(own, n_own)
+    for pref, k in zip(partner_prefs, n_partner):
+        places += spread(other_leaves(pref), k)
     span = (window_end(as_of) - as_of).days
-    # Three Osaka events start on as_of, as_of+1 and as_of+2 ("today" / "this week").
-    pinned = {k * (n_osaka // 3) + rng.randrange(max(n_osaka // 3, 1)): k for k in range(3)} if n_osaka >= 3 else {}
+    # Three of the prefecture's own events start on as_of, as_of+1 and as_of+2 ("today" / "this week").
+    pinned = {k * (n_own // 3) + rng.randrange(max(n_own // 3, 1)): k for k in range(3)} if n_own >= 3 else {}
     for i, leaf in enumerate(places, 1):
         ident = f"EVT-{i:06d}"
         kind, venue_kind, desc, multi, apply = rng.choice(_EVENT_KINDS)

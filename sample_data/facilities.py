@@ -199,11 +199,11 @@ _AED_KINDS = (
 )
 
 
-def aed(rng: random.Random, leaves: Sequence[Leaf], as_of: dt.date, n: int) -> Rows:
+def aed(rng: random.Random, leaves: Sequence[Leaf], as_of: dt.date, n: int, floor: int = 0) -> Rows:
     cols, namer, rows = COLUMNS["aed"], Namer(), []
     kinds = [k[0] for k in _AED_KINDS]
     weights = [k[3] for k in _AED_KINDS]
-    for i, leaf in enumerate(spread(leaves, n), 1):
+    for i, leaf in enumerate(spread(leaves, n, floor), 1):
         ident = f"AED-{i:06d}"
         kind_i = rng.choices(range(len(_AED_KINDS)), weights=weights)[0]
         kind, positions, public, _ = _AED_KINDS[kind_i]
@@ -239,20 +239,22 @@ _EVAC_KINDS = (
 )
 
 
-def evacuation_sites(rng: random.Random, leaves: Sequence[Leaf], as_of: dt.date, n: int) -> Rows:
+def evacuation_sites(rng: random.Random, leaves: Sequence[Leaf], as_of: dt.date, n: int, floor: int = 0) -> Rows:
     cols, namer, rows = COLUMNS["evacuation-sites"], Namer(), []
     weights = [k[3] for k in _EVAC_KINDS]
-    for i, leaf in enumerate(spread(leaves, n), 1):
+    for i, leaf in enumerate(spread(leaves, n, floor), 1):
         ident = f"EV-{i:06d}"
         kind, school, (cap_lo, cap_hi), _ = rng.choices(_EVAC_KINDS, weights=weights)[0]
         name = namer.make(rng, leaf, [kind], kind=kind)
         addr = address(rng, leaf, name.town_index)
         lat, lon = scatter(rng, leaf)
-        coastal = float(lon) < 135.48
+        # Only Osaka has a coastal line (common.COASTAL_LON); elsewhere every site takes the
+        # inland probabilities of tsunami / storm surge below, a neutral low share.
+        coastal = leaf.coastal(float(lon))
         if coastal:
             elev = rng.uniform(0.5, 5.0)
         elif leaf.code.startswith(("271", "2714")):
-            elev = rng.uniform(1.5, 25.0)  # Osaka / Sakai city wards: low plain
+            elev = rng.uniform(1.5, 25.0)  # Osaka / Sakai city wards (codes 271…): low plain
         else:
             elev = min(3.0 + rng.lognormvariate(3.0, 0.8), 400.0)
         one = lambda p: "1" if chance(rng, p) else ""  # noqa: E731
@@ -271,20 +273,22 @@ def evacuation_sites(rng: random.Random, leaves: Sequence[Leaf], as_of: dt.date,
 
 
 # --- 公衆無線LAN ---------------------------------------------------------------------
+FREE_WIFI = "{prefecture} Free Wi-Fi"  # the prefecture's own free Wi-Fi, named in English
 _WIFI_KINDS = (
     (("駅", "えき", "Station"), "交通事業者Wi-Fi", "駅構内", 3),
     (("図書館", "としょかん", "Library"), "市区町村公衆無線LAN", "館内", 2),
     (("コミュニティセンター", "こみゅにてぃせんたー", "Community Center"), "市区町村公衆無線LAN", "1階ロビー", 2),
-    (("商店街", "しょうてんがい", "Shopping Street"), "Osaka Free Wi-Fi", "アーケード内", 3),
-    (("公園", "こうえん", "Park"), "Osaka Free Wi-Fi", "公園内の一部", 2),
-    (("観光案内所", "かんこうあんないじょ", "Tourist Information Center"), "Osaka Free Wi-Fi", "案内所内", 1),
+    (("商店街", "しょうてんがい", "Shopping Street"), FREE_WIFI, "アーケード内", 3),
+    (("公園", "こうえん", "Park"), FREE_WIFI, "公園内の一部", 2),
+    (("観光案内所", "かんこうあんないじょ", "Tourist Information Center"), FREE_WIFI, "案内所内", 1),
     (("ショッピングモール", "しょっぴんぐもーる", "Shopping Mall"), "商業施設Wi-Fi", "館内全域", 2),
 )
-_SSID = {"Osaka Free Wi-Fi": "SAMPLE_Free_WiFi", "市区町村公衆無線LAN": "SAMPLE_City_WiFi",
+_SSID = {FREE_WIFI: "SAMPLE_Free_WiFi", "市区町村公衆無線LAN": "SAMPLE_City_WiFi",
          "交通事業者Wi-Fi": "SAMPLE_Transit_WiFi", "商業施設Wi-Fi": "SAMPLE_Mall_WiFi"}
 
 
-def wifi(rng: random.Random, leaves: Sequence[Leaf], as_of: dt.date, n: int) -> Rows:
+def wifi(rng: random.Random, leaves: Sequence[Leaf], as_of: dt.date, n: int, prefecture_en: str = "Osaka") -> Rows:
+    """``prefecture_en`` names the prefecture's free Wi-Fi (e.g. "Nara Free Wi-Fi")."""
     cols, namer, rows = COLUMNS["wifi"], Namer(), []
     weights = [k[3] for k in _WIFI_KINDS]
     for i, leaf in enumerate(spread(leaves, n), 1):
@@ -294,7 +298,8 @@ def wifi(rng: random.Random, leaves: Sequence[Leaf], as_of: dt.date, n: int) -> 
         lat, lon = scatter(rng, leaf)
         rows.append(dict(zip(cols, (
             leaf.code, ident, leaf.pref, leaf.name, name.ja, name.kana, name.en,
-            address(rng, leaf, name.town_index).full, "", lat, lon, provider, phone(rng, leaf), "",
+            address(rng, leaf, name.town_index).full, "", lat, lon,
+            provider.format(prefecture=prefecture_en), phone(rng, leaf), "",
             _SSID[provider], area, sample_url("wifi", ident),
             rng.choice(("", "", "", "利用は1回60分まで", "事前登録不要", "多言語対応")),
         ))))
@@ -326,9 +331,9 @@ _HOSPITAL_DEPTS = ("内科", "外科", "小児科", "整形外科", "循環器�
                    "リハビリテーション科", "麻酔科", "歯科口腔外科")
 
 
-def medical(rng: random.Random, leaves: Sequence[Leaf], as_of: dt.date, n: int) -> Rows:
+def medical(rng: random.Random, leaves: Sequence[Leaf], as_of: dt.date, n: int, floor: int = 0) -> Rows:
     cols, namer, rows = COLUMNS["medical"], Namer(), []
-    for i, leaf in enumerate(spread(leaves, n), 1):
+    for i, leaf in enumerate(spread(leaves, n, floor), 1):
         ident = f"MD-{i:06d}"
         r = rng.random()
         if r < 0.05:
@@ -364,7 +369,7 @@ def medical(rng: random.Random, leaves: Sequence[Leaf], as_of: dt.date, n: int) 
             leaf.code, ident, leaf.pref, leaf.name, name.ja, name.kana, kind_name,
             address(rng, leaf, name.town_index).full, "", *scatter(rng, leaf),
             phone(rng, leaf), "", phone(rng, leaf) if chance(rng, 0.7) else "", "", corp,
-            f"27{kind_digit}{9000000 + i:07d}", days, start, end, special, after, ";".join(depts), beds,
+            f"{leaf.code[:2]}{kind_digit}{9000000 + i:07d}", days, start, end, special, after, ";".join(depts), beds,
             sample_url("medical", ident) if chance(rng, 0.6) else "",
             rng.choice(("", "", "", "予約優先", "駐車場あり", "バリアフリー対応")),
         ))))

@@ -8,7 +8,9 @@ Every row is a ``dict[str, str]`` keyed exactly by ``COLUMNS[dataset]`` – the 
 Output depends only on (dataset, areas, as_of, seed): each dataset draws from
 ``random.Random(f"{seed}:{dataset}")``.  Rows are spread over ``areas.leaves``
 (wards and non-designated municipalities) proportionally to their weight and
-scattered in a disc around each leaf's office.
+scattered in a disc around each leaf's office; how many rows a dataset has scales with
+the prefecture's population (``volume``), and the prefecture's own name prefixes every
+address.
 """
 
 from __future__ import annotations
@@ -18,23 +20,42 @@ import random
 from typing import Any, Callable
 
 from . import air, events, facilities
-from .columns import COLUMNS, DATASETS, TARGETS
-from .common import Leaf, osaka_leaves
+from .columns import COLUMNS, DATASETS, EVERY_LEAF, MINIMUMS, TARGETS
+from .common import Leaf, Prefecture, prefecture_leaves, prefecture_of
 
 DEFAULT_SEED = 20261125
 
 Rows = list[dict[str, str]]
 
-_BUILDERS: dict[str, Callable[[random.Random, list[Leaf], dt.date], Rows]] = {
-    "baby-stations": lambda r, lv, d: facilities.baby_stations(r, lv, d, TARGETS["baby-stations"]),
-    "nursery-vacancies": lambda r, lv, d: facilities.nursery_vacancies(r, lv, d, TARGETS["nursery-vacancies"] // 12),
-    "toilets": lambda r, lv, d: facilities.toilets(r, lv, d, TARGETS["toilets"]),
-    "aed": lambda r, lv, d: facilities.aed(r, lv, d, TARGETS["aed"]),
-    "evacuation-sites": lambda r, lv, d: facilities.evacuation_sites(r, lv, d, TARGETS["evacuation-sites"]),
-    "wifi": lambda r, lv, d: facilities.wifi(r, lv, d, TARGETS["wifi"]),
-    "medical": lambda r, lv, d: facilities.medical(r, lv, d, TARGETS["medical"]),
-    "air-quality-stations": lambda r, lv, d: air.stations(r, lv, d, TARGETS["air-quality-stations"]),
-    "events": lambda r, lv, d: events.events(r, lv, d, TARGETS["events"]),
+
+def volume(dataset: str, prefecture: Prefecture) -> int:
+    """Rows (nursery: facilities) of a dataset for a prefecture: Osaka's ``TARGETS``
+    scaled by the prefecture's population relative to Osaka's, at least ``MINIMUMS``.
+    Osaka gets exactly ``TARGETS``."""
+    target = TARGETS[dataset] // 12 if dataset == "nursery-vacancies" else TARGETS[dataset]
+    if prefecture.is_osaka:
+        return target
+    return max(MINIMUMS[dataset], round(target * prefecture.scale))
+
+
+_Builder = Callable[[random.Random, list[Leaf], dt.date, Prefecture], Rows]
+
+
+def _floor(dataset: str) -> int:
+    return 1 if dataset in EVERY_LEAF else 0
+
+
+_BUILDERS: dict[str, _Builder] = {
+    "baby-stations": lambda r, lv, d, p: facilities.baby_stations(r, lv, d, volume("baby-stations", p)),
+    "nursery-vacancies": lambda r, lv, d, p: facilities.nursery_vacancies(r, lv, d, volume("nursery-vacancies", p)),
+    "toilets": lambda r, lv, d, p: facilities.toilets(r, lv, d, volume("toilets", p)),
+    "aed": lambda r, lv, d, p: facilities.aed(r, lv, d, volume("aed", p), _floor("aed")),
+    "evacuation-sites": lambda r, lv, d, p: facilities.evacuation_sites(
+        r, lv, d, volume("evacuation-sites", p), _floor("evacuation-sites")),
+    "wifi": lambda r, lv, d, p: facilities.wifi(r, lv, d, volume("wifi", p), p.short_en),
+    "medical": lambda r, lv, d, p: facilities.medical(r, lv, d, volume("medical", p), _floor("medical")),
+    "air-quality-stations": lambda r, lv, d, p: air.stations(r, lv, d, volume("air-quality-stations", p)),
+    "events": lambda r, lv, d, p: events.events(r, lv, d, volume("events", p), events.partners(p.code)),
 }
 
 
@@ -42,29 +63,29 @@ def _rng(seed: int, dataset: str) -> random.Random:
     return random.Random(f"{seed}:{dataset}")
 
 
-def _generate(dataset: str, leaves: list[Leaf], as_of: dt.date, seed: int,
+def _generate(dataset: str, leaves: list[Leaf], prefecture: Prefecture, as_of: dt.date, seed: int,
               stations: Rows | None = None) -> Rows:
     if dataset == "air-quality-readings":
         if stations is None:
-            stations = _generate("air-quality-stations", leaves, as_of, seed)
+            stations = _generate("air-quality-stations", leaves, prefecture, as_of, seed)
         return air.readings(_rng(seed, dataset), stations, as_of)
-    return _BUILDERS[dataset](_rng(seed, dataset), leaves, as_of)
+    return _BUILDERS[dataset](_rng(seed, dataset), leaves, as_of, prefecture)
 
 
 def generate(dataset: str, areas: Any, as_of: dt.date, seed: int = DEFAULT_SEED) -> Rows:
     """Rows of one sample dataset (see ``DATASETS``) for an ``AreaTable``."""
     if dataset not in COLUMNS:
         raise ValueError(f"unknown sample dataset {dataset!r}; expected one of {', '.join(DATASETS)}")
-    return _generate(dataset, osaka_leaves(areas), as_of, seed)
+    return _generate(dataset, prefecture_leaves(areas), prefecture_of(areas), as_of, seed)
 
 
 def generate_all(areas: Any, as_of: dt.date, seed: int = DEFAULT_SEED) -> dict[str, Rows]:
     """All sample datasets, keyed by dataset id in ``DATASETS`` order."""
-    leaves = osaka_leaves(areas)
+    leaves, prefecture = prefecture_leaves(areas), prefecture_of(areas)
     out: dict[str, Rows] = {}
     for name in DATASETS:
-        out[name] = _generate(name, leaves, as_of, seed, stations=out.get("air-quality-stations"))
+        out[name] = _generate(name, leaves, prefecture, as_of, seed, stations=out.get("air-quality-stations"))
     return out
 
 
-__all__ = ["COLUMNS", "DATASETS", "DEFAULT_SEED", "generate", "generate_all"]
+__all__ = ["COLUMNS", "DATASETS", "DEFAULT_SEED", "generate", "generate_all", "volume"]

@@ -18,6 +18,11 @@ a real statistic.  Output depends only on (indicator, areas, as_of, seed): each
 indicator draws from ``random.Random(f"{seed}:{indicator}")`` (``air`` also reuses the
 map's sample stations from ``generate("air-quality-stations", …)``).
 
+Any prefecture: the series are for the table's own municipalities (and wards) and its
+prefecture code; counts follow each area's population; prefecture-wide magnitudes
+(guest nights) scale with the prefecture's population relative to Osaka's; the few
+hand-made special cases (Osaka City, its central wards) apply only to Osaka's table.
+
 Consistency: counts add up (prefecture = sum of municipalities; a designated city =
 sum of its wards in ``population``); for rates and shares the prefecture value is the
 mean of the municipal values weighted by ``Area.weight`` (≈ population).  About 0.5 %
@@ -70,9 +75,15 @@ CRIME_TYPES: tuple[str, ...] = (
 )
 _CRIME_SHARE = (0.03, 0.13, 0.09, 0.02, 0.04, 0.09, 0.60)
 
+# Osaka's own special cases, used only when the table is Osaka's (their codes exist in no
+# other prefecture, and every use below also checks ``_Ctx.osaka``).
 # Osaka City's central wards (福島, 西, 天王寺, 浪速, 北, 中央): growing, younger, smaller households.
 _CENTRAL_WARDS = frozenset({"271039", "271063", "271098", "271110", "271276", "271284"})
 _OSAKA_CITY = "271004"
+_OSAKA = "270008"
+#: Osaka's 2015 census population: prefecture-level magnitudes (guest nights) are sized
+#: for it and scaled for any other prefecture by its own population.
+_REFERENCE_POPULATION = 8_839_469
 
 # Both-sex share (%) of each age bin – an ageing Japanese pyramid (bulges at 45–54
 # and 70–74) – and the male share of each bin (women outlive men).
@@ -104,6 +115,14 @@ class _Ctx:
     areas: Any
     as_of: dt.date
     seed: int
+    scale: float = 1.0   # the prefecture's population relative to Osaka's (1.0 for Osaka)
+
+    @property
+    def osaka(self) -> bool:
+        return self.pref == _OSAKA
+
+    def is_osaka_city(self, code: str) -> bool:
+        return self.osaka and code == _OSAKA_CITY
 
     @property
     def month_labels(self) -> list[str]:
@@ -136,8 +155,11 @@ def _context(areas: Any, as_of: dt.date, seed: int) -> _Ctx:
         units.append(_Unit(muni, leaves, max(weight, 1.0)))
     if not units:
         raise ValueError("area table has no municipalities")
-    return _Ctx(areas.prefecture.code, tuple(units), _months(as_of), _years(as_of), _days(as_of),
-                areas, as_of, seed)
+    pref = areas.prefecture
+    population = float(pref.weight or 0) or sum(u.weight for u in units)
+    scale = 1.0 if pref.code == _OSAKA else population / _REFERENCE_POPULATION
+    return _Ctx(pref.code, tuple(units), _months(as_of), _years(as_of), _days(as_of),
+                areas, as_of, seed, scale)
 
 
 def _row(area: str, period: str, measure: str, breakdown: str, value: float | None) -> Row:
@@ -237,7 +259,7 @@ def _population(rng: random.Random, ctx: _Ctx) -> Rows:
     male = _MALE_SHARE
     for unit in ctx.units:
         for leaf in unit.leaves:
-            central = leaf.code in _CENTRAL_WARDS
+            central = ctx.osaka and leaf.code in _CENTRAL_WARDS
             rural = leaf.kind in ("town", "village")
             growth = 0.002 + rng.uniform(-0.0005, 0.0005) if central else -0.003 + rng.uniform(-0.001, 0.001)
             ratio0 = rng.uniform(2.0, 2.08) if central else rng.uniform(2.18, 2.3) if rural else rng.uniform(2.05, 2.25)
@@ -321,7 +343,7 @@ def _count_rows(ctx: _Ctx, measure: str, periods: Sequence[str], values: dict[st
 def _health(rng: random.Random, ctx: _Ctx) -> Rows:
     values: dict[str, list[float]] = {}
     for u in ctx.units:
-        level = rng.uniform(27.0, 36.0) - (2.0 if u.muni.code == _OSAKA_CITY else 0.0)
+        level = rng.uniform(27.0, 36.0) - (2.0 if ctx.is_osaka_city(u.muni.code) else 0.0)
         slope = rng.uniform(0.3, 0.7)
         series = []
         for i, year in enumerate(ctx.years):
@@ -344,7 +366,7 @@ def _crime(rng: random.Random, ctx: _Ctx) -> Rows:
     by_type: dict[str, dict[str, list[int]]] = {t: {} for t in CRIME_TYPES}
     for u in ctx.units:
         code = u.muni.code
-        if code == _OSAKA_CITY:
+        if ctx.is_osaka_city(code):
             rate = rng.uniform(1000.0, 1150.0)
         elif u.muni.kind in ("town", "village"):
             rate = rng.uniform(400.0, 600.0)
@@ -352,7 +374,7 @@ def _crime(rng: random.Random, ctx: _Ctx) -> Rows:
             rate = rng.uniform(450.0, 880.0)
         trend = rng.uniform(-0.04, 0.01)
         mix = [s * rng.uniform(0.8, 1.2) for s in _CRIME_SHARE]
-        if code == _OSAKA_CITY:
+        if ctx.is_osaka_city(code):
             mix[0] *= 1.5  # more snatching in the city centre
         msum = sum(mix)
         mix = [m / msum for m in mix]
@@ -399,7 +421,7 @@ def _childcare(rng: random.Random, ctx: _Ctx) -> Rows:
     use: dict[str, list[float]] = {}
     for u in ctx.units:
         code = u.muni.code
-        if code == _OSAKA_CITY:
+        if ctx.is_osaka_city(code):
             start = rng.uniform(280.0, 340.0)
         elif u.weight >= 200_000:
             start = rng.uniform(15.0, 60.0)
@@ -429,12 +451,13 @@ _TOURISM_SEASON = (0.85, 0.82, 1.02, 1.08, 1.0, 0.86, 0.98, 1.15, 0.95, 1.06, 1.
 
 def _tourism(rng: random.Random, ctx: _Ctx) -> Rows:
     rows: Rows = []
-    base, growth = rng.uniform(4.0, 4.3) * 1e6, rng.uniform(0.02, 0.04)
+    # Osaka's ≈ 4 million guest nights a month, scaled by the prefecture's population.
+    base, growth = rng.uniform(4.0, 4.3) * 1e6 * ctx.scale, rng.uniform(0.02, 0.04)
     share0 = rng.uniform(0.38, 0.41)
     for i, ((year, month), period) in enumerate(zip(ctx.months, ctx.month_labels)):
         p = _pandemic(year, month)
         total = base * _TOURISM_SEASON[month - 1] * (1.0 + growth) ** (i / 12) * math.exp(rng.gauss(0.0, 0.02))
-        total = _clip(total, 3.0e6, 5.5e6) * p
+        total = _clip(total, 3.0e6 * ctx.scale, 5.5e6 * ctx.scale) * p
         share = share0 + 0.02 * i / 12 + (0.03 if month in (3, 4, 10, 11, 12) else 0.0) + rng.gauss(0.0, 0.01)
         share = _clip(share, 0.35, 0.5)
         if p < 1.0:  # borders closed 2020-04 … 2022-09
@@ -458,7 +481,7 @@ def _traffic(rng: random.Random, ctx: _Ctx) -> Rows:
     inj: dict[str, list[int]] = {}
     dead: dict[str, list[int]] = {}
     for u in ctx.units:
-        rate = rng.uniform(320.0, 350.0) if u.muni.code == _OSAKA_CITY else rng.uniform(250.0, 340.0)
+        rate = rng.uniform(320.0, 350.0) if ctx.is_osaka_city(u.muni.code) else rng.uniform(250.0, 340.0)
         death_rate = rng.uniform(1.0, 2.2)  # per 100,000 per year
         trend = rng.uniform(-0.04, -0.01)
         a_l, i_l, d_l = [], [], []
@@ -576,7 +599,7 @@ def _emergency(rng: random.Random, ctx: _Ctx) -> Rows:
     disp: dict[str, list[int]] = {}
     trans: dict[str, list[int]] = {}
     for u in ctx.units:
-        rate = rng.uniform(5000.0, 5400.0) * (1.08 if u.muni.code == _OSAKA_CITY else 1.0)
+        rate = rng.uniform(5000.0, 5400.0) * (1.08 if ctx.is_osaka_city(u.muni.code) else 1.0)
         growth = rng.uniform(0.01, 0.02)  # an ageing population calls more ambulances
         d_l, t_l = [], []
         for i, year in enumerate(ctx.years):
