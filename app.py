@@ -78,7 +78,7 @@ def place_words(deployment) -> dict[str, dict[str, str]]:
     separators = {"ja": "・", "en": ", "}
     for lang, sep in separators.items():
         titles = [i.title[lang] for i in deployment.indicators]
-        words[lang] |= {"indicators_n": len(titles),
+        words[lang] |= {"indicators_n": len(titles), "deployment_title": deployment.title[lang],
                         "indicator_list": sep.join(titles if lang == "ja" else [t.lower() for t in titles])}
     return words
 
@@ -118,10 +118,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         title=deployment.title["ja"],
         update_title=None,
         suppress_callback_exceptions=True,
-        meta_tags=[
-            {"name": "viewport", "content": "width=device-width, initial-scale=1"},
-            {"name": "description", "content": i18n.t("app.description", "ja")},
-        ],
+        description=i18n.t("app.description", "ja"),  # each page's <meta name="description"> (Dash Pages)
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     _built = True
     security.register(server, settings)  # after Dash's compression hook, so it reads the page uncompressed

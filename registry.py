@@ -368,10 +368,11 @@ def _resolve_paths(raw: dict, folder: Path) -> None:
 def prefecture_words(prefecture: dict) -> dict[str, dict[str, str]]:
     """What the texts of a deployment say for its prefecture: {prefecture} (奈良県 / Nara
     Prefecture), {prefecture_in} (県内 — 府内, 都内, 道内 — / in the prefecture)."""
-    name_ja = prefecture.get("ja", "")
+    name_ja, name_en = prefecture.get("ja", ""), prefecture.get("en", "")
     kind = name_ja[-1:] if name_ja[-1:] in "都道府県" else "県"
-    return {"ja": {"prefecture": name_ja, "prefecture_in": f"{kind}内"},
-            "en": {"prefecture": prefecture.get("en", ""), "prefecture_in": "in the prefecture"}}
+    short_en = name_en.replace(" Prefecture", "").replace(" Metropolis", "")
+    return {"ja": {"prefecture": name_ja, "prefecture_short": name_ja, "prefecture_in": f"{kind}内"},
+            "en": {"prefecture": name_en, "prefecture_short": short_en, "prefecture_in": "in the prefecture"}}
 
 
 def _put_place(raw: dict, r: _Reader) -> None:

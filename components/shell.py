@@ -90,6 +90,7 @@ def shell(lang: str, active: str, content, *, title: str | None, path: str, para
         html.A(href=href("/", lang), className="mk-brand", children=[
             html.Span("見える化", className="mk-brand-ja", lang="ja"),
             html.Span(" Mieruka", className="mk-brand-en", lang="en"),
+            html.Span(t("brand.place", lang), className="mk-brand-place"),  # which of the 47 this is
         ]),
         html.Nav(html.Ul([nav_link("home", "/"), nav_link("map", "/map"), nav_link("dashboard", "/dashboard"),
                           nav_link("data", "/data"), nav_link("about", "/about")]),

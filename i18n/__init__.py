@@ -22,8 +22,8 @@ def lang_or_default(value: object) -> str:
 
 # What the messages say for the deployment served ({prefecture}, {prefecture_in}, {indicators_n},
 # {indicator_list}), set once per process by set_place at start-up: one deployment per process.
-PLACE_WORDS = ("prefecture", "prefecture_in", "indicators_n", "indicator_list")
-_PLACE: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}
+PLACE_WORDS = ("prefecture", "prefecture_short", "prefecture_in", "indicators_n", "indicator_list", "deployment_title")
+_PLACE: dict[str, dict[str, str]] = {lang: {"{deployment_title}": name} for lang, name in (("ja", "見える化"), ("en", "Mieruka"))}
 
 
 def set_place(words: dict[str, dict[str, str]]) -> None:

@@ -41,10 +41,10 @@ def test_each_page_is_titled_in_its_own_language(dash_duo, dash_app, ctx):
     dash_duo.start_server(dash_app)
     crime = ctx.deployment.indicator("crime").title
     for path, drawn, title in [
-        ("/dashboard/crime", "#ind-series .main-svg", f"{crime['ja']} — 見える化"),
-        ("/dashboard/crime?lang=en", "#ind-series .main-svg", f"{crime['en']} — Mieruka"),
-        ("/map?lang=en", ".leaflet-container", "Map — Mieruka"),
-        ("/data", "#dataset-toilets", "データ一覧 — 見える化"),
+        ("/dashboard/crime", "#ind-series .main-svg", f"{crime['ja']} — 見える化 大阪"),
+        ("/dashboard/crime?lang=en", "#ind-series .main-svg", f"{crime['en']} — Mieruka Osaka"),
+        ("/map?lang=en", ".leaflet-container", "Map — Mieruka Osaka"),
+        ("/data", "#dataset-toilets", "データ一覧 — 見える化 大阪"),
     ]:
         dash_duo.driver.get(f"{dash_duo.server_url}{path}")
         dash_duo.wait_for_element(drawn, timeout=20)
