@@ -154,7 +154,7 @@ def coverage_notices(shown, snapshots: dict, areas, lang: str) -> list:
         notices.append(html.P(t("map.coverage", lang, layer=text_of(layer.title, lang), n=len(covered),
                                 of=len(areas.municipalities), prefecture=areas.prefecture.name(lang),
                                 names=t("list.sep", lang).join(a.name(lang) for a in covered)),
-                              className="mk-notice mk-coverage", role="note"))
+                              className="mk-coverage", role="note"))  # what the data covers, not a problem
     return notices
 
 
