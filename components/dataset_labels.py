@@ -38,7 +38,8 @@ def credit_line(spec, data_date: str | None, lang: str, *, licence: bool = True,
     (its config's credit and licence); the licence links to its terms. `labelled=False`
     leaves out '出典: ' (under a heading that already says "source")."""
     credit = text_of(spec.credit, lang)
-    parts: list = [t("dataset.credit", lang, credit=credit) if labelled else credit]
+    says_source = credit.startswith(("出典", "Source"))  # a required credit line may say it itself (GSI's)
+    parts: list = [t("dataset.credit", lang, credit=credit) if labelled and not says_source else credit]
     if licence and spec.licence.get("name"):
         parts += [" (", html.A(spec.licence["name"], href=spec.licence["url"], rel="license noopener",
                                target="_blank"), ")"]

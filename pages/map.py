@@ -112,7 +112,8 @@ def layout(**params):
         None if is_embedded(params) else embed_code(lang, t("embed.page_title", lang, name=t("nav.map", lang))),
     ])
 
-    notices = data_notices(dep, snapshots, lang) + coverage_notices(shown, snapshots, ctx.areas, lang)
+    notices = data_notices(dep, snapshots, lang) + coverage_notices(
+        [layer for layer in shown if layer.id in state.layers], snapshots, ctx.areas, state.area, lang)
     if ignored:
         notices.append(html.P(t("map.ignored", lang, items=", ".join(ignored)), className="mk-notice", role="status"))
 
@@ -143,15 +144,24 @@ def layout(**params):
                  wide=True)
 
 
-def coverage_notices(shown, snapshots: dict, areas, lang: str) -> list:
-    """A layer gathered from the municipalities that publish it says which they are."""
+def coverage_notices(shown, snapshots: dict, areas, area_code: str | None, lang: str) -> list:
+    """A layer on the map that only some municipalities publish says which they are; for an
+    area chosen that it has no data of, it says so (the count line says it again as the
+    choice changes in the browser)."""
     notices = []
+    chosen = areas.get(area_code) if area_code else None
     for layer in shown:
         snapshot = snapshots[layer.id]
         if snapshot.coverage is None:
             continue
+        title = text_of(layer.title, lang)
+        members = {chosen.code, *(w.code for w in areas.wards(chosen.code))} if chosen else set()
+        if chosen and not members & set(snapshot.coverage):
+            notices.append(html.P(t("map.uncovered", lang, layer=title, area=areas.full_name(chosen, lang)),
+                                  className="mk-coverage", role="note"))
+            continue
         covered = snapshot.covered_municipalities(areas)
-        notices.append(html.P(t("map.coverage", lang, layer=text_of(layer.title, lang), n=len(covered),
+        notices.append(html.P(t("map.coverage", lang, layer=title, n=len(covered),
                                 of=len(areas.municipalities), prefecture=areas.prefecture.name(lang),
                                 names=t("list.sep", lang).join(a.name(lang) for a in covered)),
                               className="mk-coverage", role="note"))  # what the data covers, not a problem

@@ -208,3 +208,20 @@ def test_every_site_gets_its_municipality_or_ward(ctx, gsi_features, evacuation)
     in_cities = sum(1 for r in evacuation.records if ctx.areas.get(r["area_code"]).parent_code in ("271004", "271403"))
     assert placed == in_cities
     assert report.examples["position lies in another municipality than the one named"]  # counted, with examples
+
+
+def test_the_map_says_which_municipalities_the_toilets_cover_and_when_one_is_not(dash_app) -> None:
+    import importlib
+
+    from tests.component_text import text_of
+
+    map_page = importlib.import_module("pages.map")
+    with dash_app.server.test_request_context("/map"):
+        covered = text_of(map_page.layout(layers="toilets"))
+        ikeda = text_of(map_page.layout(layers="toilets", area="272043"))  # 池田市 publishes, not bundled
+        suita = text_of(map_page.layout(layers="toilets", area="272051"))
+        aed_only = text_of(map_page.layout(layers="aed"))
+    assert "公衆トイレ：大阪府の43市町村のうち、データを公開している8市町村（大阪市、堺市、豊中市、吹田市、高槻市、枚方市、東大阪市、千早赤阪村）" in covered
+    assert "池田市の公衆トイレのデータはありません" in ikeda and "8市町村" not in ikeda
+    assert "8市町村" in suita and "データはありません" not in suita
+    assert "公衆トイレ：" not in aed_only  # the line goes with the layer
