@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash
 from dash import html
 
+from components.provenance import snapshot_provenance
 from components.dataset_labels import credit_line, sample_badge
 from components.downloads import download_links
 from components.notices import local_time
@@ -55,7 +56,8 @@ def _section(spec, snap, error: str | None, kind: str, lang: str, timezone: str)
         where = None  # the badge is on the heading; the credit below says where the data comes from
     else:
         url = snap.source_url if snap is not None else None
-        where = html.Span([f"{source.kind}: ", html.A(url, href=url, rel="noopener", target="_blank")
+        kind_label = t("data.kind.snapshot", lang) if source.kind == "snapshot" else source.kind
+        where = html.Span([f"{kind_label}: ", html.A(url, href=url, rel="noopener", target="_blank")
                            if url and url.startswith(("http://", "https://")) else source.name])
     status = snap.health if snap is not None else {"status": "failing", "code": "no_data", "detail": error}
     problem = None
@@ -66,7 +68,8 @@ def _section(spec, snap, error: str | None, kind: str, lang: str, timezone: str)
                             className="mk-data-problem")
     rows = [
         (t("data.source", lang), [where, problem, html.Br() if where is not None or problem else None,
-                                  credit_line(spec, None, lang, licence=False, labelled=False)]),  # its date: data.modified
+                                  credit_line(spec, None, lang, licence=False, labelled=False),  # its date: data.modified
+                                  snapshot_provenance(source.provenance, lang) if source.provenance else None]),
         (t("data.licence", lang), html.A(spec.licence["name"], href=spec.licence["url"], rel="license noopener",
                                          target="_blank")),
     ]

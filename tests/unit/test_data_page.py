@@ -147,3 +147,22 @@ def test_a_notice_tells_old_data_being_refreshed_from_a_refresh_that_failed():
         "「AED設置場所」は最新のデータを取得できなかったため、2026-11-25 17:00 JSTに取得したデータを表示しています。")
     assert dataset_notice("aed", "AED設置場所", SimpleNamespace(health={"status": "ok"}, fetched_at=fetched),
                           "Asia/Tokyo", "ja") is None
+
+
+def test_a_bundled_real_dataset_says_where_it_comes_from(dash_app, ctx):
+    """For staff checking a figure: the publisher's dataset, its retrieval date, the sha256 of
+    each file the build read, and for the toilets each municipality's own credit and licence."""
+    from data_sources import snapshots
+
+    data = importlib.import_module("pages.data")
+    with dash_app.server.test_request_context("/data"):
+        page = data.layout()
+    sections = {n.id: n for n in walk(page) if getattr(n, "id", None) and str(n.id).startswith("dataset-")}
+    evacuation = text_of(sections["dataset-evacuation-sites"])
+    assert "同梱の実データ: https://www.gsi.go.jp/bousaichiri/hinanbasho.html" in evacuation
+    assert "指定緊急避難場所・指定避難所データ（国土地理院）" in evacuation and "公開元から取得: 2025-10-27" in evacuation
+    for entry in snapshots.meta("gsi-evacuation")["inputs"]:
+        assert entry["file"] in evacuation and entry["sha256"][:16] in evacuation
+    toilets = text_of(sections["dataset-toilets"])
+    assert "公開元（8）" in toilets and "枚方市「公衆トイレ一覧」を加工して作成 (CC BY 2.1 Japan)" in toilets
+    assert "ほかに28市町村" in toilets and "池田市" in toilets
