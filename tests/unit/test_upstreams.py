@@ -640,3 +640,82 @@ def test_a_local_file_over_the_limit_is_refused(tmp_path):
     path.write_bytes(csv_bytes(aed_rows(200), "utf-8"))
     with pytest.raises(SourceUnavailable, match=r"big\.csv: [\d,]+ bytes is over the limit of 4,096 bytes"):
         files.fetch(path, max_bytes=4096)
+
+
+# --------------------------------------------------------------------------- GSI's own files
+
+
+@pytest.fixture(scope="module")
+def deployment():
+    from registry import load_deployment
+
+    return load_deployment(Path(__file__).resolve().parents[2] / "config" / "osaka.toml")
+
+
+
+GSI_SITES = {"type": "FeatureCollection", "features": [
+    {"type": "Feature", "geometry": {"type": "Point", "coordinates": [135.507825, 34.629679]},
+     "properties": {"NO": 1, "共通ID": "E2710000002201", "都道府県名及び市町村名": "大阪府大阪市", "施設・場所名": "晴明丘公園",
+                    "住所": "大阪府大阪市阿倍野区阿倍野元町15", "洪水": "", "崖崩れ、土石流及び地滑り": "", "高潮": "", "地震": "1",
+                    "津波": "1", "大規模な火事": "", "内水氾濫": "", "火山現象": "", "指定避難所との住所同一": "", "備考": ""}},
+    {"type": "Feature", "geometry": {"type": "Point", "coordinates": [135.4959, 34.7025]},
+     "properties": {"NO": 2, "共通ID": "E2710000023201", "都道府県名及び市町村名": "大阪府大阪市", "施設・場所名": "梅田小学校",
+                    "住所": "大阪府大阪市北区梅田1-1", "洪水": "1", "崖崩れ、土石流及び地滑り": "", "高潮": "", "地震": "1",
+                    "津波": "", "大規模な火事": "1", "内水氾濫": "", "火山現象": "", "指定避難所との住所同一": "1", "備考": ""}}]}
+GSI_SHELTERS_CSV = ("NO,共通ID,都道府県名及び市町村名,施設・場所名,住所,指定緊急避難場所との住所同一,その他市町村長が必要と認める事項,"
+                    "受入対象者,備考,緯度,経度\n"
+                    "1,E2710000023111,大阪府大阪市,梅田小学校,大阪府大阪市 北区梅田1-1,1,,要配慮者,,34.7025,135.4959\n"
+                    "2,E2720300001111,大阪府豊中市,中央公民館,大阪府豊中市中桜塚3-1-1,,,,,34.7813,135.4695\n")
+
+
+@pytest.mark.parametrize("kind", ["url", "file"])
+def test_gsi_format_reads_the_sites_and_the_shelters_as_one_layer(kind, tmp_path, deployment) -> None:
+    """A live deployment reads GSI's published lists (GeoJSON or CSV) directly: one record per
+    place, a place in both lists is both, each gets its ward."""
+    import dataclasses
+    import json as json_module
+
+    from data_sources.normalise import normalise_rows
+    from data_sources.upstream import fetch_upstream
+    from services.boundaries import bundled_boundaries_path
+    from services.locate import AreaLocator
+    from settings import Settings
+
+    sites = json_module.dumps(GSI_SITES, ensure_ascii=False).encode("utf-8")
+    shelters = GSI_SHELTERS_CSV.encode("cp932")  # GSI's CSVs are Shift_JIS
+    layer = deployment.layer("evacuation-sites")
+    if kind == "url":
+        with FileServer() as srv:
+            urls = (srv.add_file("/sites.geojson", sites, "application/geo+json"),
+                    srv.add_file("/shelters.csv", shelters, CSV_TYPE))
+            source = dataclasses.replace(layer.source, kind="url", format="gsi", url=urls[0], urls=urls, dataset=None)
+            result = fetch_upstream(source, Settings())
+    else:
+        (tmp_path / "sites.geojson").write_bytes(sites)
+        (tmp_path / "shelters.csv").write_bytes(shelters)
+        paths = (tmp_path / "sites.geojson", tmp_path / "shelters.csv")
+        source = dataclasses.replace(layer.source, kind="file", format="gsi", path=paths[0], paths=paths, dataset=None)
+        result = fetch_upstream(source, Settings())
+    from services.areas import AreaTable
+
+    areas = AreaTable.from_csv(deployment.area_table)
+    records, report = normalise_rows(result.rows, layer, areas, deployment.bbox,
+                                     locate=AreaLocator.for_prefecture(areas, bundled_boundaries_path("27")))
+    by_id = {r["id"]: r for r in records}
+    assert set(by_id) == {"E2710000002201", "E2710000023201", "E2720300001111"}
+    assert by_id["E2710000023201"]["kind"] == ["指定緊急避難場所", "指定避難所"]
+    assert by_id["E2710000023201"]["accepted"] == "要配慮者"
+    assert by_id["E2710000023201"]["flood"] is True and not by_id["E2710000023201"]["tsunami"]
+    assert by_id["E2720300001111"]["kind"] == ["指定避難所"] and by_id["E2720300001111"]["area_code"] == "272035"
+    assert by_id["E2710000002201"]["area_code"] == "271195"  # 阿倍野区, from its address
+    assert by_id["E2710000023201"]["area_code"] == "271276"  # 北区
+    assert dict(result.derived and {r: 1 for r, _ in result.derived}) == {"listed as both an evacuation site and a shelter": 1}
+    assert report.rejected == {}
+
+
+def test_a_file_that_is_neither_gsi_list_says_so(tmp_path, deployment) -> None:
+    from data_sources import files
+
+    (tmp_path / "a.csv").write_text("名称,緯度,経度\nx,34.7,135.5\n", encoding="utf-8")
+    with pytest.raises(SourceFormatError, match="neither GSI's evacuation-site list"):
+        files.fetch([tmp_path / "a.csv"], fmt="gsi")
