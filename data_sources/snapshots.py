@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import FetchResult, SourceFormatError, SourceUnavailable
+from . import FetchResult, SourceUnavailable
 from .files import _format, read_part
 from .http import MAX_DOWNLOAD_BYTES
 from .tabular import rows_from_parts

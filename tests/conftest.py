@@ -9,14 +9,23 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT.parent / "shared" / "reference"
+REAL_DATA = ROOT.parent / "shared" / "real-data"
 LOCAL_TILES = "/assets/blank-tile.png?{style}/{z}/{x}/{y}"  # the style shows which base map is on
 
 
 def reference_file(name: str) -> Path:
     """A file of ../shared/reference, or skip the test with the reason."""
-    path = REFERENCE / name
+    return _shared(REFERENCE / name, "reference data")
+
+
+def real_file(name: str) -> Path:
+    """A file of ../shared/real-data (the publishers' own files), or skip the test with the reason."""
+    return _shared(REAL_DATA / name, "real data (the tests compare the bundled snapshots with it)")
+
+
+def _shared(path: Path, what: str) -> Path:
     if not path.exists():
-        pytest.skip(f"reference data not available: {path}")
+        pytest.skip(f"{what} not available: {path}")
     return path
 
 

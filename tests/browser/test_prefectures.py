@@ -9,11 +9,11 @@ import csv
 import gzip
 import io
 import re
-import time
 
 import pytest
 
 from services.areas import AreaTable
+from tests.browser.test_live_deployment import wait_for
 from tests.browser.test_map import layer_count
 from tests.conftest import LOCAL_TILES, ROOT
 from tests.live_config import get_json, running_app
@@ -30,15 +30,6 @@ PREFECTURES = [
     pytest.param(("31", "鳥取県", "Tottori Prefecture", 19), id="tottori"),
 ]
 OSAKA_WORDS = re.compile(r"大阪|Osaka|府内|府全体")
-
-
-def wait_for(condition, what: str, timeout: float = 40):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if condition():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"never: {what}")
 
 
 SHARED_EVENTS = ("イベント（大阪・奈良・鳥取）", "大阪府・奈良県・鳥取県で共有されるイベント情報",
@@ -97,10 +88,10 @@ def test_the_map_shows_its_sites_and_says_nothing_of_osaka(dash_duo, prefecture)
     base = prefecture["base"]
     dash_duo.driver.get(f"{base}/map?layers=evacuation-sites")
     dash_duo.wait_for_element(".leaflet-container", timeout=40)
-    wait_for(lambda: layer_count(dash_duo, "evacuation-sites")[0] > 100, "the evacuation sites counted")
+    wait_for(lambda: layer_count(dash_duo, "evacuation-sites")[0] > 100, "the evacuation sites counted", timeout=40)
     wait_for(lambda: dash_duo.driver.execute_script(
         "return document.querySelectorAll('.mk-marker-evacuation-sites, .mk-cluster-evacuation-sites').length") > 0,
-        "evacuation markers drawn")
+        "evacuation markers drawn", timeout=40)
     text = page_text(dash_duo)
     assert prefecture["ja"][:2] in dash_duo.driver.title  # 見える化 北海道 / 東京 / 沖縄 / 鳥取
     assert not OSAKA_WORDS.search(text), OSAKA_WORDS.search(text)

@@ -13,11 +13,12 @@ from shapely.geometry import shape
 from services.areas import AreaTable
 from services.boundaries import bundled_boundaries_path
 from services.locate import AreaLocator, read_boundaries
+from tests.conftest import REAL_DATA
 
 ROOT = Path(__file__).resolve().parents[2]
 AREAS = ROOT / "data" / "real" / "areas"
 BOUNDARIES = ROOT / "data" / "real" / "boundaries"
-SHARED = ROOT.parent / "shared" / "real-data"
+SHARED = REAL_DATA  # the publishers' own files (tests that rebuild skip without them)
 PREFECTURES = [f"{n:02d}" for n in range(1, 48)]
 
 

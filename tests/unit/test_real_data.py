@@ -7,26 +7,16 @@ two shows here. Without ../shared (a clone elsewhere) these tests skip, saying w
 from __future__ import annotations
 
 import csv
-import gzip
 import json
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from data_sources import snapshots
-from tests.conftest import ROOT
+from tests.conftest import real_file
 
-REAL = ROOT.parent / "shared" / "real-data"
 TOILET_FILES = "toilets-osaka"
 TIME_COLUMNS = ("利用開始時間", "利用終了時間")
-
-
-def real_file(name: str) -> Path:
-    path = REAL / name
-    if not path.exists():
-        pytest.skip(f"real data not available: {path} (the tests compare the bundled snapshots with it)")
-    return path
 
 
 @pytest.fixture(scope="module")

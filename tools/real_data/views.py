@@ -26,11 +26,9 @@ MAP_PX = 480  # the map's short side on a phone, roughly: the view must fit in i
 
 def zoom_for(west: float, south: float, east: float, north: float) -> int:
     """The Leaflet zoom at which the box fits MAP_PX pixels (web Mercator), 7 to 12."""
-    lat = math.radians((south + north) / 2)
     span_x = max(east - west, 0.01) / 360
     span_y = max(math.log(math.tan(math.pi / 4 + math.radians(north) / 2)) -
                  math.log(math.tan(math.pi / 4 + math.radians(south) / 2)), 0.0002) / (2 * math.pi)
-    del lat
     zoom = math.floor(math.log2(MAP_PX / 256 / max(span_x, span_y)))
     return max(7, min(12, zoom))
 
