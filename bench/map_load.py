@@ -162,14 +162,21 @@ def write_extra_layer(folder: Path, count: int = 100_000) -> Path:
 
 
 def extra_config(folder: Path, csv_path: Path) -> Path:
-    text = (ROOT / "config" / "osaka.toml").read_text(encoding="utf-8")
-    text = text.replace('area_table = "../data/real/areas/27.csv"', f'area_table = "{ROOT / "data/real/areas/27.csv"}"')
-    aed = text[text.index('id = "aed"'):text.index("[[layers]]", text.index('id = "aed"'))]
-    extra = aed.replace('id = "aed"', 'id = "bench-extra"').replace('colour = "#D55E00"', 'colour = "#444444"')
-    extra = extra.replace('source = { kind = "bundled", dataset = "aed" }', f'source = {{ kind = "file", path = "{csv_path}" }}')
-    extra = extra.replace('title = { ja = "AED設置場所", en = "AEDs" }', 'title = { ja = "負荷試験用", en = "Benchmark extra" }')
+    """The default deployment plus a tenth layer: the AED layer's definition on `csv_path`."""
+    import json
+    import tomllib
+
+    from tests.live_config import inline_toml
+
+    template = tomllib.loads((ROOT / "config" / "japan.toml").read_text(encoding="utf-8"))
+    aed = next(dict(layer) for layer in template["layers"] if layer["id"] == "aed")
+    aed.pop("id")
+    aed.update(title={"ja": "負荷試験用", "en": "Benchmark extra"}, colour="#444444",
+               source={"kind": "file", "path": str(csv_path)})
+    lines = [f"extends = {json.dumps(str(ROOT / 'config' / 'osaka.toml'))}", "", "[layers.bench-extra]"]
+    lines += [f"{json.dumps(key, ensure_ascii=False)} = {inline_toml(value)}" for key, value in aed.items()]
     path = folder / "bench.toml"
-    path.write_text(text + "\n[[layers]]\n" + extra, encoding="utf-8")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 

@@ -270,10 +270,10 @@ def normalise_rows(
                     record[spec.name] = raw
                 elif spec.type == "area_code":
                     record[spec.name] = raw
-                elif spec.type not in ("text", "list", "bool") and raw and is_placeholder(raw):
+                elif len(raw) <= 3 and raw and spec.type not in ("text", "list", "bool") and is_placeholder(raw):
                     report.repair("placeholder read as blank", f"{where}: {spec.name} {raw!r}")
                     record[spec.name] = None
-                elif spec.type == "time" and _TIME_RANGE.match(nfkc(raw)):
+                elif spec.type == "time" and len(raw) > 5 and _TIME_RANGE.match(nfkc(raw)):
                     _time_range(record, spec, nfkc(raw), report, where)
                 else:
                     try:
