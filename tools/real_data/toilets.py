@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from .common import inputs, write_gzip, write_meta
+from .common import OUT, inputs, write_gzip, write_meta
 
 ID = "toilets"
 FOLDER = "toilets-osaka"
@@ -35,8 +35,16 @@ def _catalog(shared: Path) -> dict[str, dict[str, str]]:
     return dates
 
 
+def _english_names(out: Path) -> dict[str, str]:
+    """5-digit code → English name, from the area table the `areas` builder wrote (into `out`,
+    else the bundled one)."""
+    table = out / "areas" / f"{PREFECTURE}.csv"
+    return {row["code"][:5]: row["name_en"] for row in _read(table if table.is_file() else OUT / "areas" / table.name)}
+
+
 def build(shared: Path, out: Path) -> str:
     sources = _read(shared / FOLDER / "SOURCES.csv")
+    english = _english_names(out)
     catalog = _catalog(shared)
     folder = out / ID
     parts, not_included, paths, names = [], [], [], []
@@ -66,7 +74,7 @@ def build(shared: Path, out: Path) -> str:
         "retrieved": retrieved,
         "licence": {"name": "CC BY 4.0 ほか（市町村ごと）", "url": "https://creativecommons.org/licenses/by/4.0/"},
         "credit": {"ja": "、".join(p["credit"] for p in parts),
-                   "en": "Based on the public-toilet lists of " + ", ".join(p["name"] for p in parts)},
+                   "en": "Based on the public-toilet lists of " + ", ".join(english.get(p["code5"], p["name"]) for p in parts)},
         "inputs": inputs(shared, *names, f"{FOLDER}/SOURCES.csv", f"{FOLDER}/catalog_osaka_rows.csv"),
         "format": "csv",
         "files": {PREFECTURE: {"paths": paths, "rows": sum(p["rows"] for p in parts)}},
