@@ -352,7 +352,7 @@ def _resolve_paths(raw: dict, folder: Path) -> None:
         return str((folder / value).resolve()) if isinstance(value, str) else value
 
     dep = raw.get("deployment")
-    if isinstance(dep, dict) and isinstance(dep.get("area_table"), (str, list)):
+    if isinstance(dep, dict) and isinstance(dep.get("area_table"), str):
         dep["area_table"] = resolve(dep["area_table"])
     entries = []
     for section in ("layers", "indicators"):
@@ -368,11 +368,13 @@ def _resolve_paths(raw: dict, folder: Path) -> None:
 def prefecture_words(prefecture: dict) -> dict[str, dict[str, str]]:
     """What the texts of a deployment say for its prefecture: {prefecture} (奈良県 / Nara
     Prefecture), {prefecture_in} (県内 — 府内, 都内, 道内 — / in the prefecture)."""
+    from services.areas import prefecture_short_name
+
     name_ja, name_en = prefecture.get("ja", ""), prefecture.get("en", "")
     kind = name_ja[-1:] if name_ja[-1:] in "都道府県" else "県"
-    short_en = name_en.replace(" Prefecture", "").replace(" Metropolis", "")
     return {"ja": {"prefecture": name_ja, "prefecture_short": name_ja, "prefecture_in": f"{kind}内"},
-            "en": {"prefecture": name_en, "prefecture_short": short_en, "prefecture_in": "in the prefecture"}}
+            "en": {"prefecture": name_en, "prefecture_short": prefecture_short_name(name_en),
+                   "prefecture_in": "in the prefecture"}}
 
 
 def _put_place(raw: dict, r: _Reader) -> None:
@@ -868,17 +870,22 @@ def prefecture_code(key: str) -> str:
                       "or its name: 29, 奈良県, nara)")
 
 
+def _prefecture_row(code: str) -> dict[str, str]:
+    """The prefecture's own row of its bundled area table."""
+    import csv
+
+    with (REAL_AREAS / f"{code}.csv").open(encoding="utf-8") as fh:
+        return next(r for r in csv.DictReader(fh) if r["kind"] == "prefecture")
+
+
 def _prefecture_names() -> dict[str, set[str]]:
     """2-digit code → the folded names a prefecture goes by, from its bundled area table."""
-    import csv
+    from services.areas import prefecture_short_name
 
     names = {}
     for table in sorted(REAL_AREAS.glob("[0-4][0-9].csv")):
-        with table.open(encoding="utf-8") as fh:
-            row = next(r for r in csv.DictReader(fh) if r["kind"] == "prefecture")
-        ja, kana, en = row["name_ja"], row["name_kana"], row["name_en"]
-        short_en = en.replace(" Prefecture", "").replace(" Metropolis", "")
-        forms = {ja, ja[:-1] if ja[-1] in "都府県" else ja, kana, en, short_en}
+        row = _prefecture_row(table.stem)
+        forms = {row["name_ja"], row["name_kana"], row["name_en"], *map(prefecture_short_name, (row["name_ja"], row["name_en"]))}
         names[table.stem] = {f.casefold().replace(" ", "") for f in forms if f}
     return names
 
@@ -899,16 +906,14 @@ def prefecture_deployment(key: str) -> Deployment:
 
 
 def _generated_deployment(code: str) -> dict:
-    import csv
     import json
 
-    table = REAL_AREAS / f"{code}.csv"
-    with table.open(encoding="utf-8") as fh:
-        row = next(r for r in csv.DictReader(fh) if r["kind"] == "prefecture")
+    from services.areas import prefecture_short_name
+
+    row = _prefecture_row(code)
     place = json.loads((REAL_AREAS / "views.json").read_text(encoding="utf-8"))[code]
     name_ja, name_en = row["name_ja"], row["name_en"]
-    short_ja = name_ja if name_ja == "北海道" else name_ja[:-1]
-    short_en = name_en.replace(" Prefecture", "").replace(" Metropolis", "")
-    return {"id": f"prefecture-{code}", "title": {"ja": f"見える化 {short_ja}", "en": f"Mieruka {short_en}"},
+    return {"id": f"prefecture-{code}",
+            "title": {"ja": f"見える化 {prefecture_short_name(name_ja)}", "en": f"Mieruka {prefecture_short_name(name_en)}"},
             "prefecture": {"code": row["code"], "ja": name_ja, "en": name_en},
-            "bbox": place["bbox"], "default_view": place["view"], "area_table": str(table)}
+            "bbox": place["bbox"], "default_view": place["view"], "area_table": str(REAL_AREAS / f"{code}.csv")}

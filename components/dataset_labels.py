@@ -46,3 +46,9 @@ def credit_line(spec, data_date: str | None, lang: str, *, licence: bool = True,
     if data_date:
         parts += [" · ", html.Span(as_of(data_date, lang), className="mk-as-of")]
     return html.Span(parts, className=className)
+
+
+def source_kind(source, lang: str) -> str:
+    """How a source's kind is named in public: "同梱の実データ" for a bundled real snapshot,
+    else the kind as the config says it (file, url, ckan, ngsi-ld …)."""
+    return t("data.kind.snapshot", lang) if source.kind == "snapshot" else source.kind

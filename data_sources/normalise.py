@@ -336,7 +336,8 @@ def _time_range(record: dict[str, Any], spec: FieldSpec, raw: str, report: Rejec
             record["_close_from_range"] = to_time(end)
         report.repair("opening and closing time in one field", f"{where}: {raw}")
     else:
-        record[spec.name] = to_time(end) if spec.name == "close_time" else record[spec.name]
+        if spec.name == "close_time":
+            record[spec.name] = to_time(end)
         report.repair("a time range in one time field", f"{where}: {spec.name} {raw}")
 
 
@@ -344,13 +345,15 @@ def _total_of_parts(record: dict[str, Any], spec: FieldSpec, row: Mapping[str, A
                     where: str) -> None:
     """A total (男性トイレ総数) smaller than the sum of its parts (小便器 + 和式 + 洋式) cannot be
     right: the sum is shown, and counted. A blank total with parts given is their sum."""
-    values = []
+    known = []
     for column in spec.parts:
+        raw = str(row.get(column) or "")
         try:
-            values.append(to_number(str(row.get(column) or ""), int) if not is_placeholder(str(row.get(column) or "")) else None)
+            value = None if is_placeholder(raw) else to_number(raw, int)
         except ValueProblem:
-            values.append(None)
-    known = [v for v in values if v is not None]
+            value = None
+        if value is not None:
+            known.append(value)
     if not known:
         return
     total, parts = record.get(spec.name), sum(known)

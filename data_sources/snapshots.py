@@ -8,6 +8,7 @@ licence, the exact credit line, when it was retrieved, the sha256 of its inputs 
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -15,10 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import FetchResult, SourceUnavailable
-from .files import _format, read_part
+from . import FetchResult, SourceUnavailable, files
 from .http import MAX_DOWNLOAD_BYTES
-from .tabular import rows_from_parts
 
 FOLDER = Path(__file__).resolve().parents[1] / "data" / "real"
 
@@ -65,16 +64,13 @@ def retrieved(dataset: str) -> dt.date | None:
 
 
 def fetch(dataset: str, prefecture: str, max_bytes: int = MAX_DOWNLOAD_BYTES) -> FetchResult:
-    """The prefecture's rows of the snapshot; `source_url` is the publisher's page and
-    `source_modified` the retrieval date (the data is as of then)."""
+    """The prefecture's rows of the snapshot (read as `file` sources are); `source_url` is the
+    publisher's page and `source_modified` the retrieval date (the data is as of then)."""
     try:
-        files = paths(dataset, prefecture)
-        info = meta(dataset)
+        files_of, info = paths(dataset, prefecture), meta(dataset)
     except SnapshotMissing as exc:
         raise SourceUnavailable(str(exc)) from None
-    parts = [(data, name, _format(name)) for data, name in (read_part(p, max_bytes) for p in files)]
-    rows, derived = rows_from_parts(parts, info.get("format"))
+    result = files.fetch(files_of, fmt=info.get("format"), max_bytes=max_bytes)
     day = retrieved(dataset)
-    moment = dt.datetime.combine(day, dt.time(), dt.timezone.utc) if day else None
-    return FetchResult(rows=rows, source_url=info.get("source_url") or dataset, source_modified=moment,
-                       derived=tuple(derived))
+    return dataclasses.replace(result, source_url=info.get("source_url") or dataset,
+                               source_modified=dt.datetime.combine(day, dt.time(), dt.timezone.utc) if day else None)

@@ -115,20 +115,16 @@ def rows_from_bytes(data: bytes, fmt: str, where: str) -> list[dict[str, str]]:
     raise SourceFormatError(f"{where}: unsupported format {fmt!r} (expected CSV, XLSX or GeoJSON)")
 
 
-def rows_from_parts(parts: list[tuple[bytes, str, str | None]], fmt: str | None) -> tuple[list[dict[str, str]], list[tuple[str, str]]]:
-    """Rows of several files read as one dataset ((bytes, name, format or None) each: the
-    format told from the name unless given), and the (reason, example) notes of what the
-    reader derived: `fmt` "gsi" merges GSI's site and shelter lists (data_sources/gsi.py);
-    otherwise the files' rows add up."""
-    def rows_of(data: bytes, name: str, part_format: str | None) -> list[dict[str, str]]:
-        return rows_from_bytes(data, part_format or guess_format(name), name)
-
+def rows_from_parts(parts: list[tuple[bytes, str, str]], fmt: str | None) -> tuple[list[dict[str, str]], list[tuple[str, str]]]:
+    """Rows of several files read as one dataset ((bytes, name, format) each), and the
+    (reason, example) notes of what the reader derived: `fmt` "gsi" merges GSI's site and
+    shelter lists (data_sources/gsi.py); otherwise the files' rows add up."""
     if (fmt or "").lower() == "gsi":
         from . import gsi
-        return gsi.merge((rows_of(*part), part[1]) for part in parts)
+        return gsi.merge((rows_from_bytes(data, part_format, name), name) for data, name, part_format in parts)
     rows: list[dict[str, str]] = []
     for data, name, part_format in parts:
-        part = rows_of(data, name, part_format or fmt)
+        part = rows_from_bytes(data, part_format, name)
         if len(parts) > 1:  # say which file a rejected row came from (the normaliser reads _row)
             short = name.rsplit("/", 1)[-1]
             for number, row in enumerate(part, start=2):

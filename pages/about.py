@@ -4,7 +4,7 @@ from __future__ import annotations
 import dash
 from dash import html
 
-from components.dataset_labels import credit_line, titled
+from components.dataset_labels import credit_line, source_kind, titled
 from components.downloads import download_links
 from components.embed_code import embed_code
 from components.shell import href, sample_of, shell
@@ -18,7 +18,7 @@ def which_are_sample(snapshots, lang: str) -> list:
     """What is sample data on this deployment, in words: all of it, none, or which (and which
     are real)."""
     def names(sample: bool) -> str:
-        return ("、" if lang == "ja" else ", ").join(text_of(_spec(s).title, lang) for s in snapshots if s.sample is sample)
+        return t("list.sep", lang).join(text_of(_spec(s).title, lang) for s in snapshots if s.sample is sample)
 
     if all(s.sample for s in snapshots):
         return [html.P(t("about.sample_all", lang), id="sample-status")]
@@ -49,7 +49,7 @@ def layout(**params):
     rows = []
     for spec, snap, kind in ([(s.layer, s, "layers") for s in layers]
                              + [(s.indicator, s, "indicators") for s in indicators]):
-        source = [] if snap.sample else [f"{spec.source.kind}: {spec.source.name}", html.Br()]
+        source = [] if snap.sample else [f"{source_kind(spec.source, lang)}: {spec.source.name}", html.Br()]
         rows.append(html.Tr([
             html.Th(titled(text_of(spec.title, lang), snap.sample, lang), scope="row"),
             cell(1, [*source, credit_line(spec, snap.data_date, lang, licence=False, labelled=False)]),

@@ -6,7 +6,7 @@ import dash
 from dash import html
 
 from components.provenance import snapshot_provenance
-from components.dataset_labels import credit_line, sample_badge
+from components.dataset_labels import credit_line, sample_badge, source_kind
 from components.downloads import download_links
 from components.notices import local_time
 from components.shell import sample_of, shell
@@ -56,8 +56,7 @@ def _section(spec, snap, error: str | None, kind: str, lang: str, timezone: str)
         where = None  # the badge is on the heading; the credit below says where the data comes from
     else:
         url = snap.source_url if snap is not None else None
-        kind_label = t("data.kind.snapshot", lang) if source.kind == "snapshot" else source.kind
-        where = html.Span([f"{kind_label}: ", html.A(url, href=url, rel="noopener", target="_blank")
+        where = html.Span([f"{source_kind(source, lang)}: ", html.A(url, href=url, rel="noopener", target="_blank")
                            if url and url.startswith(("http://", "https://")) else source.name])
     status = snap.health if snap is not None else {"status": "failing", "code": "no_data", "detail": error}
     problem = None

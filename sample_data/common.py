@@ -121,12 +121,10 @@ class Prefecture:
 
 
 def prefecture_of(areas: Any) -> Prefecture:
+    from services.areas import prefecture_short_name
+
     pref = areas.prefecture
-    short = str(pref.name_en or "")
-    for suffix in (" Prefecture", " Metropolis", "-fu", "-ken", "-to"):
-        if short.endswith(suffix):
-            short = short[: -len(suffix)]
-            break
+    short = prefecture_short_name(str(pref.name_en or ""))
     population = float(pref.weight or 0) or float(sum(max(float(a.weight or 0), 0.0) for a in areas.leaves))
     return Prefecture(str(pref.code)[:2], pref.name_ja, short.strip() or pref.name_ja, population)
 

@@ -28,6 +28,7 @@ __all__ = [
     "code6_from_code5",
     "default_table",
     "parse_code",
+    "prefecture_short_name",
 ]
 
 DEFAULT_CSV = Path(__file__).resolve().parents[1] / "data" / "real" / "areas" / "27.csv"
@@ -161,6 +162,15 @@ class Area:
     def is_municipality(self) -> bool:
         """True for a designated city, city, special ward (Tokyo), town or village."""
         return self.kind in MUNICIPALITY_KINDS
+
+
+def prefecture_short_name(name: str) -> str:
+    """A prefecture's name without its kind: 奈良県 → 奈良, 東京都 → 東京, Nara Prefecture → Nara,
+    Tokyo Metropolis → Tokyo (北海道 and Hokkaido stay as they are)."""
+    for suffix in (" Prefecture", " Metropolis"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name[:-1] if name[-1:] in "都府県" and len(name) > 2 else name
 
 
 def _fold(text: str) -> str:

@@ -161,7 +161,7 @@ class LayerService:
         """Fetch and normalise a layer from its source: (payload, meta) for the store."""
         source = layer.source
         as_of = self.as_of()
-        source_url, source_modified, readings = None, None, None
+        source_url, source_modified, readings, derived = None, None, None, ()
         if source.kind == "bundled":
             seed = self.settings.sample_seed
             rows = bundled.fetch_rows(source.dataset, self.areas, as_of, seed)
@@ -169,12 +169,13 @@ class LayerService:
             source_modified = as_of
         else:
             result = fetch_upstream(source, self.settings, self.deployment.prefecture["code"])
-            rows, source_url, source_modified = result.rows, result.source_url, result.source_modified
+            rows, source_url, source_modified, derived = (result.rows, result.source_url, result.source_modified,
+                                                          result.derived)
             if layer.readings:
                 readings = rows  # a live station carries its latest readings (AirQualityObserved)
         records, report = normalise_rows(rows, layer, self.areas, self.deployment.bbox, readings,
                                          locate=self.locator())
-        for reason, example in () if source.kind == "bundled" else result.derived:
+        for reason, example in derived:  # what the reader computed (GSI's merged lists)
             report.derive(reason, example)
         records.sort(key=lambda r: (r.get("area_code") or "", str(r["id"])))
         return stored_records(layer.id, rows, records, report, source_url, source_modified)
