@@ -17,7 +17,7 @@ import logging
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
-from data_sources import SourceError
+from data_sources import SourceError, SourceLoading
 from i18n import lang_or_default
 from services.context import context
 from services.indicators import BadQuery
@@ -35,6 +35,21 @@ def _error(status: int, message: str, **extra) -> Response:
     response = jsonify({"error": {"status": status, "message": message, **extra}})
     response.status_code = status
     return response
+
+
+#: What a client that asked for a dataset still loading is told to wait before asking again.
+LOADING_RETRY_S = 5
+
+
+def _unavailable_error(kind: str, dataset_id: str, exc: SourceError) -> Response:
+    """503 for a dataset without data, its `state` "loading" (with Retry-After) while its first fetch is
+    under way, else "failing" with the upstream's last error."""
+    if isinstance(exc, SourceLoading):
+        response = _error(503, f"{kind} {dataset_id!r} is loading; try again shortly", state="loading")
+        response.headers["Retry-After"] = str(LOADING_RETRY_S)
+        return response
+    log.warning("%s %s unavailable: %s", kind, dataset_id, exc)
+    return _error(503, f"{kind} {dataset_id!r} is unavailable: {exc}", state="failing")
 
 
 def _layer_json(snap: LayerSnapshot) -> dict:
@@ -73,8 +88,8 @@ def _described(response: Response, kind: str, spec, data_date: str) -> Response:
 
 def _unavailable(entries, health: dict) -> list[dict]:
     """The configured datasets without any data, and why (their data appears once fetched)."""
-    return [{"id": e.id, "title": dict(e.title), "reason": health[e.id]["reason"]}
-            for e in entries if health[e.id]["status"] == "failing"]
+    return [{"id": e.id, "title": dict(e.title), "status": health[e.id]["status"], "reason": health[e.id]["reason"]}
+            for e in entries if health[e.id]["status"] in ("failing", "loading")]
 
 
 @api.get("/api/v1/layers")
@@ -91,8 +106,7 @@ def _snapshot_or_error(layer_id: str):
         known = ", ".join(context().deployment.layer_ids)
         return None, _error(404, f"unknown layer {layer_id!r}", known_layers=known)
     except SourceError as exc:
-        log.warning("layer %s unavailable: %s", layer_id, exc)
-        return None, _error(503, f"layer {layer_id!r} is unavailable: {exc}")
+        return None, _unavailable_error("layer", layer_id, exc)
 
 
 @api.get("/api/v1/layers/<layer_id>.geojson")
@@ -139,10 +153,11 @@ def api_not_found(rest: str):
 def healthz():
     ctx = context()
     datasets = {**ctx.layers.health(), **ctx.indicators.health()}
-    ok = all(d["status"] == "ok" for d in datasets.values())
     store = ctx.layers.store.status()
+    # ok only when every dataset is current and the store keeps what is fetched (Redis up, the disk writable)
+    ok = all(d["status"] == "ok" for d in datasets.values()) and store["healthy"] and not store.get("degraded")
     body = {"status": "ok" if ok else "degraded", "deployment": ctx.deployment.id,
-            "store": {k: store[k] for k in ("backend", "healthy", "degraded") if k in store},  # no server paths
+            "store": {k: store[k] for k in ("backend", "healthy", "degraded", "error") if k in store},  # no server paths
             "time": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(), "datasets": datasets}
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
@@ -211,8 +226,7 @@ def _indicator_rows(indicator_id: str):
     except BadQuery as exc:
         return None, None, _error(400, str(exc))
     except SourceError as exc:
-        log.warning("indicator %s unavailable: %s", indicator_id, exc)
-        return None, None, _error(503, f"indicator {indicator_id!r} is unavailable: {exc}")
+        return None, None, _unavailable_error("indicator", indicator_id, exc)
     return snap, rows, None
 
 

@@ -21,10 +21,8 @@ import api
 import i18n
 import security
 from registry import ConfigError
-from services.areas import AreaTable
-from services.context import Context
-from services.indicators import IndicatorService
-from services.layers import LayerService, map_data_url
+from services.context import build_context
+from services.layers import map_data_url
 from settings import ROOT, Settings
 
 INDEX = """<!DOCTYPE html>
@@ -93,19 +91,16 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     if _built:
         raise RuntimeError("create_app() builds one app per process (Dash Pages registers callbacks globally)")
     settings = settings or Settings.from_env()
-    deployment = settings.deployment()
+    ctx = build_context(settings)
+    deployment = ctx.deployment
     i18n.set_place(place_words(deployment))
-    try:
-        areas = AreaTable.from_csv(deployment.area_table)
-    except ValueError as exc:
-        raise ConfigError(f"{deployment.path}: deployment.area_table: {exc}") from None
     server = Flask(__name__)
     server.config.update(COMPRESS_MIMETYPES=COMPRESS_MIMETYPES, COMPRESS_MIN_SIZE=500)
-    layers = LayerService(deployment, areas, settings)
-    indicators = IndicatorService(deployment, areas, settings, store=layers.store)
-    server.extensions["mieruka"] = Context(settings, deployment, areas, layers, indicators)
-    # Build the layer snapshots now, in the background, so the first visitor does not wait.
-    threading.Thread(target=layers.snapshots, name="warm-layers", daemon=True).start()
+    server.extensions["mieruka"] = ctx
+    # Build the local datasets now and start fetching the live ones, in the background, so
+    # that the first visitor does not wait.
+    threading.Thread(target=lambda: (ctx.layers.snapshots(), ctx.indicators.snapshots()), name="warm-datasets",
+                     daemon=True).start()
     api.register(server)
     app = MierukaDash(
         __name__,

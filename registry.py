@@ -6,9 +6,10 @@ one line, so a bad config stops the app at start-up with a clear message.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,20 @@ class SourceSpec:
     def sample(self) -> bool:
         """True for the embedded sample data (made up by the seeded generator)."""
         return self.kind == "bundled"
+
+    @property
+    def local(self) -> bool:
+        """True when the data is read from this machine (the sample, a bundled snapshot, a
+        file): it is built at once, never fetched in the background."""
+        return self.kind in ("bundled", "snapshot", "file")
+
+    def fingerprint(self, *mapping) -> str:
+        """A short hash of where the data comes from and how it is read (kind, URLs, paths,
+        dataset, entity type, tenant, columns, table; and the caller's `mapping`, e.g. a
+        layer's fields), not of how long it stays fresh: data stored under another
+        fingerprint is another dataset's, never served as this one's."""
+        where = replace(self, ttl=0, provenance=None)
+        return hashlib.sha256(repr((where, mapping)).encode("utf-8")).hexdigest()[:12]
 
     @property
     def name(self) -> str:

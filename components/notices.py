@@ -22,12 +22,14 @@ def local_time(moment: dt.datetime, timezone: str) -> str:
     return f"{local:%Y-%m-%d %H:%M} {name}"
 
 
-def dataset_notice(dataset_id: str, title: str, snap, timezone: str, lang: str):
-    """A notice for `snap` (a layer or indicator snapshot, or None when there is no data),
-    or None when its data is current."""
+def dataset_notice(dataset_id: str, title: str, snap, timezone: str, lang: str, *, loading: bool = False):
+    """A notice for `snap` (a layer or indicator snapshot, or None when there is no data:
+    `loading` while its first fetch is under way, else it failed), or None when its data is
+    current."""
     details = html.A(t("data.details", lang), href=href("/data", lang) + f"#dataset-{dataset_id}")
     if snap is None:
-        return html.P([t("data.unavailable", lang, name=title), " ", details], className="mk-notice", role="status")
+        return html.P([t("data.loading" if loading else "data.unavailable", lang, name=title), " ", details],
+                      className="mk-notice", role="status")
     if snap.health.get("status") == "stale":
         # merely past its ttl, a refresh on its way; or the last refresh failed
         key = "data.updating" if snap.health.get("code") == "expired" else "data.stale"

@@ -13,6 +13,10 @@ class SourceUnavailable(SourceError):
     """The upstream could not be reached or answered with an error."""
 
 
+class SourceLoading(SourceUnavailable):
+    """No data yet because the first fetch is still under way (not a failure)."""
+
+
 class SourceFormatError(SourceError):
     """The upstream answered, but with a payload we cannot read."""
 

@@ -3,14 +3,21 @@
 - fresh (age < ttl): served as is, no fetch.
 - stale (age >= ttl): served at once; one refresh runs in the background under the
   dataset's lock (non-blocking: when another thread or process holds it, skip).
-- cold (nothing stored): callers wait on the lock (bounded); the first one fetches, the
-  others find its snapshot when they get the lock — N cold callers, one upstream fetch.
+- cold (nothing stored), for a source on the network: nothing waits. The first caller
+  starts one fetch in the background (per dataset: across threads by an in-process
+  registry, across processes by the dataset's lock, taken without waiting) and every
+  caller gets None at once: the dataset is "loading" until the fetch has stored it. A slow
+  or hanging upstream therefore holds up nothing but its own dataset.
+- cold, for a local source (`wait_when_cold`: the bundled sample, a snapshot, a file):
+  callers wait on the lock (bounded); the first one builds it, the others find its
+  snapshot when they get the lock — N cold callers, one build.
 - a fetch that raises, or returns an empty payload where there was data, never replaces
   good data: the failure is noted in the snapshot's meta and the last good one is served.
   With no data at all the caller gets None, and the upstream is not asked again within
-  `retry_s` (no thundering herd against a dead source).
+  `retry_s` of the end of the failed attempt (no thundering herd against a dead or slow
+  source: a pause counted from the start of a long attempt would already be over).
 
-`refresh_now` is the same fetch-under-lock for the worker command.
+`refresh_now` is the same fetch-under-lock for the refresh worker (worker.py).
 """
 from __future__ import annotations
 
@@ -67,9 +74,12 @@ def daemon_thread(job: Callable[[], None]) -> None:
 def get_snapshot(store: Store, dataset: str, *, ttl_s: float, fetch: Fetch, now: Clock = None,
                  background: Background | None = None, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
                  retry_s: float = DEFAULT_RETRY_S, lease_s: float = DEFAULT_LEASE_S,
-                 is_empty: Callable[[Payload, dict[str, Any] | None], bool] = payload_is_empty) -> Snapshot | None:
+                 is_empty: Callable[[Payload, dict[str, Any] | None], bool] = payload_is_empty,
+                 wait_when_cold: bool = True) -> Snapshot | None:
     """The dataset's snapshot to show now: fresh, or stale while a refresh runs, or None
-    when there has never been good data (the failure is in `store.get(dataset).meta`)."""
+    when there is no good data yet — still loading, or failed (the failure is then in
+    `store.get(dataset).meta`). `wait_when_cold` False: a cold dataset is fetched in the
+    background (through `background`) and None is returned at once."""
     clock = _clock(now)
     snapshot = store.get(dataset)
     if snapshot is not None and snapshot.has_data:
@@ -84,6 +94,9 @@ def get_snapshot(store: Store, dataset: str, *, ttl_s: float, fetch: Fetch, now:
     # winner's snapshot as soon as it is stored instead of passing the lock on one by one.
     if _retry_pending(snapshot, clock(), retry_s):
         return None
+    if not wait_when_cold:
+        return _refresh_in_background(store, dataset, None, fetch, clock, ttl_s, retry_s, lease_s,
+                                      background or daemon_thread, is_empty)
     deadline = time.monotonic() + lock_timeout_s
     while True:
         wait_s = max(0.0, min(COLD_WAIT_SLICE_S, deadline - time.monotonic()))
@@ -174,9 +187,12 @@ def _retry_pending(snapshot: Snapshot | None, now: dt.datetime, retry_s: float) 
     return (now - attempted).total_seconds() < retry_s
 
 
-def _refresh_in_background(store: Store, dataset: str, snapshot: Snapshot, fetch: Fetch,
+def _refresh_in_background(store: Store, dataset: str, snapshot: Snapshot | None, fetch: Fetch,
                            clock: Callable[[], dt.datetime], ttl_s: float, retry_s: float, lease_s: float,
-                           background: Background, is_empty: Callable[..., bool]) -> Snapshot:
+                           background: Background, is_empty: Callable[..., bool]) -> Snapshot | None:
+    """Start one refresh of `dataset` in the background (none when one is queued or running
+    in this process, or another process holds the lock) and return `snapshot` — what the
+    caller serves meanwhile: the stale data, or None for a cold dataset."""
     key = (id(store), dataset)
     with _inflight_lock:
         started = _inflight.get(key)
@@ -191,11 +207,13 @@ def _refresh_in_background(store: Store, dataset: str, snapshot: Snapshot, fetch
                 if not held.acquired:
                     return  # another thread or process is refreshing it
                 current = store.get(dataset)
-                if current is not None and current.has_data:
-                    moment = clock()
-                    if not _is_stale(current, ttl_s, moment) or _retry_pending(current, moment, retry_s):
-                        result[0] = current  # refreshed (or tried) by someone else meanwhile
-                        return
+                moment = clock()
+                if current is not None and current.has_data and not _is_stale(current, ttl_s, moment):
+                    result[0] = current  # refreshed by someone else meanwhile
+                    return
+                if _retry_pending(current, moment, retry_s):
+                    result[0] = current if current is not None and current.has_data else None
+                    return  # tried (and failed) by someone else meanwhile
                 result[0] = _fetch_and_store(store, dataset, fetch, clock, current, is_empty) or result[0]
         except Exception:
             log.exception("background refresh of %s failed", dataset)
@@ -209,13 +227,15 @@ def _refresh_in_background(store: Store, dataset: str, snapshot: Snapshot, fetch
         log.exception("could not start a background refresh of %s", dataset)
         with _inflight_lock:
             _inflight.pop(key, None)
-    return result[0]  # the stale snapshot, or the refreshed one if `background` ran the job inline
+    return result[0]  # the stale snapshot (or None), or the refreshed one if `background` ran the job inline
 
 
 def _fetch_and_store(store: Store, dataset: str, fetch: Fetch, clock: Callable[[], dt.datetime],
                      previous: Snapshot | None, is_empty: Callable[..., bool]) -> Snapshot | None:
-    """One fetch. Success: the new snapshot is stored and returned. Failure: noted in the
-    store; the previous good snapshot (with the failure in its meta) or None is returned."""
+    """One fetch. Success: the new snapshot is stored and returned (also when the store
+    could not keep it: the caller then serves it from memory, and the store's status says
+    why it is unhealthy). Failure: noted in the store, stamped with the time the attempt
+    ended; the previous good snapshot (with the failure in its meta) or None is returned."""
     attempt_at = clock()
     had_data = previous is not None and previous.has_data and not is_empty(previous.payload, previous.meta)
     try:
@@ -224,23 +244,26 @@ def _fetch_and_store(store: Store, dataset: str, fetch: Fetch, clock: Callable[[
         if payload is None or (had_data and is_empty(payload, meta)):
             raise EmptyPayload("upstream returned no records" + ("; the last good data is kept" if had_data else ""))
         snapshot = Snapshot(dataset, payload, _success_meta(payload, meta, attempt_at))
-        store.put(snapshot)
-        return snapshot
-    except SourceError as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        log.warning("refresh of %s failed: %s", dataset, error)
-    except EmptyPayload as exc:
+    except (SourceError, EmptyPayload) as exc:
         error = f"{type(exc).__name__}: {exc}"
         log.warning("refresh of %s failed: %s", dataset, error)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         log.exception("refresh of %s failed unexpectedly", dataset)
+    else:
+        try:
+            store.put(snapshot)
+        except Exception as exc:  # a full disk, a Redis refusing writes with no file fallback
+            log.error("%s was fetched but could not be stored (%s: %s); this process serves it from memory",
+                      dataset, type(exc).__name__, exc)
+        return snapshot
+    failed_at = clock()  # the retry pause runs from the end of the attempt, however long it took
     try:
-        store.note_failure(dataset, error, attempt_at)
+        store.note_failure(dataset, error, failed_at)
     except Exception:
         log.exception("could not record the failed refresh of %s", dataset)
     if previous is not None and previous.has_data:
-        return previous.with_failure(error, attempt_at)
+        return previous.with_failure(error, failed_at)
     return None
 
 
@@ -252,63 +275,3 @@ def _success_meta(payload: Payload, meta: dict[str, Any], at: dt.datetime) -> di
     meta["last_error"] = None
     meta["consecutive_failures"] = 0
     return meta
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m data_sources.refresh [--only ID] [--loop]`: fetch layers and indicators into
-    the shared store.
-
-    Without --loop: one pass, exit code 1 if any dataset is left without data. With --loop:
-    every --every seconds, refresh the datasets whose data is older than their ttl. Sample
-    (bundled) indicators are generated by each web process and are not stored."""
-    import argparse
-    import sys
-
-    from registry import ConfigError
-    from services.areas import AreaTable
-    from services.indicators import IndicatorService
-    from services.layers import LayerService
-    from settings import Settings
-
-    parser = argparse.ArgumentParser(prog="python -m data_sources.refresh", description=main.__doc__)
-    parser.add_argument("--only", action="append", metavar="ID", help="a layer or indicator id (repeatable)")
-    parser.add_argument("--loop", action="store_true", help="keep refreshing stale datasets")
-    parser.add_argument("--every", type=float, default=60.0, help="seconds between passes with --loop")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    try:
-        settings = Settings.from_env()
-        deployment = settings.deployment()
-        areas = AreaTable.from_csv(deployment.area_table)
-        layers = LayerService(deployment, areas, settings)
-        indicators = IndicatorService(deployment, areas, settings, store=layers.store)
-    except (ConfigError, ValueError) as exc:
-        print(f"mieruka: configuration error: {exc}", file=sys.stderr)
-        return 2
-    # (id, store key, ttl, refresh) of every stored dataset
-    datasets = [(layer.id, layers.dataset_key(layer), layer.source.ttl, layers.refresh) for layer in deployment.layers]
-    datasets += [(spec.id, indicators.dataset_key(spec), spec.source.ttl, indicators.refresh)
-                 for spec in deployment.indicators if spec.source.kind != "bundled"]
-    known = [d[0] for d in datasets]
-    unknown = [i for i in args.only or [] if i not in known]
-    if unknown:
-        parser.error(f"unknown or sample-only id(s): {', '.join(unknown)} (known: {', '.join(known)})")
-    if args.only:
-        datasets = [d for d in datasets if d[0] in args.only]
-    while True:
-        missing = 0
-        for dataset_id, key, ttl, refresh in datasets:
-            current = layers.store.get(key)
-            if args.loop and current is not None and current.has_data and not _is_stale(current, ttl, utcnow()):
-                continue
-            result = refresh(dataset_id)
-            missing += result["status"] == "failing"
-            log.info("%s: %s, %s rows%s", dataset_id, result["status"], result["rows"],
-                     f" ({result['error']})" if result.get("error") else "")
-        if not args.loop:
-            return 1 if missing else 0
-        time.sleep(args.every)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

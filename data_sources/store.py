@@ -46,8 +46,9 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 DEFAULT_LOCK_TIMEOUT_S = 10.0
-#: How long a Redis lock outlives a holder that died without releasing it. Longer than any fetch.
-DEFAULT_LEASE_S = 300.0
+#: How long a Redis lock outlives a holder that died without releasing it (killed in the middle
+#: of a refresh). A live holder renews it every third of that, however long its fetch takes.
+DEFAULT_LEASE_S = 15.0
 _DATASET_ID = re.compile(r"^\w[\w.\-]{0,199}$")
 
 
@@ -201,12 +202,27 @@ def _updated_with_failure(current: Snapshot | None, dataset: str, error: str, at
 
 # ---------------------------------------------------------------- files
 
+#: A temporary file older than this was left by a write that was killed (a write takes well
+#: under a second); it is removed when a store opens the folder.
+STALE_TMP_S = 600.0
+
+
 class FileStore(Store):
     backend = "file"
 
-    def __init__(self, directory: Path | str):
+    def __init__(self, directory: Path | str, *, wall_clock: Callable[[], float] = time.time):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
+        self.write_error: str | None = None  # the last write's error, until a write succeeds
+        self._remove_stale_tmp(wall_clock())
+
+    def _remove_stale_tmp(self, now: float) -> None:
+        """Delete the temporary files of writes killed mid-way (they are never read)."""
+        for tmp in self.directory.glob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                if now - tmp.stat().st_mtime > STALE_TMP_S:
+                    tmp.unlink()
+                    log.info("removed %s, left by an interrupted write", tmp.name)
 
     def __repr__(self) -> str:
         return f"FileStore({str(self.directory)!r})"
@@ -245,18 +261,23 @@ class FileStore(Store):
 
     def _write(self, dataset: str, data: bytes) -> None:
         path = self._path(dataset, ".json.gz")
-        fd, tmp = tempfile.mkstemp(prefix=f".{dataset}.", suffix=".tmp", dir=self.directory)
+        tmp = None
         try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{dataset}.", suffix=".tmp", dir=self.directory)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.chmod(tmp, 0o644)
             os.replace(tmp, path)  # readers see the old file or the new one, never half of one
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        except OSError as exc:  # a full disk: the old file stays whole; the status says so
+            self.write_error = f"{dataset}: {exc.strerror or type(exc).__name__}"
             raise
+        finally:
+            if tmp is not None and os.path.exists(tmp):
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+        self.write_error = None
 
     @contextlib.contextmanager
     def _write_lock(self, dataset: str) -> Iterator[None]:
@@ -274,8 +295,9 @@ class FileStore(Store):
             yield LockHandle(acquired)
 
     def status(self) -> dict[str, Any]:
-        healthy = self.directory.is_dir() and os.access(self.directory, os.W_OK | os.X_OK)
-        return {"backend": self.backend, "healthy": healthy, "directory": str(self.directory)}
+        healthy = self.directory.is_dir() and os.access(self.directory, os.W_OK | os.X_OK) and not self.write_error
+        return {"backend": self.backend, "healthy": healthy, "directory": str(self.directory),
+                **({"error": f"cannot write: {self.write_error}"} if self.write_error else {})}
 
 
 @contextlib.contextmanager
@@ -406,14 +428,17 @@ class RedisStore(Store):
         lock = self.client.lock(self.lock_key(dataset), timeout=lease_s, sleep=0.02, blocking=blocking,
                                 blocking_timeout=timeout_s, thread_local=False)
         acquired = bool(lock.acquire())
+        renewing = _LeaseRenewal(lock, lease_s) if acquired else None
         try:
             yield LockHandle(acquired)
         finally:
-            if acquired:
+            if renewing is not None:
+                renewing.stop()
                 try:
                     lock.release()
                 except redis.exceptions.LockNotOwnedError:
-                    log.warning("lock %s expired before release (lease %ss too short?)", lock.name, lease_s)
+                    log.warning("lock %s expired before release (Redis unreachable for longer than its %ss lease?)",
+                                lock.name, lease_s)
                 except REDIS_ERRORS as exc:  # the lease frees it in time
                     log.warning("could not release lock %s: %s", lock.name, exc)
 
@@ -427,6 +452,32 @@ class RedisStore(Store):
             return {"backend": self.backend, "healthy": False, "url": redact_url(self.url),
                     "error": f"{type(exc).__name__}: {exc}"}
         return {"backend": self.backend, "healthy": True, "url": redact_url(self.url)}
+
+
+class _LeaseRenewal:
+    """Renews a held Redis lock's lease every third of it, in a daemon thread, until stopped:
+    a slow fetch keeps its lock, and a holder that dies frees it within one lease."""
+
+    def __init__(self, lock: redis.lock.Lock, lease_s: float):
+        self._lock = lock
+        self._lease_s = lease_s
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease {lock.name}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self._lease_s / 3):
+            try:
+                self._lock.reacquire()  # the lease starts again from now
+            except redis.exceptions.LockNotOwnedError:
+                log.warning("lock %s was lost (its lease ran out before it was renewed)", self._lock.name)
+                return
+            except REDIS_ERRORS as exc:
+                log.warning("could not renew lock %s: %s", self._lock.name, exc)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
 
 
 # ---------------------------------------------------------------- fallback
@@ -514,6 +565,13 @@ class FallbackStore(Store):
         ok, value = self._try(lambda r: r.stamp(dataset))
         if ok and value is not None:
             return "redis:" + value
+        if ok and self.fallback.stamp(dataset) is not None:  # Redis answers but lost it (restarted): warm it
+            snapshot = self.fallback.get(dataset)
+            if snapshot is not None:
+                self._try(lambda r: r.put_if_absent(snapshot))
+                ok, value = self._try(lambda r: r.stamp(dataset))
+                if ok and value is not None:
+                    return "redis:" + value
         value = self.fallback.stamp(dataset)
         return None if value is None else "file:" + value
 

@@ -11,7 +11,7 @@ from components.kpi_card import kpi_card, kpi_unavailable
 from components.map_controls import area_options
 from components.notices import dataset_notice
 from components.shell import href, sample_of, shell
-from data_sources import SourceError
+from data_sources import SourceError, SourceLoading
 from i18n import lang_or_default, t, text_of
 from services.context import context
 
@@ -47,8 +47,9 @@ def cards(area_code: str | None, lang: str) -> tuple[list, list[bool]]:
         title = text_of(spec.title, lang)
         try:
             snap = ctx.indicators.snapshot(spec.id)
-        except SourceError:
-            out.append(kpi_unavailable(spec, lang, dataset_notice(spec.id, title, None, ctx.deployment.timezone, lang)))
+        except SourceError as exc:
+            out.append(kpi_unavailable(spec, lang, dataset_notice(spec.id, title, None, ctx.deployment.timezone, lang,
+                                                                  loading=isinstance(exc, SourceLoading))))
             samples.append(False)
             continue
         samples.append(snap.sample)

@@ -10,7 +10,7 @@ from components.dataset_labels import credit_line, sample_badge, source_kind
 from components.downloads import download_links
 from components.notices import local_time
 from components.shell import sample_of, shell
-from data_sources import SourceError
+from data_sources import SourceError, SourceLoading
 from i18n import lang_or_default, reason_text, t, text_of
 from services.context import context
 
@@ -35,7 +35,7 @@ def why(status: dict, lang: str) -> str:
         return t("data.why.expired", lang, age=elapsed(status.get("age_s") or 0, lang))
     if code == "refresh_failed":
         return t("data.why.refresh_failed", lang, failures=status.get("failures") or 1)
-    return t(f"data.why.{code}", lang) if code in ("no_data", "age_unknown") else status.get("reason") or ""
+    return t(f"data.why.{code}", lang) if code in ("no_data", "age_unknown", "loading") else status.get("reason") or ""
 
 
 def elapsed(seconds: float, lang: str) -> str:
@@ -47,9 +47,9 @@ def elapsed(seconds: float, lang: str) -> str:
     return t("time.days", lang, n=minutes // (24 * 60))
 
 
-def _section(spec, snap, error: str | None, kind: str, lang: str, timezone: str):
+def _section(spec, snap, error: SourceError | None, kind: str, lang: str, timezone: str):
     """One dataset (`kind`: "layers" or "indicators"); `snap` is None when it has no data
-    (`error` says why)."""
+    (`error` says why: still loading, or failed)."""
     source = spec.source
     sample = snap is not None and snap.sample
     if sample:
@@ -58,7 +58,12 @@ def _section(spec, snap, error: str | None, kind: str, lang: str, timezone: str)
         url = snap.source_url if snap is not None else None
         where = html.Span([f"{source_kind(source, lang)}: ", html.A(url, href=url, rel="noopener", target="_blank")
                            if url and url.startswith(("http://", "https://")) else source.name])
-    status = snap.health if snap is not None else {"status": "failing", "code": "no_data", "detail": error}
+    if snap is not None:
+        status = snap.health
+    elif isinstance(error, SourceLoading):
+        status = {"status": "loading", "code": "loading", "detail": None}
+    else:
+        status = {"status": "failing", "code": "no_data", "detail": str(error)}
     problem = None
     if status.get("status") != "ok":
         detail = status.get("detail")
@@ -101,7 +106,7 @@ def _snapshot(service, dataset_id: str):
     try:
         return service.snapshot(dataset_id), None
     except SourceError as exc:
-        return None, str(exc)
+        return None, exc
 
 
 def layout(**params):

@@ -17,7 +17,7 @@ from components.notices import dataset_notice, local_time
 from components.dataset_labels import sample_badge_if, titled
 from components.embed_code import embed_code
 from components.shell import href, is_embedded, shell
-from data_sources import SourceError
+from data_sources import SourceError, SourceLoading
 from i18n import lang_or_default, t, text_of
 from registry import IndicatorSpec
 from services import indicator_math as im
@@ -64,9 +64,10 @@ def layout(indicator_id: str | None = None, **params):
         return message_page(t("ind.not_found", lang))
     try:
         snap = c.indicators.snapshot(spec.id)
-    except SourceError:
+    except SourceError as exc:
         title = text_of(spec.title, lang)
-        return message_page(title, dataset_notice(spec.id, title, None, c.deployment.timezone, lang))
+        return message_page(title, dataset_notice(spec.id, title, None, c.deployment.timezone, lang,
+                                                  loading=isinstance(exc, SourceLoading)))
     prefecture = c.deployment.prefecture["code"]
     view, options, ignored = parse_view(params, spec, snap, c.areas, prefecture, lang)
     parts = render(spec, view, None)

@@ -112,7 +112,7 @@ def layout(**params):
         None if is_embedded(params) else embed_code(lang, t("embed.page_title", lang, name=t("nav.map", lang))),
     ])
 
-    notices = data_notices(dep, snapshots, lang) + coverage_notices(
+    notices = data_notices(dep, snapshots, ctx.layers.health(), lang) + coverage_notices(
         [layer for layer in shown if layer.id in state.layers], snapshots, ctx.areas, state.area, lang)
     if ignored:
         notices.append(html.P(t("map.ignored", lang, items=", ".join(ignored)), className="mk-notice", role="status"))
@@ -168,9 +168,10 @@ def coverage_notices(shown, snapshots: dict, areas, area_code: str | None, lang:
     return notices
 
 
-def data_notices(dep, snapshots: dict, lang: str) -> list:
-    """Notices for layers whose data is old or missing (stale-but-safe)."""
-    notices = [dataset_notice(layer.id, text_of(layer.title, lang), snapshots.get(layer.id), dep.timezone, lang)
+def data_notices(dep, snapshots: dict, health: dict, lang: str) -> list:
+    """Notices for layers whose data is old, missing or still loading (stale-but-safe)."""
+    notices = [dataset_notice(layer.id, text_of(layer.title, lang), snapshots.get(layer.id), dep.timezone, lang,
+                              loading=health[layer.id]["status"] == "loading")
                for layer in dep.layers]
     return [n for n in notices if n is not None]
 

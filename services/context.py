@@ -73,5 +73,20 @@ def _bundled_date(meta: Path) -> str | None:
         return None
 
 
+def build_context(settings: Settings) -> Context:
+    """The deployment, its areas and its services, as the app and the refresh worker both
+    use them (one store: the layers' and the indicators' are the same). Raises ConfigError."""
+    from registry import ConfigError
+
+    deployment = settings.deployment()
+    try:
+        areas = AreaTable.from_csv(deployment.area_table)
+    except ValueError as exc:
+        raise ConfigError(f"{deployment.path}: deployment.area_table: {exc}") from None
+    layers = LayerService(deployment, areas, settings)
+    indicators = IndicatorService(deployment, areas, settings, store=layers.store)
+    return Context(settings, deployment, areas, layers, indicators)
+
+
 def context() -> Context:
     return current_app.extensions["mieruka"]

@@ -141,15 +141,18 @@ class IndicatorService:
         return spec
 
     def dataset_key(self, spec: IndicatorSpec) -> str:
-        """The indicator's name in the shared store, under the deployment's id."""
-        return f"{self.deployment.id}.indicator.{spec.id}"
+        """The indicator's name in the shared store, under the deployment's id and the
+        fingerprint of its source and measures (see LayerService.dataset_key)."""
+        fingerprint = spec.source.fingerprint(tuple(m.id for m in spec.measures))
+        return f"{self.deployment.id}.indicator.{spec.id}.{spec.source.kind}-{fingerprint}"
 
     def snapshot(self, indicator_id: str) -> IndicatorSnapshot:
         """The indicator's last good data; SourceUnavailable when a live one never had any."""
         spec = self.indicator(indicator_id)
         if spec.source.kind != "bundled":
             return self.views.get(f"indicator {spec.id}", self.dataset_key(spec), spec.source.ttl,
-                                  lambda: self._fetch(spec), lambda stored, health: self._derive(spec, stored, health))
+                                  lambda: self._fetch(spec), lambda stored, health: self._derive(spec, stored, health),
+                                  local=spec.source.local)
         key = (indicator_id, self.as_of())
         snap = self._snapshots.get(key)
         if snap is None:

@@ -127,20 +127,23 @@ class LayerService:
 
     def dataset_key(self, layer: LayerSpec) -> str:
         """The layer's name in the shared store, under the deployment's id (deployments of two
-        prefectures may share a cache folder or a Redis); sample data is generated per date
-        and seed."""
+        prefectures may share a cache folder or a Redis) and the fingerprint of its source and
+        fields (data read from another source, or mapped otherwise, is never served as this
+        one's once the config changes); sample data is generated per date and seed."""
         key = f"{self.deployment.id}.layer.{layer.id}"
         if layer.source.kind == "bundled":
             return f"{key}.sample-{self.as_of().isoformat()}-{self.settings.sample_seed}"
+        fingerprint = layer.source.fingerprint(layer.fields, layer.readings)
         if layer.source.kind == "snapshot":  # a rebuilt snapshot is new data at once, not after its TTL
-            return f"{key}.snapshot-{snapshots.fingerprint(layer.source.dataset)}"
-        return key
+            return f"{key}.snapshot-{snapshots.fingerprint(layer.source.dataset)}-{fingerprint}"
+        return f"{key}.{layer.source.kind}-{fingerprint}"
 
     def snapshot(self, layer_id: str) -> LayerSnapshot:
         """The layer's last good data; SourceUnavailable when there has never been any."""
         layer = self.layer(layer_id)
         return self.views.get(f"layer {layer.id}", self.dataset_key(layer), layer.source.ttl,
-                              lambda: self._fetch(layer), lambda stored, health: self._derive(layer, stored, health))
+                              lambda: self._fetch(layer), lambda stored, health: self._derive(layer, stored, health),
+                              local=layer.source.local)
 
     def refresh(self, layer_id: str) -> dict[str, Any]:
         """Fetch the layer now (the worker's job), under the store's lock; never replaces good

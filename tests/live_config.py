@@ -42,10 +42,11 @@ def get_json(url: str) -> dict:
 
 
 @contextlib.contextmanager
-def running_app(config: Path | None, cache_dir: Path, **variables: str):
+def running_app(config: Path | None, cache_dir: Path, *, settled: bool = True, **variables: str):
     """The app (`python app.py`) in its own process on `config` (None: as `variables` say, e.g.
     MIERUKA_PREFECTURE) with the environment `variables`; yields its base URL once /healthz
-    answers. One app per process is a Dash Pages rule, hence the subprocess."""
+    answers and (`settled`) no dataset is still loading (each live one fetched or failed).
+    One app per process is a Dash Pages rule, hence the subprocess."""
     from tests.redis_server import free_port
 
     port = free_port()
@@ -60,16 +61,18 @@ def running_app(config: Path | None, cache_dir: Path, **variables: str):
     app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 60
+        deadline = time.time() + 120
         while True:
             try:
-                get_json(f"{base}/healthz")
-                break
+                health = get_json(f"{base}/healthz")
+                if not settled or all(d["status"] != "loading" for d in health["datasets"].values()):
+                    break
             except OSError:
-                if time.time() > deadline or app.poll() is not None:
-                    tail = (cache_dir / "app.log").read_text(encoding="utf-8", errors="replace")[-2000:]
-                    raise RuntimeError(f"the app on {config or variables} did not start:\n{tail}") from None
-                time.sleep(0.3)
+                pass
+            if time.time() > deadline or app.poll() is not None:
+                tail = (cache_dir / "app.log").read_text(encoding="utf-8", errors="replace")[-2000:]
+                raise RuntimeError(f"the app on {config or variables} did not start:\n{tail}") from None
+            time.sleep(0.3)
         yield base
     finally:
         app.terminate()

@@ -14,7 +14,8 @@ request (method, path, query, headers, body) so tests can assert paging and head
 - `FileServer`: static files (any server can also serve files: `add_file`).
 
 Failure switches on every server: `fail_next(n, mode)` and `fail_always(mode)` with mode
-"500", "503", "429", "slow" (answer after `slow_seconds`), "malformed" (truncated JSON),
+"500", "503", "429", "slow" (answer after `slow_seconds`, or at `release()`; `hold()` makes
+every request wait for it), "malformed" (truncated JSON),
 "html" (an error page with status 200) or "drop" (close without answering); `stop()`
 leaves a port that refuses connections.
 """
@@ -107,7 +108,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return
             if mode == "slow":
-                server.stopping.wait(server.slow_seconds)
+                server.released.wait(server.slow_seconds)
                 reply = server.dispatch(request)
             elif mode is not None:
                 reply = server.failure_reply(mode)
@@ -145,6 +146,7 @@ class FakeServer(ThreadingHTTPServer):
         self.errors: list[str] = []  # tracebacks of bugs in the fake itself
         self.slow_seconds = 5.0
         self.stopping = threading.Event()
+        self.released = threading.Event()  # ends every "slow" wait at once (set by release() and stop())
         self.files: dict[str, _File] = {}
         self._lock = threading.Lock()
         self._failures: list[str] = []
@@ -162,8 +164,20 @@ class FakeServer(ThreadingHTTPServer):
         self._thread.start()
         return self
 
+    def hold(self) -> None:
+        """Answer nothing until release() (or stop()): an upstream that hangs."""
+        self.released.clear()
+        self.slow_seconds = 3600.0
+        self.fail_always("slow")
+
+    def release(self) -> None:
+        """Let every held request go on (answered normally from now on)."""
+        self.fail_always(None)
+        self.released.set()
+
     def stop(self) -> None:
         self.stopping.set()
+        self.released.set()
         if self._thread is not None:
             self.shutdown()
             self._thread.join(timeout=5)

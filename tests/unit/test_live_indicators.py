@@ -174,11 +174,11 @@ def test_the_refresh_worker_fills_live_indicators_too(tmp_path, ckan):
     config = live_config(tmp_path, {"population": population_source(ckan.url)})
     env = dict(os.environ, MIERUKA_CONFIG=str(config), MIERUKA_CACHE_DIR=str(tmp_path / "cache"))
     env.pop("MIERUKA_REDIS_URL", None)
-    run = subprocess.run([sys.executable, "-m", "data_sources.refresh", "--only", "population"], cwd=ROOT, env=env,
+    run = subprocess.run([sys.executable, "worker.py", "--only", "population"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert re.search(r"population: ok, \d+ rows", run.stderr)
-    run = subprocess.run([sys.executable, "-m", "data_sources.refresh", "--only", "crime"], cwd=ROOT, env=env,
+    run = subprocess.run([sys.executable, "worker.py", "--only", "crime"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "unknown or sample-only id(s): crime" in run.stderr
     dep = load_deployment(config)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from data_sources import SourceUnavailable
+from data_sources import SourceLoading, SourceUnavailable
 from data_sources.store import FileStore, open_store
 from registry import load_deployment
 from services.areas import AreaTable
@@ -103,7 +103,10 @@ def test_a_slow_upstream_does_not_hold_up_the_page(tmp_path, ckan):
         threads[-1].start()
 
     layers = service(tmp_path, ckan, clock=clock, background=in_a_thread)
-    layers.snapshot("aed")
+    with pytest.raises(SourceLoading):  # cold: the first fetch runs in the background
+        layers.snapshot("aed")
+    threads[-1].join()
+    assert layers.snapshot("aed").count == 3
     ckan.slow_seconds = 3.0
     ckan.fail_always("slow")
     clock.advance(601)
@@ -149,7 +152,7 @@ def test_the_refresh_worker_fills_the_store_the_app_reads(tmp_path, ckan):
     dep = deployment(tmp_path, ckan.url)
     env = dict(os.environ, MIERUKA_CONFIG=str(dep.path), MIERUKA_CACHE_DIR=str(tmp_path / "cache"))
     env.pop("MIERUKA_REDIS_URL", None)
-    run = subprocess.run([sys.executable, "-m", "data_sources.refresh", "--only", "aed"], cwd=ROOT, env=env,
+    run = subprocess.run([sys.executable, "worker.py", "--only", "aed"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert "aed: ok, 3 rows" in run.stderr
@@ -158,7 +161,7 @@ def test_the_refresh_worker_fills_the_store_the_app_reads(tmp_path, ckan):
     layers = LayerService(dep, AreaTable.from_csv(dep.area_table), Settings(cache_dir=tmp_path / "cache"))
     assert layers.snapshot("aed").count == 3 and downloads(ckan) == 1
     ckan.fail_always("500")
-    run = subprocess.run([sys.executable, "-m", "data_sources.refresh", "--only", "aed"], cwd=ROOT, env=env,
+    run = subprocess.run([sys.executable, "worker.py", "--only", "aed"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0 and "aed: stale, 3 rows" in run.stderr and "500" in run.stderr
     assert layers.snapshot("aed").count == 3
@@ -179,7 +182,8 @@ def test_the_map_says_which_layers_are_old_or_missing(tmp_path, ckan, dash_app):
     snapshots = {s.layer.id: s for s in layers.snapshots()}
     del snapshots["wifi"]  # as if it never had data
     page = importlib.import_module("pages.map")
-    notices = text_of(page.data_notices(layers.deployment, snapshots, "ja"))
+    health = {**layers.health(), "wifi": {"status": "failing"}}
+    notices = text_of(page.data_notices(layers.deployment, snapshots, health, "ja"))
     assert "「AED設置場所」は最新のデータを取得できなかったため" in notices
     assert "「公衆無線LAN」のデータを取得できないため、表示していません。" in notices
     assert "公衆トイレ" not in notices

@@ -36,7 +36,7 @@ def test_broken_config_stops_start_up_with_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr + result.stdout
 
 
-@pytest.mark.parametrize("command", [["app.py"], ["-m", "data_sources.refresh"]])
+@pytest.mark.parametrize("command", [["app.py"], ["worker.py"]])
 @pytest.mark.parametrize("variable, value, problem", [
     ("MIERUKA_MAX_DOWNLOAD_MB", "lots", "MIERUKA_MAX_DOWNLOAD_MB: 'lots' is not a whole number"),
     ("PORT", "0", "PORT: 0 is below the minimum of 1"),
