@@ -166,3 +166,23 @@ def test_a_bundled_real_dataset_says_where_it_comes_from(dash_app, ctx):
     toilets = text_of(sections["dataset-toilets"])
     assert "公開元（8）" in toilets and "枚方市「公衆トイレ一覧」を加工して作成 (CC BY 2.1 Japan)" in toilets
     assert "ほかに28市町村" in toilets and "池田市" in toilets
+
+
+def test_values_kept_as_written_are_counted_on_their_own(dash_app):
+    """A value the importer could not type is kept as the source wrote it, and /data says how many,
+    of which field, with examples (issue 9: never silently wrong)."""
+    from data_sources.normalise import RejectReport
+
+    data = importlib.import_module("pages.data")
+    report = RejectReport()
+    report.keep("capacity kept as written", "row 2 (id N1): capacity '1号認定 30、2・3号認定 144'")
+    report.keep("a number with a note (the number read, the note kept)", "row 3 (id M1): beds '19（休床中）'")
+    assert RejectReport.from_dict(report.as_dict()).kept == report.kept  # kept in the snapshot's meta
+    with dash_app.server.test_request_context("/data"):
+        ja = text_of(data._reasons(dict(report.kept), report.examples, "kept", "ja"))
+    assert "2件（理由別）" in ja
+    assert "「capacity」の値を読み取れず、元データの表記のまま表示" in ja and "1号認定 30、2・3号認定 144" in ja
+    assert "数値に注記つき（数値を読み取り、表記も表示）" in ja
+    with dash_app.server.test_request_context("/data?lang=en"):
+        en = text_of(data._reasons(dict(report.kept), report.examples, "kept", "en"))
+    assert "2 values kept as written (by reason)" in en and "capacity could not be read as a value (shown as written)" in en
