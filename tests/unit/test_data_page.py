@@ -18,7 +18,7 @@ def test_every_layer_and_indicator_has_a_section(dash_app, ctx):
     text = text_of(toilets)
     assert "CC BY 4.0" in text and "709" in text and "大阪市「施設情報ポイントデータ（公衆トイレ）」を加工して作成" in text
     assert "サンプル" not in text
-    assert "10行を除外（理由別）" in text and "緯度・経度がない" in text and "「ー」などの記号（値なし）を空欄とした" in text
+    assert "10行を除外（理由別）" in text and "緯度・経度がない" in text and "「ー」「△」「不明」など、値がないか不明を表す記号を空欄とした" in text
     links = [n.href for n in walk(toilets) if getattr(n, "href", None)]
     assert "/api/v1/layers/toilets.csv" in links and "/api/v1/layers/toilets.geojson" in links
     # the sample data carries the defects real files have: the import report shows them
@@ -98,12 +98,13 @@ def test_every_reason_the_importers_give_has_a_japanese_text():
     reasons = set()
     for path in (ROOT / "data_sources").glob("*.py"):
         source = path.read_text(encoding="utf-8")
-        reasons |= set(re.findall(r'report\.(?:reject|repair|derive)\("([^"]+)"', source))
+        reasons |= set(re.findall(r'report\.(?:reject|repair|derive|keep)\("([^"]+)"', source))
         reasons |= set(re.findall(r'raise ValueProblem\("([^"]+)"\)', source))  # a row's reject reason
     assert {"duplicate id", "missing coordinates", "prefecture total computed from municipalities"} <= reasons
     untranslated = sorted(r for r in reasons if f"reason.{r}" not in catalog("ja"))
     assert untranslated == []
     assert reason_text("unreadable pm25 reading", "ja") == "pm25の測定値が読めない（空欄とした）"
+    assert reason_text("beds kept as written", "ja") == "「beds」の値を読み取れず、元データの表記のまま表示"
 
 
 def test_why_a_dataset_is_not_up_to_date_is_said_in_the_pages_language(dash_app):

@@ -71,8 +71,9 @@ def test_yes_no_forms(deployment, areas, raw: str, expected: bool | None) -> Non
 def test_unreadable_yes_no_keeps_the_row_as_unknown(deployment, areas) -> None:
     records, report = run(deployment, areas, "toilets", [toilet(**{"車椅子使用者用トイレ有無": "たぶん"})])
     assert len(records) == 1 and records[0]["wheelchair"] is None
-    assert report.repaired == {"unreadable wheelchair": 1}
-    assert "たぶん" in report.examples["unreadable wheelchair"][0]
+    assert records[0]["as_written"] == {"wheelchair": "たぶん"}  # the details panel shows what the file says
+    assert report.kept == {"wheelchair kept as written": 1} and not report.repaired
+    assert "たぶん" in report.examples["wheelchair kept as written"][0]
     with pytest.raises(ValueProblem):
         to_bool("たぶん")
 
@@ -212,8 +213,8 @@ def test_times_and_text_fields(deployment, areas) -> None:
     records, report = run(deployment, areas, "toilets", [toilet(利用開始時間="９：００", 利用終了時間="25:00")])
     record = records[0]
     assert record["open_time"] == "09:00"
-    assert record["close_time"] is None
-    assert report.repaired == {"unreadable close_time": 1}
+    assert record["close_time"] is None and record["as_written"] == {"close_time": "25:00"}
+    assert report.kept == {"close_time kept as written": 1} and not report.repaired
     assert record["hours_note"] is None and record["location_detail"] == "公園内"
 
 
@@ -328,7 +329,7 @@ def test_to_time(raw: str, expected: str | None) -> None:
     assert to_time(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["25:00", "12:60", "noon", "9時", "12:5", "-1:00"])
+@pytest.mark.parametrize("raw", ["25:00", "12:60", "noon", "9時60分", "12:5", "-1:00", "24:30", "2500", "午後13時"])
 def test_to_time_rejects(raw: str) -> None:
     with pytest.raises(ValueProblem):
         to_time(raw)
@@ -602,7 +603,8 @@ def test_a_capacity_by_certificate_is_kept_as_written(deployment, areas) -> None
     ("raw", "expected"),
     [("土日祝以外", [0, 1, 2, 3, 4]), ("日曜・祝日を除く", [0, 1, 2, 3, 4, 5]), ("土日祝日を除く毎日", [0, 1, 2, 3, 4]),
      ("月～金（祝日除く）", [0, 1, 2, 3, 4]), ("水曜定休", [0, 1, 3, 4, 5, 6]), ("定休日：日・祝", [0, 1, 2, 3, 4, 5]),
-     ("平日以外", [5, 6]), ("土曜のみ", [5])],
+     ("平日以外", [5, 6]), ("土曜のみ", [5]), ("日曜・祝日休み", [0, 1, 2, 3, 4, 5]),
+     ("火～日（祝日の翌日を除く）", [1, 2, 3, 4, 5, 6, 7])],  # not Sunday: 翌日's 日 is no day; the note is kept
 )
 def test_negated_day_lists(raw: str, expected: list[int]) -> None:
     assert to_weekdays(raw) == expected
