@@ -187,3 +187,14 @@ def test_values_kept_as_written_are_counted_on_their_own(dash_app):
     with dash_app.server.test_request_context("/data?lang=en"):
         en = text_of(data._reasons(dict(report.kept), report.examples, "kept", "en"))
     assert "2 values kept as written (by reason)" in en and "capacity could not be read as a value (shown as written)" in en
+    # …under its own heading in the dataset's section
+    import datetime as dt
+    from types import SimpleNamespace
+
+    snap = SimpleNamespace(sample=False, source_url="https://opendata.example.jp/medical.csv", health={"status": "ok"},
+                           report=report, fetched_at=dt.datetime(2026, 11, 25, tzinfo=dt.timezone.utc),
+                           data_date="2026-11-25", count=1)
+    layer = dash_app.server.extensions["mieruka"].deployment.layer("medical")
+    with dash_app.server.test_request_context("/data"):
+        section = text_of(data._section(layer, snap, None, "layers", "ja", "Asia/Tokyo"))
+    assert "元データの表記のまま残した値" in section and "19（休床中）" in section
