@@ -30,8 +30,18 @@ def yes_no(value: bool | None, lang: str):
                      className=cls)
 
 
-def hours(record: dict[str, Any], lang: str) -> str | None:
+def as_written(text: str, lang: str):
+    """A value as the source wrote it (the importer could not type it, or it says more than the
+    value: "19（休床中）"), marked as such; Dash escapes it like any text."""
+    return html.Span(text, className="mk-as-written", title=t("details.as_written", lang))
+
+
+def hours(record: dict[str, Any], lang: str):
+    written = record.get("as_written") or {}
     start, end = record.get("open_time"), record.get("close_time")
+    if "open_time" in written or "close_time" in written:  # "9:00～25:00", "日没まで": shown as written
+        start, end = written.get("open_time") or start, written.get("close_time") or end
+        return as_written(t("value.hours", lang, open=start, close=end) if start and end else start or end, lang)
     if not start or not end:
         return None
     if start == "00:00" and end in ("24:00", "23:59"):
@@ -144,6 +154,9 @@ def field_value(name: str, record: dict[str, Any], layer: LayerSpec, lang: str, 
     if name == "readings":
         return readings_table(record.get("readings") or {}, layer, lang, timezone)
     value = record.get(name)
+    written = (record.get("as_written") or {}).get(name)
+    if written:  # what the source wrote, where the typed value is missing or says less
+        return as_written(written, lang)
     if spec is not None:
         if spec.type == "bool":
             return yes_no(value, lang)

@@ -20,14 +20,20 @@ from services.areas import AreaTable, parse_code
 from .text import nfkc
 
 YES = {"有", "○", "〇", "◯", "1", "あり", "有り", "yes", "y", "true", "t", "可", "対応"}
-NO = {"無", "×", "✕", "0", "なし", "無し", "no", "n", "false", "f", "不可", "", "-", "ー", "－"}
+NO = {"無", "×", "✕", "0", "なし", "無し", "no", "n", "false", "f", "不可", ""}  # a dash means unknown, not no
 WEEKDAYS = "月火水木金土日"
 _DAY_RANGE = re.compile(r"([月火水木金土日])\s*[~〜～\-−ー－]\s*([月火水木金土日])")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::\d{2})?$")
-# "9:00ー17:00", "9:00～17:00": opening and closing in one field
-_TIME_RANGE = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[~〜～\-−ー－―‐]\s*(\d{1,2}:\d{2})\s*$")
-# What publishers write for "nothing here" in a field that holds a time, a number or a date
-PLACEHOLDERS = {"ー", "-", "－", "―", "‐", "−", "—", "–", "ｰ", "なし", "無し", "不明"}
+_HHMM = re.compile(r"^(\d{1,2})(\d{2})$")  # "1700", "0930", "930"
+_JA_TIME = re.compile(r"^(午前|午後)?(\d{1,2})時(?:(\d{1,2})分|(半))?$")  # "9時", "9時30分", "17時半", "午後5時"
+_TIME_TOKEN = r"(?:午前|午後)?\d{1,2}時(?:\d{1,2}分|半)?|\d{1,2}:\d{2}(?::\d{2})?|\d{3,4}"
+_RANGE_SEP = r"(?:[~〜～\-−ー－―‐]|から)"
+# "9:00ー17:00", "9時～17時30分", "0900-1700": opening and closing in one field
+_TIME_RANGE = re.compile(rf"^\s*({_TIME_TOKEN})\s*{_RANGE_SEP}\s*({_TIME_TOKEN})\s*(?:まで)?\s*$")
+# What publishers write for "nothing here" or "not known" in a typed field: the field is None
+# (unknown), never 0 or False; "なし" stays "no" in a yes/no field
+PLACEHOLDERS = {"ー", "-", "－", "―", "‐", "−", "—", "–", "ｰ", "なし", "無し", "不明", "不詳", "未定", "△",
+                "調査中", "確認中", "未確認", "?"}
 _CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]")
 _EXAMPLES = 5
 
@@ -40,9 +46,14 @@ class RejectReport:
     repaired: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     examples: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     derived: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # values computed, not read
+    kept: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # values kept as the source wrote them
 
     def derive(self, reason: str, example: str) -> None:
         self._note(self.derived, reason, example)
+
+    def keep(self, reason: str, example: str) -> None:
+        """A value the importer could not (fully) type, kept as written in the record's `as_written`."""
+        self._note(self.kept, reason, example)
 
     def reject(self, reason: str, example: str) -> None:
         self._note(self.rejected, reason, example)
@@ -66,6 +77,7 @@ class RejectReport:
         report.rejected.update(data.get("rejected", {}))
         report.repaired.update(data.get("repaired", {}))
         report.derived.update(data.get("derived", {}))
+        report.kept.update(data.get("kept", {}))
         report.examples.update({k: list(v) for k, v in data.get("examples", {}).items()})
         return report
 
@@ -74,12 +86,22 @@ class RejectReport:
             "rejected": dict(self.rejected),
             "repaired": dict(self.repaired),
             "derived": dict(self.derived),
+            "kept": dict(self.kept),
             "examples": {k: list(v) for k, v in self.examples.items()},
         }
 
 
 class ValueProblem(ValueError):
     """A single value that cannot be coerced to its declared type."""
+
+
+@dataclass(frozen=True)
+class Partly:
+    """A value read from a text that says more than the value can hold ("19（休床中）" → 19,
+    "第2・第4土曜日" → Saturday): the value, and the reason its text is kept as written."""
+
+    value: Any
+    reason: str
 
 
 def to_bool(value: str) -> bool | None:
@@ -104,8 +126,36 @@ def to_number(value: str, kind: type) -> float | int | None:
     return int(number) if kind is int else number
 
 
+# a count with its unit or a note: "120床", "30人", "19（休床中）", "約30"; "1号認定 30、2・3号認定 144" is not one
+_NOTED_NUMBER = re.compile(r"^(約|およそ)?\s*([+-]?\d[\d,]*(?:\.\d+)?)\s*(?:人|名|床|台|基|件|室|個|か所|ヶ所|カ所|箇所)?"
+                           r"\s*(\(.*\))?\s*$")
+
+
+def read_number(value: str, kind: type) -> float | int | Partly | None:
+    """A number as to_number reads it, or one written with its unit ("120床": 120) or with a note
+    ("19（休床中）", "約30"): the number, as Partly so that the text is kept too."""
+    try:
+        return to_number(value, kind)
+    except ValueProblem:
+        match = _NOTED_NUMBER.match(nfkc(value).strip())
+        if not match:
+            raise
+    number = to_number(match[2], kind)
+    if match[1] or match[3]:
+        return Partly(number, "a number with a note (the number read, the note kept)")
+    return number
+
+
 def is_placeholder(value: str) -> bool:
     return value.strip() in PLACEHOLDERS or nfkc(value).strip() in PLACEHOLDERS
+
+
+def means_unknown(spec_type: str, value: str) -> bool:
+    """A mark for "no value / not known" (ー, −, △, 不明, 未定 …) in a typed field; in a yes/no
+    field "なし" is an answer (no), not such a mark."""
+    if not value or len(value) > 3 or spec_type in ("text", "list") or not is_placeholder(value):
+        return False
+    return not (spec_type == "bool" and nfkc(value).strip().lower() in NO)
 
 
 def one_line(text: str) -> str:
@@ -119,39 +169,186 @@ def one_line(text: str) -> str:
 
 
 def to_time(value: str) -> str | None:
-    v = nfkc(value).strip().replace("：", ":")
-    if not v:
-        return None
-    m = _TIME.match(v)
-    if not m or int(m[1]) > 24 or int(m[2]) > 59:
-        raise ValueProblem(f"not a time hh:mm: {value!r}")
-    return f"{int(m[1]):02d}:{m[2]}"
-
-
-def to_date(value: str) -> str | None:
-    v = nfkc(value).strip().replace("/", "-")
-    if not v:
-        return None
-    try:
-        return dt.date.fromisoformat("-".join(p.zfill(2) for p in v.split("-"))).isoformat()
-    except ValueError:
-        raise ValueProblem(f"not a date: {value!r}") from None
-
-
-def to_weekdays(value: str) -> list[int] | None:
-    """'月火水木金' or '月～金' → [0, 1, 2, 3, 4] (Monday = 0); '毎日' → all; '平日' → Mon–Fri;
-    '祝' (holidays) is kept as 7."""
+    """'9:00', '09:00:00', '０９：３０', '0930', '1700', '9時', '9時30分', '17時半', '午後5時' → 'hh:mm'
+    (24:00 is the end of the day)."""
     v = nfkc(value).strip()
     if not v:
         return None
-    if "毎日" in v or "全日" in v or "年中無休" in v:
-        return list(range(7))
-    v = v.replace("平日", "月~金").replace("曜日", "").replace("曜", "")
+    if m := _TIME.match(v) or _HHMM.match(v):
+        hour, minute = int(m[1]), int(m[2])
+    elif m := _JA_TIME.match(v):
+        hour, minute = int(m[2]), 30 if m[4] else int(m[3] or 0)
+        if m[1] and hour > 12:
+            raise ValueProblem(f"not a time hh:mm: {value!r}")
+        if m[1] == "午後" and hour < 12:
+            hour += 12
+    else:
+        raise ValueProblem(f"not a time hh:mm: {value!r}")
+    if hour > 24 or minute > 59 or (hour == 24 and minute):
+        raise ValueProblem(f"not a time hh:mm: {value!r}")
+    return f"{hour:02d}:{minute:02d}"
+
+
+# One date as Japanese files write it (after NFKC): 2026-08-05, 2026/8/5, 2026.8.5, 2026年8月5日, 令和8年8月5日,
+# 令和元年, R8.8.5, 8月5日 (no year), 16日 (the day only, as the end of a range), each with an optional
+# weekday: （水）, (水曜日), (火・祝)
+_DATE = re.compile(
+    r"\s*(?:(?:(?P<era>令和|平成|昭和|大正|[RHS])\s*(?P<eyear>\d{1,2}|元)|(?P<year>\d{4}))\s*(?P<ysep>年|[.\-/])\s*)?"
+    r"(?:(?P<month>\d{1,2})\s*(?P<msep>月|[.\-/])\s*)?(?P<day>\d{1,2})\s*(?P<dsep>日)?"
+    r"\s*(?:\(\s*(?:(?P<wd>[月火水木金土日])(?:曜日?)?)?\s*(?:[・,、]?\s*(?:祝日?|休日|振休))?\s*\))?")
+_DATE_SEP = re.compile(rf"\s*{_RANGE_SEP}\s*")
+_DATE_END = re.compile(r"\s*(?:まで)?\s*$")
+# era → (its first day, its last day): 令和8年 is 2026, 元年 its first year
+_ERAS = {"令和": (dt.date(2019, 5, 1), None), "平成": (dt.date(1989, 1, 8), dt.date(2019, 4, 30)),
+         "昭和": (dt.date(1926, 12, 25), dt.date(1989, 1, 7)), "大正": (dt.date(1912, 7, 30), dt.date(1926, 12, 25))}
+_ERA_LETTERS = {"R": "令和", "H": "平成", "S": "昭和"}
+
+
+@dataclass(frozen=True)
+class DatePart:
+    """One date of a text as written: its year (None when the text gives none), month (None: the
+    month of the range's start), day and weekday (Monday = 0; None when the text gives none)."""
+
+    year: int | None
+    month: int | None
+    day: int
+    weekday: int | None = None
+
+    def on(self, year: int, month: int | None = None) -> dt.date:
+        """This date in `year` (and `month` when the text gives none); ValueError if there is none."""
+        return dt.date(year, self.month or month, self.day)
+
+
+def _date_part(match: re.Match | None, *, first: bool) -> DatePart | None:
+    """A matched date as a DatePart; None when the match is not a date ("2026/11", "8.5", "平成32年")."""
+    if match is None or not match.group().strip():
+        return None
+    month, day = match["month"], int(match["day"])
+    year = None
+    if match["era"] or match["year"]:
+        if month is None:
+            return None
+        year = int(match["year"]) if match["year"] else None
+        if match["era"]:
+            start, end = _ERAS[_ERA_LETTERS.get(match["era"], match["era"])]
+            year = start.year - 1 + (1 if match["eyear"] == "元" else int(match["eyear"]))
+            try:
+                when = dt.date(year, int(month), day)
+            except ValueError:
+                return None
+            if when < start or (end is not None and when > end):
+                return None
+    elif month is not None and match["msep"] != "月":  # "8/5", "8.5" without a year: too like a fraction or a number
+        return None
+    elif month is None and (first or not match["dsep"]):  # "16日" only as the end of a range that names its month
+        return None
+    weekday = WEEKDAYS.index(match["wd"]) if match["wd"] else None
+    return DatePart(year, int(month) if month else None, day, weekday)
+
+
+def read_dates(value: str) -> tuple[DatePart, ...]:
+    """The one or two dates of a date text: "2026-08-05", "令和8年8月5日（水）", "8月5日（水）～8月16日（日）",
+    "8月5日から16日まで"; () when it is blank; ValueProblem when it is not a date or a range of two."""
+    v = nfkc(value).strip()
+    if not v:
+        return ()
+    if re.match(r"^\d{4}-\d{2}-\d{2}T\d", v):  # a date-time (a broker's): its date as written
+        v = v[:10]
+    first = _DATE.match(v)
+    parts = [_date_part(first, first=True)]
+    rest = first.end() if parts[0] else 0
+    sep = _DATE_SEP.match(v, rest) if parts[0] else None
+    if sep and sep.end() > rest:
+        second = _DATE.match(v, sep.end())
+        parts.append(_date_part(second, first=False))
+        rest = second.end() if second else rest
+    if None in parts or not _DATE_END.match(v, rest):
+        raise ValueProblem(f"not a date: {value!r}")
+    for part in parts:  # a day that exists (29 February: in a leap year, such as 2000)
+        try:
+            part.on(part.year or 2000, parts[0].month)
+        except ValueError:
+            raise ValueProblem(f"not a date: {value!r}") from None
+    return tuple(parts)
+
+
+def to_date(value: str) -> str | None:
+    """One complete date as ISO 'YYYY-MM-DD' (a weekday given must be its own)."""
+    parts = read_dates(value)
+    if not parts:
+        return None
+    if len(parts) > 1 or parts[0].year is None:
+        raise ValueProblem(f"not one date with its year: {value!r}")
+    when = parts[0].on(parts[0].year)
+    if parts[0].weekday is not None and parts[0].weekday != when.weekday():
+        raise ValueProblem(f"the weekday is not the date's: {value!r}")
+    return when.isoformat()
+
+
+def resolve_year(month: int, day: int, weekday: int | None, as_of: dt.date) -> int | None:
+    """The year of a date written without one ("8月5日（水）"): of the years around the data's date
+    `as_of` (its year, the one before, the one after), the one that puts the date nearest to
+    `as_of` — among those whose weekday is the one written, if one is. None when no such year:
+    the text is then kept as written, not given a guess."""
+    candidates = []
+    for year in (as_of.year - 1, as_of.year, as_of.year + 1):
+        try:
+            when = dt.date(year, month, day)
+        except ValueError:
+            continue
+        if weekday is None or when.weekday() == weekday:
+            candidates.append((abs((when - as_of).days), year))
+    return min(candidates)[1] if candidates else None
+
+
+_DAY_SET = r"[月火水木金土日祝・,、/\s]+"
+_CLOSED = r"(?:定休日?|休業日?|休館日?|休診日?|休所日?|休み)"
+_AFTER_A_BREAK = r"(?:^|(?<=[\s(,、・/:]))"  # 土日祝以外, not the 日 of 祝日の翌日を除く
+_EXCLUDED = (  # the days a text names as closed, or as the exception: each removed from the days open
+    re.compile(rf"{_CLOSED}\s*[:は]?\s*({_DAY_SET})"),  # 定休日：日・祝
+    re.compile(rf"{_AFTER_A_BREAK}({_DAY_SET})\s*(?:は)?\s*(?:{_CLOSED}|休)"),  # 水曜定休, 日曜休み
+    re.compile(rf"{_AFTER_A_BREAK}({_DAY_SET})\s*(?:を|は)?\s*(?:以外|除く|除き|除)"),  # 土日祝以外, 日曜・祝日を除く
+)
+_EVERY_DAY = re.compile(r"毎日|全日|年中無休")
+# what a day list may hold besides its days: anything else (第2・第4, 9:00～17:00, 年末年始) is a note
+_DAY_WORDS = re.compile(rf"{_EVERY_DAY.pattern}|{_CLOSED}|以外|を除く|除く|除き|のみ|だけ|および|及び|[月火水木金土日祝・,、/\s()~〜:はをと]")
+
+
+def read_weekdays(value: str) -> list[int] | Partly | None:
+    """'月火水木金' or '月～金' → [0, 1, 2, 3, 4] (Monday = 0); '毎日' → every day; '平日' → Mon–Fri;
+    '祝' (holidays) is kept as 7. Days named as the exception or as closed are left out:
+    '土日祝以外' → Mon–Fri, '日曜・祝日を除く' → Mon–Sat, '水曜定休' → all but Wednesday. A text
+    that says more than its days ('第2・第4土曜日') gives them as Partly, so that it is kept."""
+    v = nfkc(value).strip()
+    if not v:
+        return None
+    v = v.replace("曜日", "").replace("曜", "")
+    v = re.sub(r"祝祭日|祝休日|国民の祝日|祝日|祭日", "祝", v).replace("平日", "月~金")
     v = _DAY_RANGE.sub(lambda m: WEEKDAYS[WEEKDAYS.index(m[1]):WEEKDAYS.index(m[2]) + 1], v)
-    days = sorted({WEEKDAYS.index(c) for c in v if c in WEEKDAYS} | ({7} if "祝" in v else set()))
+    excluded: set[int] = set()
+    for pattern in _EXCLUDED:
+        for match in pattern.finditer(v):
+            excluded |= _days_in(match[1])
+        v = pattern.sub(" ", v)
+    named = _days_in(_EVERY_DAY.sub("", v))
+    if _EVERY_DAY.search(v) or (excluded and not named):
+        named |= set(range(7))
+    days = sorted(named - excluded)
     if not days:
         raise ValueProblem(f"no weekdays in {value!r}")
+    if _DAY_WORDS.sub("", v):
+        return Partly(days, "days with a note (the days read, the note kept)")
     return days
+
+
+def _days_in(text: str) -> set[int]:
+    return {WEEKDAYS.index(c) for c in text if c in WEEKDAYS} | ({7} if "祝" in text else set())
+
+
+def to_weekdays(value: str) -> list[int] | None:
+    """The days of a day list (read_weekdays), whatever else it says."""
+    days = read_weekdays(value)
+    return days.value if isinstance(days, Partly) else days
 
 
 def to_list(value: str) -> list[str]:
@@ -214,12 +411,14 @@ def first_value(row: Mapping[str, Any], columns: tuple[str, ...]) -> str:
 
 
 def coerce(spec: FieldSpec, raw: str) -> Any:
+    """`raw` as the field's type; Partly when the text says more than the value; ValueProblem
+    when it cannot be read as one."""
     if spec.type == "text":
         return raw.strip() or None
     if spec.type == "bool":
         return to_bool(raw)
     if spec.type in ("int", "float"):
-        return to_number(raw, int if spec.type == "int" else float)
+        return read_number(raw, int if spec.type == "int" else float)
     if spec.type == "time":
         return to_time(raw)
     if spec.type == "date":
@@ -227,7 +426,7 @@ def coerce(spec: FieldSpec, raw: str) -> Any:
     if spec.type == "list":
         return to_list(raw)
     if spec.type == "weekdays":
-        return to_weekdays(raw)
+        return read_weekdays(raw)
     raise AssertionError(spec.type)
 
 
@@ -239,14 +438,24 @@ def normalise_rows(
     readings: Iterable[Mapping[str, str]] | None = None,
     now: dt.datetime | None = None,
     locate: "Locate | None" = None,
+    as_of: dt.date | None = None,
 ) -> tuple[list[dict[str, Any]], RejectReport]:
     """Map, coerce and validate source rows into canonical records of `layer`.
 
+    No row is lost because one of its values cannot be typed: that field is None (for filters
+    and sorting) and the source's own text is kept in the record's `as_written` ({field: text},
+    present only when there is one), counted in the report's `kept` bucket; a mark for unknown
+    (ー, △, 不明) is None. A row is rejected only without an id, a name or a usable position.
+
     `now` (aware) drops readings stamped in the future; default: the current time.
+    `as_of`, the date the data is as of, gives a date written without a year its year
+    (resolve_year); default: the date of `now`.
     `locate` finds the municipality or ward of a position (services/locate.py): rows that give
     no area code, only a name or only a designated city get their area from it.
     """
     report = RejectReport()
+    now = now or dt.datetime.now(dt.timezone.utc)
+    as_of = as_of or now.date()
     monthly = [f for f in layer.fields if f.type == "monthly"]
     plain = [f for f in layer.fields if f.type != "monthly"]
     records: dict[str, dict[str, Any]] = {}
@@ -258,6 +467,8 @@ def normalise_rows(
             known |= row.keys()
             lookup = column_lookup(known, layer)
         record: dict[str, Any] = {}
+        written: dict[str, str] = {}  # field → the source's text, where the typed value does not say it all
+        dates: dict[str, tuple[str, tuple[DatePart, ...]]] = {}
         where = row.get("_row") or f"row {number}"
         try:
             for spec in plain:
@@ -270,19 +481,34 @@ def normalise_rows(
                     record[spec.name] = raw
                 elif spec.type == "area_code":
                     record[spec.name] = raw
-                elif len(raw) <= 3 and raw and spec.type not in ("text", "list", "bool") and is_placeholder(raw):
+                elif means_unknown(spec.type, raw):
                     report.repair("placeholder read as blank", f"{where}: {spec.name} {raw!r}")
                     record[spec.name] = None
-                elif spec.type == "time" and len(raw) > 5 and _TIME_RANGE.match(nfkc(raw)):
-                    _time_range(record, spec, nfkc(raw), report, where)
+                elif spec.type == "time" and _TIME_RANGE.match(nfkc(raw)):
+                    _time_range(record, written, spec, raw, report, where)
+                elif spec.type == "date":
+                    record[spec.name] = None  # its date is read once the row's other dates are known
+                    try:
+                        dates[spec.name] = (raw.strip(), read_dates(raw))
+                    except ValueProblem:
+                        _keep_as_written(record, written, spec.name, raw, report, where)
                 else:
                     try:
-                        record[spec.name] = coerce(spec, raw)
-                    except ValueProblem as exc:
-                        report.repair(f"unreadable {spec.name}", f"{where}: {exc}")
-                        record[spec.name] = None
+                        value = coerce(spec, raw)
+                    except ValueProblem:
+                        _keep_as_written(record, written, spec.name, raw, report, where)
+                    else:
+                        if isinstance(value, Partly):
+                            written[spec.name] = raw.strip()
+                            report.keep(value.reason, f"{where}: {spec.name} {raw.strip()!r}")
+                            value = value.value
+                        record[spec.name] = value
                 if spec.parts:
                     _total_of_parts(record, spec, row, report, where)
+            if dates:
+                _dates(record, written, dates, as_of, report, where)
+            if written:
+                record["as_written"] = written
             if not record.get("id") and record.get("name"):
                 record["id"] = derived_id(record, row)
                 report.derive("id made from the name and position (the source gives none)",
@@ -322,23 +548,112 @@ def normalise_rows(
             report.reject("duplicate id", where)
     result = list(records.values())
     if layer.readings is not None and readings is not None:
-        _attach_readings(result, layer.readings, readings, report, now or dt.datetime.now(dt.timezone.utc))
+        _attach_readings(result, layer.readings, readings, report, now)
     return result, report
 
 
-def _time_range(record: dict[str, Any], spec: FieldSpec, raw: str, report: RejectReport, where: str) -> None:
+def _keep_as_written(record: dict[str, Any], written: dict[str, str], name: str, raw: str, report: RejectReport,
+                     where: str) -> None:
+    """A value that cannot be read as its field's type: None, its text kept as written, counted."""
+    record[name] = None
+    written[name] = raw.strip()
+    report.keep(f"{name} kept as written", f"{where}: {name} {raw.strip()!r}")
+
+
+def _time_range(record: dict[str, Any], written: dict[str, str], spec: FieldSpec, raw: str, report: RejectReport,
+                where: str) -> None:
     """"9:00ー17:00" in the opening-time field: the opening time, and the closing time too
-    when its own field is blank (read before or after this one)."""
-    start, end = _TIME_RANGE.match(raw).groups()
-    record[spec.name] = to_time(start)
+    when its own field is blank (read before or after this one). A range with a time that is
+    none ("9:00～25:00") is kept as written."""
+    start, end = _TIME_RANGE.match(nfkc(raw)).groups()
+    try:
+        start, end = to_time(start), to_time(end)
+    except ValueProblem:
+        _keep_as_written(record, written, spec.name, raw, report, where)
+        return
+    record[spec.name] = start
     if spec.name == "open_time":
         if not record.get("close_time"):
-            record["_close_from_range"] = to_time(end)
+            record["_close_from_range"] = end
         report.repair("opening and closing time in one field", f"{where}: {raw}")
     else:
         if spec.name == "close_time":
-            record[spec.name] = to_time(end)
+            record[spec.name] = end
         report.repair("a time range in one time field", f"{where}: {spec.name} {raw}")
+
+
+def _date_role(name: str) -> tuple[str, str | None]:
+    """'start_date' → ('start', 'end_date'), 'end_date' → ('end', 'start_date'), else ('', None)."""
+    for role, twin in (("start", "end"), ("end", "start")):
+        if name.startswith(role + "_"):
+            return role, twin + name[len(role):]
+    return "", None
+
+
+def _dates(record: dict[str, Any], written: dict[str, str], dates: dict[str, tuple[str, tuple[DatePart, ...]]],
+           as_of: dt.date, report: RejectReport, where: str) -> None:
+    """The row's dates, read together. A range in a start or end field ("8月5日（水）～8月16日（日）")
+    gives both, the other field's own value first. A date written without a year takes it from
+    the row's other date (an end on or after its start: 12月28日～1月5日 ends the next year), else
+    the year nearest the data's date `as_of` whose weekday is the one written (resolve_year);
+    each such year is counted, with an example. A weekday that is not the date's keeps the text."""
+    wanted: dict[str, tuple[str, str, DatePart]] = {}  # field → (the field its text is in, that text, its date)
+    for name, (raw, parts) in dates.items():
+        role, twin = _date_role(name)
+        if len(parts) == 1:
+            wanted[name] = (name, raw, parts[0])
+        elif len(parts) == 2 and role:
+            wanted[name] = (name, raw, parts[0] if role == "start" else parts[1])
+            if twin in dates and not dates[twin][1] and twin not in written:
+                wanted[twin] = (name, raw, parts[1] if role == "start" else parts[0])
+            report.repair("start and end date in one field", f"{where}: {name} {raw!r}")
+        elif parts:
+            _keep_as_written(record, written, name, raw, report, where)
+    order = {"": 1, "start": 0, "end": 2}  # a start before its end, which may take its year
+    for name, (source, raw, part) in sorted(wanted.items(), key=lambda kv: (kv[1][2].year is None,
+                                                                             order[_date_role(kv[0])[0]])):
+        role, twin = _date_role(name)
+        other = dt.date.fromisoformat(record[twin]) if role and record.get(twin) else None
+        when = _date_of(part, role, other, as_of)
+        if when is None:
+            _keep_as_written(record, written, name, raw, report, where)
+            continue
+        record[name] = when.isoformat()
+        if part.year is None and other is not None:
+            report.derive("year of a date written without one (from the row's other date)",
+                          f"{where}: {name} {raw!r} → {record[name]}")
+        elif part.year is None:
+            report.derive("year of a date written without one (the nearest year to the data's date)",
+                          f"{where}: {name} {raw!r} → {record[name]}")
+        if part.weekday is not None and part.weekday != when.weekday() and source not in written:
+            written[source] = raw
+            report.keep("date and weekday disagree (the date read, the text kept)", f"{where}: {name} {raw!r}")
+
+
+def _date_of(part: DatePart, role: str, other: dt.date | None, as_of: dt.date) -> dt.date | None:
+    """`part` as a date: with its own year; else in the year (and month) of `other`, the row's
+    other date (the next year or month for an end before its start, the year before for a
+    start after its end); else in the year resolve_year gives. None when there is no such day."""
+    try:
+        if part.year is not None:
+            return part.on(part.year)
+        if other is not None:
+            when = part.on(other.year, other.month)
+            if role == "end" and when < other:
+                when = part.on(other.year + 1) if part.month else _next_month(other, part.day)
+            elif role == "start" and when > other:
+                when = part.on(other.year - 1)
+            return when
+        if part.month is None:  # "16日" with no month to be in
+            return None
+        year = resolve_year(part.month, part.day, part.weekday, as_of)
+        return part.on(year) if year is not None else None
+    except ValueError:
+        return None
+
+
+def _next_month(date: dt.date, day: int) -> dt.date:
+    return dt.date(date.year + date.month // 12, date.month % 12 + 1, day)
 
 
 def _total_of_parts(record: dict[str, Any], spec: FieldSpec, row: Mapping[str, Any], report: RejectReport,

@@ -48,10 +48,12 @@ def text_of(mapping: dict, lang: str) -> str:
     return mapping.get(lang) or mapping.get(DEFAULT) or ""
 
 
-# reasons whose key carries a name: the importer's "unreadable <field>" and "unreadable <pollutant> reading"
+# reasons whose key carries a name: the importer's "unreadable <field>", "unreadable <pollutant> reading",
+# "line break in <field>" and "<field> kept as written"
 _NAMED_REASONS = ((re.compile(r"^unreadable (\S+) reading$"), "reason.unreadable_reading"),
                   (re.compile(r"^unreadable (\S+)$"), "reason.unreadable"),
-                  (re.compile(r"^line break in (\S+)$"), "reason.line_break"))
+                  (re.compile(r"^line break in (\S+)$"), "reason.line_break"),
+                  (re.compile(r"^(\S+) kept as written$"), "reason.kept_as_written"))
 
 
 def reason_text(reason: str, lang: str) -> str:

@@ -1,5 +1,6 @@
 """/data — every dataset the app shows: where it comes from, under which licence, when it
-was fetched, how many rows it has, which rows were rejected or repaired and why."""
+was fetched, how many rows it has, which rows were rejected or repaired and why, which values
+were computed and which were kept as the source wrote them."""
 from __future__ import annotations
 
 import dash
@@ -89,6 +90,8 @@ def _section(spec, snap, error: SourceError | None, kind: str, lang: str, timezo
              _reasons(dict(report.repaired), report.examples, "repaired", lang) or t("data.none", lang)),
             *([(t("data.derived_label", lang), _reasons(dict(report.derived), report.examples, "derived", lang))]
               if report.derived else []),
+            *([(t("data.kept_label", lang), _reasons(dict(report.kept), report.examples, "kept", lang))]
+              if report.kept else []),
             (t("data.download", lang), download_links(kind, spec.id)),
         ]
     items = []

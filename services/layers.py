@@ -176,8 +176,10 @@ class LayerService:
                                                           result.derived)
             if layer.readings:
                 readings = rows  # a live station carries its latest readings (AirQualityObserved)
+        # the date the data is as of gives a date written without a year its year (normalise.resolve_year)
+        data_date = source_modified.date() if isinstance(source_modified, dt.datetime) else source_modified or as_of
         records, report = normalise_rows(rows, layer, self.areas, self.deployment.bbox, readings,
-                                         locate=self.locator())
+                                         locate=self.locator(), as_of=data_date)
         for reason, example in derived:  # what the reader computed (GSI's merged lists)
             report.derive(reason, example)
         records.sort(key=lambda r: (r.get("area_code") or "", str(r["id"])))

@@ -18,7 +18,7 @@ def test_every_layer_and_indicator_has_a_section(dash_app, ctx):
     text = text_of(toilets)
     assert "CC BY 4.0" in text and "709" in text and "大阪市「施設情報ポイントデータ（公衆トイレ）」を加工して作成" in text
     assert "サンプル" not in text
-    assert "10行を除外（理由別）" in text and "緯度・経度がない" in text and "「ー」などの記号（値なし）を空欄とした" in text
+    assert "10行を除外（理由別）" in text and "緯度・経度がない" in text and "「ー」「△」「不明」など、値がないか不明を表す記号を空欄とした" in text
     links = [n.href for n in walk(toilets) if getattr(n, "href", None)]
     assert "/api/v1/layers/toilets.csv" in links and "/api/v1/layers/toilets.geojson" in links
     # the sample data carries the defects real files have: the import report shows them
@@ -98,12 +98,13 @@ def test_every_reason_the_importers_give_has_a_japanese_text():
     reasons = set()
     for path in (ROOT / "data_sources").glob("*.py"):
         source = path.read_text(encoding="utf-8")
-        reasons |= set(re.findall(r'report\.(?:reject|repair|derive)\("([^"]+)"', source))
+        reasons |= set(re.findall(r'report\.(?:reject|repair|derive|keep)\("([^"]+)"', source))
         reasons |= set(re.findall(r'raise ValueProblem\("([^"]+)"\)', source))  # a row's reject reason
     assert {"duplicate id", "missing coordinates", "prefecture total computed from municipalities"} <= reasons
     untranslated = sorted(r for r in reasons if f"reason.{r}" not in catalog("ja"))
     assert untranslated == []
     assert reason_text("unreadable pm25 reading", "ja") == "pm25の測定値が読めない（空欄とした）"
+    assert reason_text("beds kept as written", "ja") == "「beds」の値を読み取れず、元データの表記のまま表示"
 
 
 def test_why_a_dataset_is_not_up_to_date_is_said_in_the_pages_language(dash_app):
@@ -166,3 +167,34 @@ def test_a_bundled_real_dataset_says_where_it_comes_from(dash_app, ctx):
     toilets = text_of(sections["dataset-toilets"])
     assert "公開元（8）" in toilets and "枚方市「公衆トイレ一覧」を加工して作成 (CC BY 2.1 Japan)" in toilets
     assert "ほかに28市町村" in toilets and "池田市" in toilets
+
+
+def test_values_kept_as_written_are_counted_on_their_own(dash_app):
+    """A value the importer could not type is kept as the source wrote it, and /data says how many,
+    of which field, with examples (issue 9: never silently wrong)."""
+    from data_sources.normalise import RejectReport
+
+    data = importlib.import_module("pages.data")
+    report = RejectReport()
+    report.keep("capacity kept as written", "row 2 (id N1): capacity '1号認定 30、2・3号認定 144'")
+    report.keep("a number with a note (the number read, the note kept)", "row 3 (id M1): beds '19（休床中）'")
+    assert RejectReport.from_dict(report.as_dict()).kept == report.kept  # kept in the snapshot's meta
+    with dash_app.server.test_request_context("/data"):
+        ja = text_of(data._reasons(dict(report.kept), report.examples, "kept", "ja"))
+    assert "2件（理由別）" in ja
+    assert "「capacity」の値を読み取れず、元データの表記のまま表示" in ja and "1号認定 30、2・3号認定 144" in ja
+    assert "数値に注記つき（数値を読み取り、表記も表示）" in ja
+    with dash_app.server.test_request_context("/data?lang=en"):
+        en = text_of(data._reasons(dict(report.kept), report.examples, "kept", "en"))
+    assert "2 values kept as written (by reason)" in en and "capacity could not be read as a value (shown as written)" in en
+    # …under its own heading in the dataset's section
+    import datetime as dt
+    from types import SimpleNamespace
+
+    snap = SimpleNamespace(sample=False, source_url="https://opendata.example.jp/medical.csv", health={"status": "ok"},
+                           report=report, fetched_at=dt.datetime(2026, 11, 25, tzinfo=dt.timezone.utc),
+                           data_date="2026-11-25", count=1)
+    layer = dash_app.server.extensions["mieruka"].deployment.layer("medical")
+    with dash_app.server.test_request_context("/data"):
+        section = text_of(data._section(layer, snap, None, "layers", "ja", "Asia/Tokyo"))
+    assert "元データの表記のまま残した値" in section and "19（休床中）" in section

@@ -189,3 +189,49 @@ def test_readings_show_the_time_in_the_deployment_zone_whatever_the_source_wrote
                                    data_date="2026-11-25"))
     assert "41.5 µg/m³" in text and "高い" in text
     assert text.count("11-25 11:00") == 2  # 02:00 UTC is 11:00 in Osaka
+
+
+# --------------------------------------------------------------------------- values kept as written (issue 9)
+
+
+def _details(ctx, layer_id: str, record: dict, lang: str = "ja"):
+    return feature_details(ctx.deployment.layer(layer_id), record, ctx.deployment, ctx.areas, lang,
+                           {"type": "details-close", "key": "x"}, sample=False, data_date="2026-11-25")
+
+
+def _dd_after(panel, label: str):
+    items = find(panel, html.Dl)[0].children
+    labels = [text_of(n) for n in items[::2]]
+    return items[2 * labels.index(label) + 1]
+
+
+def test_a_value_kept_as_written_is_shown_as_the_source_wrote_it(ctx) -> None:
+    record = {"id": "N1", "name": "さくら保育園", "capacity": None, "lat": 34.78, "lon": 135.47,
+              "as_written": {"capacity": "1号認定 30、2・3号認定 144"}}
+    label = ctx.deployment.field_labels["capacity"]["ja"]
+    shown = _dd_after(_details(ctx, "nursery-vacancies", record), label)
+    assert text_of(shown) == "1号認定 30、2・3号認定 144"
+    (span,) = [n for n in walk(shown) if "mk-as-written" in (getattr(n, "className", None) or "")]
+    assert span.title == "元データの表記のまま"
+
+
+def test_a_number_with_its_note_is_shown_with_the_note(ctx) -> None:
+    record = {"id": "M1", "name": "病院", "beds": 19, "lat": 34.78, "lon": 135.47, "as_written": {"beds": "19（休床中）"}}
+    label = ctx.deployment.field_labels["beds"]["en"]
+    assert text_of(_dd_after(_details(ctx, "medical", record, "en"), label)) == "19（休床中）"
+
+
+def test_hours_kept_as_written_are_shown(ctx) -> None:
+    record = {"id": "A1", "name": "AED", "open_time": None, "close_time": None, "lat": 34.78, "lon": 135.47,
+              "as_written": {"open_time": "9:00～25:00"}}
+    label = ctx.deployment.field_labels["hours"]["ja"]
+    assert text_of(_dd_after(_details(ctx, "aed", record), label)) == "9:00～25:00"
+    record = {**record, "open_time": "09:00", "as_written": {"close_time": "日没まで"}}
+    assert text_of(_dd_after(_details(ctx, "aed", record), label)) == "09:00〜日没まで"
+
+
+def test_hostile_text_kept_as_written_stays_text(ctx) -> None:
+    record = {"id": "M1", "name": "病院", "beds": None, "lat": 34.78, "lon": 135.47, "as_written": {"beds": HOSTILE}}
+    panel = _details(ctx, "medical", record)
+    assert HOSTILE in text_of(panel) and not find(panel, html.Script)
+    assert "dangerously_allow_html" not in str(panel.to_plotly_json())

@@ -71,8 +71,9 @@ def test_yes_no_forms(deployment, areas, raw: str, expected: bool | None) -> Non
 def test_unreadable_yes_no_keeps_the_row_as_unknown(deployment, areas) -> None:
     records, report = run(deployment, areas, "toilets", [toilet(**{"車椅子使用者用トイレ有無": "たぶん"})])
     assert len(records) == 1 and records[0]["wheelchair"] is None
-    assert report.repaired == {"unreadable wheelchair": 1}
-    assert "たぶん" in report.examples["unreadable wheelchair"][0]
+    assert records[0]["as_written"] == {"wheelchair": "たぶん"}  # the details panel shows what the file says
+    assert report.kept == {"wheelchair kept as written": 1} and not report.repaired
+    assert "たぶん" in report.examples["wheelchair kept as written"][0]
     with pytest.raises(ValueProblem):
         to_bool("たぶん")
 
@@ -212,8 +213,8 @@ def test_times_and_text_fields(deployment, areas) -> None:
     records, report = run(deployment, areas, "toilets", [toilet(利用開始時間="９：００", 利用終了時間="25:00")])
     record = records[0]
     assert record["open_time"] == "09:00"
-    assert record["close_time"] is None
-    assert report.repaired == {"unreadable close_time": 1}
+    assert record["close_time"] is None and record["as_written"] == {"close_time": "25:00"}
+    assert report.kept == {"close_time kept as written": 1} and not report.repaired
     assert record["hours_note"] is None and record["location_detail"] == "公園内"
 
 
@@ -328,7 +329,7 @@ def test_to_time(raw: str, expected: str | None) -> None:
     assert to_time(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["25:00", "12:60", "noon", "9時", "12:5", "-1:00"])
+@pytest.mark.parametrize("raw", ["25:00", "12:60", "noon", "9時60分", "12:5", "-1:00", "24:30", "2500", "午後13時"])
 def test_to_time_rejects(raw: str) -> None:
     with pytest.raises(ValueProblem):
         to_time(raw)
@@ -457,3 +458,177 @@ def test_a_city_named_without_its_ward_gets_the_ward_of_its_address_or_position(
     assert report.derived["ward from the position (the source names only the city)"] == 1
     assert report.repaired["position lies in another municipality than the one named"] == 1
     assert "大阪市中央区" in report.examples["position lies in another municipality than the one named"][0]
+
+
+# --------------------------------------------------------------------------- values kept as written (issue 9)
+# What a municipality's file really holds in a typed column: what can be read is read (和暦, 月日 with
+# the year from the row or the data's date, hhmm, a number with a note, a negated day list); what
+# cannot is kept as written in record["as_written"] (the typed field stays None, for filters and
+# sorting) and counted in the report's `kept` bucket; a mark for "unknown" is None, never 0 or False.
+
+AS_OF = dt.date(2026, 7, 20)
+
+
+def event(**columns: str) -> dict[str, str]:
+    row = {"ID": "EV1", "イベント名": "天神祭ギャラリー展", "都道府県名": "大阪府", "開始日": "2026-08-05",
+           "終了日": "2026-08-16", "開始時間": "10:00", "終了時間": "17:00", "場所名称": "市民ギャラリー",
+           "住所": "大阪府豊中市中桜塚3丁目1-1", "緯度": "34.7813", "経度": "135.4695", "全国地方公共団体コード": TOYONAKA}
+    row.update(columns)
+    return row
+
+
+def hospital(**columns: str) -> dict[str, str]:
+    row = {"ID": "M1", "名称": "とよなか中央病院", "医療機関の種類": "病院", "住所": "大阪府豊中市中桜塚3丁目1-1",
+           "緯度": "34.7813", "経度": "135.4695", "全国地方公共団体コード": TOYONAKA, "診療科目": "内科;外科",
+           "診療曜日": "月火水木金", "診療開始時間": "9:00", "診療終了時間": "17:00", "病床数": "120"}
+    row.update(columns)
+    return row
+
+
+def aed(**columns: str) -> dict[str, str]:
+    row = {"ID": "A1", "名称": "豊中市役所", "住所": "大阪府豊中市中桜塚3丁目1-1", "設置位置": "1階ロビー",
+           "緯度": "34.7813", "経度": "135.4695", "全国地方公共団体コード": TOYONAKA, "利用可能曜日": "月火水木金",
+           "開始時間": "9:00", "終了時間": "17:00", "小児対応設備の有無": "有"}
+    row.update(columns)
+    return row
+
+
+def test_a_free_text_event_period_is_read_with_the_year_of_the_data_date(deployment, areas) -> None:
+    records, report = run(deployment, areas, "events", [event(開始日="8月5日（水）～8月16日（日）", 終了日="")],
+                          as_of=AS_OF)
+    (record,) = records
+    assert (record["start_date"], record["end_date"]) == ("2026-08-05", "2026-08-16")
+    assert report.repaired["start and end date in one field"] == 1
+    assert report.derived["year of a date written without one (the nearest year to the data's date)"] == 1
+    assert "8月5日（水）～8月16日（日）" in report.examples["start and end date in one field"][0]
+    assert report.total_rejected == 0
+
+
+def test_an_end_date_without_a_year_takes_the_start_dates(deployment, areas) -> None:
+    records, report = run(deployment, areas, "events", [event(開始日="令和8年12月28日", 終了日="1月5日")],
+                          as_of=AS_OF)
+    assert (records[0]["start_date"], records[0]["end_date"]) == ("2026-12-28", "2027-01-05")  # across new year
+    assert report.derived["year of a date written without one (from the row's other date)"] == 1
+
+
+def test_the_weekday_picks_the_year_of_a_date_written_without_one() -> None:
+    from data_sources.normalise import resolve_year
+
+    # 2027-01-10 is a Sunday, 2026-01-10 a Saturday: the weekday decides, not the distance alone
+    assert resolve_year(1, 10, 6, dt.date(2026, 7, 20)) == 2027
+    assert resolve_year(1, 10, 5, dt.date(2026, 7, 20)) == 2026
+    assert resolve_year(1, 10, None, dt.date(2026, 11, 25)) == 2027  # the nearest: 46 days ahead, not 319 back
+    assert resolve_year(8, 5, None, dt.date(2026, 11, 25)) == 2026
+    assert resolve_year(8, 5, 0, dt.date(2026, 11, 25)) is None  # no nearby 5 August is a Monday
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("令和8年8月5日", "2026-08-05"), ("令和元年5月1日", "2019-05-01"), ("平成31年4月30日", "2019-04-30"),
+     ("昭和64年1月7日", "1989-01-07"), ("R8.8.5", "2026-08-05"), ("2026年8月5日（水）", "2026-08-05"),
+     ("２０２６年８月５日", "2026-08-05"), ("2026.8.5", "2026-08-05"), ("令和８年８月５日(水)", "2026-08-05")],
+)
+def test_japanese_dates(raw: str, expected: str) -> None:
+    assert to_date(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["令和8年2月30日", "8月上旬", "随時", "2026年8月", "平成32年1月1日"])
+def test_dates_that_are_not_one_day_are_refused(raw: str) -> None:
+    with pytest.raises(ValueProblem):
+        to_date(raw)
+
+
+def test_an_unreadable_event_date_is_kept_as_written_and_the_row_kept(deployment, areas) -> None:
+    records, report = run(deployment, areas, "events", [event(開始日="8月上旬", 終了日="")], as_of=AS_OF)
+    (record,) = records
+    assert record["start_date"] is None and record["as_written"] == {"start_date": "8月上旬"}
+    assert report.kept == {"start_date kept as written": 1}
+    assert "8月上旬" in report.examples["start_date kept as written"][0]
+
+
+def test_a_date_whose_weekday_disagrees_is_read_and_its_text_kept(deployment, areas) -> None:
+    records, report = run(deployment, areas, "events", [event(開始日="2026年8月5日（木）")], as_of=AS_OF)
+    assert records[0]["start_date"] == "2026-08-05"  # a Wednesday: the date is taken, the text shown too
+    assert records[0]["as_written"] == {"start_date": "2026年8月5日（木）"}
+    assert report.kept == {"date and weekday disagree (the date read, the text kept)": 1}
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("1700", "17:00"), ("0930", "09:30"), ("930", "09:30"), ("9時", "09:00"), ("9時30分", "09:30"),
+     ("17時半", "17:30"), ("午後5時", "17:00"), ("午前9時30分", "09:30"), ("１７：００", "17:00"), ("2400", "24:00")],
+)
+def test_times_in_hhmm_and_japanese(raw: str, expected: str) -> None:
+    assert to_time(raw) == expected
+
+
+def test_hhmm_times_in_a_row(deployment, areas) -> None:
+    records, report = run(deployment, areas, "aed", [aed(開始時間="0930", 終了時間="1700")])
+    assert (records[0]["open_time"], records[0]["close_time"]) == ("09:30", "17:00")
+    assert not report.repaired and not report.kept and "as_written" not in records[0]
+
+
+def test_a_time_range_in_japanese_is_read(deployment, areas) -> None:
+    records, report = run(deployment, areas, "aed", [aed(開始時間="9時～17時30分", 終了時間="")])
+    assert (records[0]["open_time"], records[0]["close_time"]) == ("09:00", "17:30")
+    assert report.repaired == {"opening and closing time in one field": 1}
+
+
+def test_a_time_range_that_cannot_be_read_keeps_the_row(deployment, areas) -> None:
+    """It used to reject the whole row ("not a time hh:mm: '25:00'")."""
+    records, report = run(deployment, areas, "aed", [aed(開始時間="9:00～25:00", 終了時間="")])
+    (record,) = records
+    assert record["open_time"] is None and record["as_written"] == {"open_time": "9:00～25:00"}
+    assert report.total_rejected == 0 and report.kept == {"open_time kept as written": 1}
+
+
+def test_a_number_with_a_note_is_read_and_the_note_kept(deployment, areas) -> None:
+    records, report = run(deployment, areas, "medical", [hospital(病床数="19（休床中）")])
+    assert records[0]["beds"] == 19 and records[0]["as_written"] == {"beds": "19（休床中）"}
+    assert report.kept == {"a number with a note (the number read, the note kept)": 1}
+    records, report = run(deployment, areas, "medical", [hospital(病床数="120床")])
+    assert records[0]["beds"] == 120 and "as_written" not in records[0] and not report.kept
+
+
+def test_a_capacity_by_certificate_is_kept_as_written(deployment, areas) -> None:
+    row = nursery("2026-11", ["0"] * 6, 収容定員="1号認定 30、2・3号認定 144")
+    records, report = run(deployment, areas, "nursery-vacancies", [row])
+    (record,) = records
+    assert record["capacity"] is None  # not 1, not 30: the file gives two figures, not one
+    assert record["as_written"] == {"capacity": "1号認定 30、2・3号認定 144"}
+    assert report.kept == {"capacity kept as written": 1}
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("土日祝以外", [0, 1, 2, 3, 4]), ("日曜・祝日を除く", [0, 1, 2, 3, 4, 5]), ("土日祝日を除く毎日", [0, 1, 2, 3, 4]),
+     ("月～金（祝日除く）", [0, 1, 2, 3, 4]), ("水曜定休", [0, 1, 3, 4, 5, 6]), ("定休日：日・祝", [0, 1, 2, 3, 4, 5]),
+     ("平日以外", [5, 6]), ("土曜のみ", [5]), ("日曜・祝日休み", [0, 1, 2, 3, 4, 5]),
+     ("火～日（祝日の翌日を除く）", [1, 2, 3, 4, 5, 6, 7])],  # not Sunday: 翌日's 日 is no day; the note is kept
+)
+def test_negated_day_lists(raw: str, expected: list[int]) -> None:
+    assert to_weekdays(raw) == expected
+
+
+def test_a_negated_day_list_in_a_row(deployment, areas) -> None:
+    records, report = run(deployment, areas, "medical", [hospital(診療曜日="土日祝以外")])
+    assert records[0]["days"] == [0, 1, 2, 3, 4] and "as_written" not in records[0]
+    records, report = run(deployment, areas, "aed", [aed(利用可能曜日="第2・第4土曜日")])
+    assert records[0]["days"] == [5] and records[0]["as_written"] == {"days": "第2・第4土曜日"}  # not every Saturday
+    assert report.kept == {"days with a note (the days read, the note kept)": 1}
+
+
+@pytest.mark.parametrize("mark", ["△", "−", "―", "ー", "-", "－", "不明", "未定"])
+def test_a_mark_for_unknown_is_none_never_false_or_zero(deployment, areas, mark: str) -> None:
+    records, report = run(deployment, areas, "toilets", [toilet(**{"車椅子使用者用トイレ有無": mark, "男性トイレ総数": mark})])
+    (record,) = records
+    assert record["wheelchair"] is None and record["male_toilets"] is None
+    assert report.repaired == {"placeholder read as blank": 2} and "as_written" not in record
+    records, _ = run(deployment, areas, "medical", [hospital(病床数=mark, 診療曜日=mark, 診療開始時間=mark)])
+    assert (records[0]["beds"], records[0]["days"], records[0]["open_time"]) == (None, None, None)
+
+
+def test_a_kept_value_does_not_change_the_sample_records(deployment, areas) -> None:
+    """A row whose values all read keeps the record exactly as before: no `as_written` member."""
+    records, report = run(deployment, areas, "toilets", [toilet()])
+    assert "as_written" not in records[0] and not report.kept
