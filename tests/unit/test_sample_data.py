@@ -5,7 +5,6 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -133,11 +132,6 @@ def test_unknown_dataset(areas) -> None:
     with pytest.raises(ValueError):
         generate("no-such-dataset", areas, AS_OF)
 
-
-def test_fast(areas) -> None:
-    start = time.perf_counter()
-    generate_all(areas, AS_OF, seed=7)
-    assert time.perf_counter() - start < 3.0
 
 
 # --------------------------------------------------------------------------- content
