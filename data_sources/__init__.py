@@ -17,6 +17,12 @@ class SourceFormatError(SourceError):
     """The upstream answered, but with a payload we cannot read."""
 
 
+class SourceIncomplete(SourceError):
+    """The upstream answered, but not all of the data: paging fell short of the count it
+    announced, answered the same page again (offset ignored), or passed the page bound."""
+
+
+
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
