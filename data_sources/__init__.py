@@ -22,6 +22,11 @@ class SourceIncomplete(SourceError):
     announced, answered the same page again (offset ignored), or passed the page bound."""
 
 
+class SchemaDrift(SourceError):
+    """The upstream answered readable data that no longer fits the mapping: a mapped column
+    or attribute vanished, a field's filled share collapsed, or the row count did, against
+    the last good snapshot (data_sources/drift.py). The last good data is kept."""
+
 
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
