@@ -222,3 +222,22 @@ def test_small_datasets_swing_without_being_drift():
     assert "m/b 100% → 0%" in drift.check(before, meta(1000, {"m": 40, "m/b": 0}, of={"m": 40, "m/b": 40}))
     assert drift.check(before, meta(1000, {"m": 40, "m/b": 3}, of={"m": 40, "m/b": 3})) is None  # 3 of 3
 
+
+def test_data_page_says_the_source_drifted_in_the_pages_language(tmp_path, ckan, dash_app):
+    import importlib
+
+    from tests.component_text import text_of
+
+    layers = aed_layers(tmp_path, ckan)
+    layers.refresh("aed")
+    publish_aed(ckan, renamed(aed_rows(AED_ROWS), RENAMED), 2)
+    layers.refresh("aed")
+    snap = layers.snapshot("aed")
+    data = importlib.import_module("pages.data")
+    with dash_app.server.test_request_context("/data"):
+        ja = text_of(data._section(layers.layer("aed"), snap, None, "layers", "ja", "Asia/Tokyo"))
+        en = text_of(data._section(layers.layer("aed"), snap, None, "layers", "en", "Asia/Tokyo"))
+    assert "直近1回の更新に失敗しました。 データ元の列や属性が設定の対応づけと合わなくなりました" in ja
+    assert "SchemaDrift: mapped field(s) gone from the source: child_pads, days" in ja  # the detail, as monitors see it
+    assert f"{AED_ROWS:,}" in ja  # the last good rows are still listed
+    assert "The last 1 refresh(es) failed. The source no longer fits its column mapping" in en
