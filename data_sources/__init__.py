@@ -21,6 +21,17 @@ class SourceFormatError(SourceError):
     """The upstream answered, but with a payload we cannot read."""
 
 
+class SourceIncomplete(SourceError):
+    """The upstream answered, but not all of the data: paging fell short of the count it
+    announced, answered the same page again (offset ignored), or passed the page bound."""
+
+
+class SchemaDrift(SourceError):
+    """The upstream answered readable data that no longer fits the mapping: a mapped column
+    or attribute vanished, a field's filled share collapsed, or the row count did, against
+    the last good snapshot (data_sources/drift.py). The last good data is kept."""
+
+
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 

@@ -1,8 +1,9 @@
 """The `ngsi-v2` source: entities of one type from an NGSI v2 broker (FIWARE Orion).
 
 GET {broker}/v2/entities?type=&limit=&offset=&options=count,keyValues with
-`Fiware-Service` / `Fiware-ServicePath`; pages until `Fiware-Total-Count` entities have
-come (or a short page, when a broker leaves the count out). Attributes are read as
+`Fiware-Service` / `Fiware-ServicePath`; pages by what the broker answers until
+`Fiware-Total-Count` entities have come (without the count: until an empty page or one
+shorter than the longest; see ngsi_ld.page_entities). Attributes are read as
 keyValues or normalized ({"type": …, "value": …, "metadata": …}); `location` as geo:json
 (a GeoJSON Point) or geo:point ("lat, lon") gives `_lat`/`_lon`.
 """
@@ -12,9 +13,9 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
-from . import FetchResult, SourceFormatError
+from . import FetchResult
 from . import http
-from .ngsi_ld import MAX_ENTITIES, add_new, entities_of, flatten_entity
+from .ngsi_ld import MAX_PAGES, count_of, entities_of, flatten_entity, page_entities
 from .tabular import point_of
 
 PATH = "/v2/entities"
@@ -26,7 +27,7 @@ SKIP = {"id", "type"}
 def fetch_ngsi_v2(broker_url: str, entity_type: str, *, service: str | None = None,
                   service_path: str | None = None, page_size: int = 100, user_agent: str,
                   timeout: http.Timeout = (5, 20), retries: int = 2, backoff: float = 0.5,
-                  max_bytes: int = http.MAX_DOWNLOAD_BYTES) -> FetchResult:
+                  max_bytes: int = http.MAX_DOWNLOAD_BYTES, max_pages: int = MAX_PAGES) -> FetchResult:
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}, got {page_size}")
     url = broker_url.rstrip("/") + PATH
@@ -36,38 +37,15 @@ def fetch_ngsi_v2(broker_url: str, entity_type: str, *, service: str | None = No
     if service_path:
         headers["Fiware-ServicePath"] = service_path
     public = http.redact(f"{url}?{urlencode({'type': entity_type})}")
-    rows: list[dict[str, str]] = []
-    seen: set[str] = set()
-    offset = 0
-    total: int | None = None
     with http.session(user_agent, max_bytes) as s:
-        while True:
+        def page_at(offset: int) -> tuple[list[dict[str, Any]], int | None]:
             params = {"type": entity_type, "limit": page_size, "offset": offset, "options": "count,keyValues"}
             response = http.get(s, url, params=params, headers=headers, timeout=timeout, retries=retries,
                                 backoff=backoff)
-            page = entities_of(response, public)
-            if total is None:
-                total = _total(response.headers.get("Fiware-Total-Count"), public)
-            new = add_new(rows, seen, page, entity_row)
-            offset += len(page)
-            if not page or not new:
-                break
-            if total is not None and offset >= total:
-                break
-            if total is None and len(page) < page_size:
-                break
-            if len(rows) > MAX_ENTITIES:
-                raise SourceFormatError(f"{public}: more than {MAX_ENTITIES} entities; the broker keeps paging")
+            return entities_of(response, public), count_of(response, "Fiware-Total-Count", public)
+
+        rows = page_entities(page_at, entity_row, public, max_pages)
     return FetchResult(rows=rows, source_url=public, source_modified=None)
-
-
-def _total(header: str | None, where: str) -> int | None:
-    if header is None:
-        return None
-    try:
-        return int(header)
-    except ValueError:
-        raise SourceFormatError(f"{where}: Fiware-Total-Count is not a number: {header[:20]!r}") from None
 
 
 def attribute_value(value: Any) -> Any:

@@ -11,8 +11,10 @@
 - cold, for a local source (`wait_when_cold`: the bundled sample, a snapshot, a file):
   callers wait on the lock (bounded); the first one builds it, the others find its
   snapshot when they get the lock — N cold callers, one build.
-- a fetch that raises, or returns an empty payload where there was data, never replaces
-  good data: the failure is noted in the snapshot's meta and the last good one is served.
+- a fetch that raises, returns an empty payload where there was data, or drifted from the
+  mapping against the last good data (data_sources/drift.py: a mapped field gone, its
+  filled share or the row count collapsed) never replaces good data: the failure is noted
+  in the snapshot's meta and the last good one is served.
   With no data at all the caller gets None, and the upstream is not asked again within
   `retry_s` of the end of the failed attempt (no thundering herd against a dead or slow
   source: a pause counted from the start of a long attempt would already be over).
@@ -28,7 +30,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import SourceError
+from . import SchemaDrift, SourceError, drift
 from .store import DEFAULT_LEASE_S, Snapshot, Store, to_iso, utcnow
 
 log = logging.getLogger(__name__)
@@ -243,7 +245,11 @@ def _fetch_and_store(store: Store, dataset: str, fetch: Fetch, clock: Callable[[
         meta = dict(meta or {})
         if payload is None or (had_data and is_empty(payload, meta)):
             raise EmptyPayload("upstream returned no records" + ("; the last good data is kept" if had_data else ""))
-        snapshot = Snapshot(dataset, payload, _success_meta(payload, meta, attempt_at))
+        meta = _success_meta(payload, meta, attempt_at)
+        reason = drift.check(previous.meta, meta) if had_data else None
+        if reason:
+            raise SchemaDrift(reason + "; the last good data is kept")
+        snapshot = Snapshot(dataset, payload, meta)
     except (SourceError, EmptyPayload) as exc:
         error = f"{type(exc).__name__}: {exc}"
         log.warning("refresh of %s failed: %s", dataset, error)

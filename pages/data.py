@@ -11,7 +11,7 @@ from components.dataset_labels import credit_line, sample_badge, source_kind
 from components.downloads import download_links
 from components.notices import local_time
 from components.shell import sample_of, shell
-from data_sources import SourceError, SourceLoading
+from data_sources import SchemaDrift, SourceError, SourceLoading
 from i18n import lang_or_default, reason_text, t, text_of
 from services.context import context
 
@@ -35,7 +35,10 @@ def why(status: dict, lang: str) -> str:
     if code == "expired":
         return t("data.why.expired", lang, age=elapsed(status.get("age_s") or 0, lang))
     if code == "refresh_failed":
-        return t("data.why.refresh_failed", lang, failures=status.get("failures") or 1)
+        failed = t("data.why.refresh_failed", lang, failures=status.get("failures") or 1)
+        if str(status.get("detail") or "").startswith(f"{SchemaDrift.__name__}:"):  # refresh.py names the error
+            return f"{failed} {t('data.why.schema_drift', lang)}"
+        return failed
     return t(f"data.why.{code}", lang) if code in ("no_data", "age_unknown", "loading") else status.get("reason") or ""
 
 

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, NamedTuple
 
-from data_sources import SourceError
+from data_sources import SourceError, drift
 from data_sources.indicator_table import normalise_indicator_rows
 from data_sources.normalise import RejectReport
 from data_sources.store import Snapshot, Store, open_store
@@ -186,7 +186,8 @@ class IndicatorService:
         result = fetch_upstream(spec.source, self.settings, self.deployment.prefecture["code"])
         records, report = normalise_indicator_rows(result.rows, spec, spec.source.table, self.areas,
                                                    self.deployment.prefecture["code"])
-        return stored_records(spec.id, result.rows, records, report, result.source_url, result.source_modified)
+        return stored_records(spec.id, result.rows, records, report, result.source_url, result.source_modified,
+                              drift.indicator_profile(result.rows, records, spec, spec.source.table))
 
     def _derive(self, spec: IndicatorSpec, stored: Snapshot, health: dict[str, Any]) -> IndicatorSnapshot:
         modified = stored.meta.get("source_modified")

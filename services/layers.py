@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from data_sources import bundled, snapshots
+from data_sources import bundled, drift, snapshots
 from data_sources.upstream import fetch_upstream
 from data_sources.normalise import RejectReport, normalise_rows
 from data_sources.store import Snapshot, Store, from_iso, open_store
@@ -183,7 +183,8 @@ class LayerService:
         for reason, example in derived:  # what the reader computed (GSI's merged lists)
             report.derive(reason, example)
         records.sort(key=lambda r: (r.get("area_code") or "", str(r["id"])))
-        return stored_records(layer.id, rows, records, report, source_url, source_modified)
+        return stored_records(layer.id, rows, records, report, source_url, source_modified,
+                              drift.layer_profile(rows, records, layer))
 
     def _derive(self, layer: LayerSpec, stored: Snapshot, health: dict[str, Any]) -> LayerSnapshot:
         records = stored.payload["records"]

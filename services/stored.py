@@ -114,14 +114,19 @@ class StoredViews:
 
 
 def stored_records(dataset_id: str, rows: list, records: list, report, source_url: str | None,
-                   source_modified: dt.date | dt.datetime | None) -> tuple[dict, dict]:
+                   source_modified: dt.date | dt.datetime | None, profile: dict | None = None) -> tuple[dict, dict]:
     """A fetch's (payload, meta) for the store, shared by layers and indicators; a source
-    none of whose rows could be used is a failure, so that it never replaces good data."""
+    none of whose rows could be used is a failure, so that it never replaces good data.
+    `profile` (data_sources/drift.py: what the mapped fields held) lets the next refresh
+    tell a source that drifted from its mapping."""
     if rows and not records:
         raise SourceUnavailable(f"{dataset_id}: none of {len(rows):,} rows could be used "
                                 f"({', '.join(f'{k}: {v}' for k, v in report.rejected.items())})")
-    return {"records": records}, {"rows": len(records), "rejects": report.as_dict(), "source_url": source_url,
-                                  "source_modified": source_modified.isoformat() if source_modified else None}
+    meta = {"rows": len(records), "rejects": report.as_dict(), "source_url": source_url,
+            "source_modified": source_modified.isoformat() if source_modified else None}
+    if profile is not None:
+        meta["profile"] = profile
+    return {"records": records}, meta
 
 
 def available(snapshot: Callable[[str], View], ids: Iterable[str]) -> list[View]:

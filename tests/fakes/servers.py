@@ -13,6 +13,12 @@ request (method, path, query, headers, body) so tests can assert paging and head
   Fiware-ServicePath, options=count → Fiware-Total-Count, keyValues / normalized.
 - `FileServer`: static files (any server can also serve files: `add_file`).
 
+Paging quirks of real brokers, on both NGSI servers (see `BrokerQuirks`): `cap` answers at
+most that many entities whatever `limit` asks (as brokers with a lower maximum do, without
+an error); `send_count` False leaves the count header out; `ignore_offset` answers the first
+page for every offset; `serve_at_most` stops answering entities after that many while the
+count still announces them all.
+
 Failure switches on every server: `fail_next(n, mode)` and `fail_always(mode)` with mode
 "500", "503", "429", "slow" (answer after `slow_seconds`, or at `release()`; `hold()` makes
 every request wait for it), "malformed" (truncated JSON),
@@ -546,6 +552,21 @@ def ld_key_values(entity: dict) -> dict:
     return out
 
 
+@dataclass
+class BrokerQuirks:
+    """How a broker deviates from plain paging (defaults: it does not)."""
+
+    cap: int | None = None  # at most this many entities a page, whatever `limit` asks
+    send_count: bool = True  # False: no count header even when one is asked for
+    ignore_offset: bool = False  # every page starts at the first entity
+    serve_at_most: int | None = None  # entities past this index are never answered (the count still has them)
+
+    def page(self, matches: list[dict], offset: int, limit: int) -> list[dict]:
+        served = matches if self.serve_at_most is None else matches[:self.serve_at_most]
+        start = 0 if self.ignore_offset else offset
+        return served[start:start + min(limit, self.cap or limit)]
+
+
 def _problem(status: int, kind: str, title: str, detail: str = "") -> Reply:
     return json_reply({"type": f"https://uri.etsi.org/ngsi-ld/errors/{kind}", "title": title, "detail": detail},
                       status, "application/json")
@@ -562,6 +583,15 @@ class NgsiLdServer(FakeServer):
     def __init__(self):
         super().__init__()
         self.tenants: dict[str | None, list[dict]] = {None: []}
+        self.quirks = BrokerQuirks()
+
+    def reset(self) -> None:
+        super().reset()
+        self.quirks = BrokerQuirks()
+
+    def replace(self, entities: list[dict], tenant: str | None = None) -> None:
+        """The tenant's entities are now `entities` (a publisher's next edition)."""
+        self.tenants[tenant] = list(entities)
 
     @property
     def context_url(self) -> str:
@@ -605,7 +635,7 @@ class NgsiLdServer(FakeServer):
         simplified = bool(options & {"keyValues", "simplified"}) or request.query.get("format") in (
             "keyValues", "simplified")
         matches = [e for e in self.tenants[tenant] if CIO + e["type"] == expanded]
-        page = matches[offset:offset + limit]
+        page = self.quirks.page(matches, offset, limit)
         ld = "application/ld+json" in (request.headers.get("Accept") or "")
         body = []
         for entity in page:
@@ -618,7 +648,7 @@ class NgsiLdServer(FakeServer):
                 out["@context"] = [self.context_url, CORE_CONTEXT] if with_context else CORE_CONTEXT
             body.append(out)
         headers = {}
-        if request.query.get("count") == "true":
+        if request.query.get("count") == "true" and self.quirks.send_count:
             headers["NGSILD-Results-Count"] = str(len(matches))
         if not ld:
             context = self.context_url if with_context else CORE_CONTEXT
@@ -666,10 +696,18 @@ class NgsiV2Server(FakeServer):
         super().__init__()
         self.store: dict[tuple[str, str], list[dict]] = {}
         self.ignore_key_values = False  # answer normalized even when keyValues is asked
-        self.send_total = True  # False: leave out Fiware-Total-Count even with options=count
+        self.quirks = BrokerQuirks()  # quirks.send_count False: no Fiware-Total-Count even with options=count
+
+    def reset(self) -> None:
+        super().reset()
+        self.quirks = BrokerQuirks()
 
     def add(self, entities: list[dict], service: str = "", service_path: str = "/") -> None:
         self.store.setdefault((service, service_path), []).extend(entities)
+
+    def replace(self, entities: list[dict], service: str = "", service_path: str = "/") -> None:
+        """The service path's entities are now `entities` (a publisher's next edition)."""
+        self.store[(service, service_path)] = list(entities)
 
     def route(self, request: Recorded) -> Reply:
         if request.path == "/version":
@@ -701,10 +739,10 @@ class NgsiV2Server(FakeServer):
             elif svc_path != path:
                 continue
             matches.extend(e for e in entities if not wanted or e["type"] == wanted)
-        page = matches[offset:offset + limit]
+        page = self.quirks.page(matches, offset, limit)
         if "keyValues" in options and not self.ignore_key_values:
             page = [v2_key_values(e) for e in page]
-        headers = {"Fiware-Total-Count": str(len(matches))} if "count" in options and self.send_total else {}
+        headers = {"Fiware-Total-Count": str(len(matches))} if "count" in options and self.quirks.send_count else {}
         return json_reply(page, headers=headers)
 
 

@@ -221,6 +221,21 @@ def test_an_empty_payload_after_data_is_a_failure(store):
     assert health(stored, TTL, at(TTL))["status"] == "stale"
 
 
+def test_a_collapsed_payload_after_data_is_schema_drift(store):
+    warm(store, Upstream(vacancies("v1", 40)))
+    upstream = Upstream(vacancies("v2", 19))  # under half the last good rows
+    snapshot = refresh_now(store, DATASET, upstream, now=at(TTL))
+    assert upstream.calls == 1 and snapshot.payload == vacancies("v1", 40)
+    stored = store.get(DATASET)
+    assert stored.payload == vacancies("v1", 40) and stored.fetched_at == T0
+    assert stored.meta["last_error"] == ("SchemaDrift: rows fell from 40 to 19 (under 50% of the last good data); "
+                                         "the last good data is kept")
+    state = health(stored, TTL, at(TTL))
+    assert state["status"] == "stale" and state["code"] == "refresh_failed" and "rows fell" in state["reason"]
+    upstream.outcome = vacancies("v3", 20)  # half is not a collapse
+    assert refresh_now(store, DATASET, upstream, now=at(TTL + 1)).payload == vacancies("v3", 20)
+
+
 def test_an_empty_dataset_is_data_when_there_was_none_before(store):
     snapshot = get_snapshot(store, DATASET, ttl_s=TTL, fetch=Upstream({"records": []}), now=T0)
     assert snapshot.payload == {"records": []} and snapshot.meta["rows"] == 0

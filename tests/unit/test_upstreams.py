@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from data_sources import FetchResult, SourceFormatError, SourceUnavailable, files
+from data_sources import FetchResult, SourceFormatError, SourceIncomplete, SourceUnavailable, files
 from data_sources import http, ngsi_ld, ngsi_v2
 from data_sources.ckan import fetch_ckan
 from data_sources.ngsi_ld import fetch_ngsi_ld
@@ -52,6 +52,7 @@ def ld_server():
     with NgsiLdServer() as srv:
         srv.add(toilet_entities(N), tenant="osaka")
         srv.add([], tenant="empty")
+        srv.add(toilet_entities(3), tenant="small")
         yield srv
 
 
@@ -74,7 +75,6 @@ def v2_server():
 def v2(v2_server):
     v2_server.reset()
     v2_server.ignore_key_values = False
-    v2_server.send_total = True
     yield v2_server
     assert not v2_server.errors
 
@@ -205,6 +205,63 @@ def test_ngsi_ld_rows_feed_the_normaliser(ld):
     assert first["wheelchair"] is True and first["open_time"] == "07:00" and first["area_code"] == "271004"
 
 
+# Paging by what the broker answers: a broker may cap `limit` below what is asked without an
+# error; the count (NGSI-LD count=true → NGSILD-Results-Count) says when all have come.
+def ld_offsets(ld) -> list[int]:
+    return [int(r.query["offset"]) for r in ld.requests_to("/ngsi-ld/v1/entities")]
+
+
+def test_ngsi_ld_a_broker_capping_the_limit_is_paged_to_its_count(ld):
+    ld.quirks.cap = 100
+    result = fetch_ngsi_ld(ld.url, TOILET_TYPE, tenant="osaka", context=ld.context_url, page_size=500,
+                           user_agent=UA)
+    assert len({row["id"] for row in result.rows}) == N
+    assert ld_offsets(ld) == list(range(0, N, 100))  # the count says when to stop
+    assert all(r.query["count"] == "true" and r.query["limit"] == "500" for r in ld.requests)
+
+
+def test_ngsi_ld_a_capping_broker_without_a_count_is_paged_until_a_page_shorter_than_its_cap(ld):
+    ld.quirks.cap, ld.quirks.send_count = 100, False
+    result = fetch_ngsi_ld(ld.url, TOILET_TYPE, tenant="osaka", context=ld.context_url, page_size=500,
+                           user_agent=UA)
+    assert len({row["id"] for row in result.rows}) == N
+    assert ld_offsets(ld) == list(range(0, N, 100))  # 34 at offset 1200: shorter than the cap, the end
+
+
+def test_ngsi_ld_small_sets_with_and_without_a_count(ld):
+    rows = fetch_ngsi_ld(ld.url, TOILET_TYPE, tenant="small", context=ld.context_url, user_agent=UA).rows
+    assert len(rows) == 3 and ld_offsets(ld) == [0]  # the count says these are all
+    ld.reset()
+    ld.quirks.send_count = False
+    rows = fetch_ngsi_ld(ld.url, TOILET_TYPE, tenant="small", context=ld.context_url, user_agent=UA).rows
+    assert len(rows) == 3 and ld_offsets(ld) == [0, 3]  # 3 of 100 asked may be a cap: one more page says
+
+
+def test_ngsi_ld_fewer_entities_than_the_count_announced_is_a_failure(ld):
+    ld.quirks.cap, ld.quirks.serve_at_most = 100, 700
+    with pytest.raises(SourceIncomplete, match="700 of the 1234 entities"):
+        fetch_ngsi_ld(ld.url, TOILET_TYPE, tenant="osaka", context=ld.context_url, page_size=500, user_agent=UA)
+
+
+def test_ngsi_ld_a_broker_ignoring_offset_is_a_failure_not_a_loop(ld):
+    ld.quirks.ignore_offset = True
+    with pytest.raises(SourceIncomplete, match="same entities again at offset 100"):
+        fetch_ngsi_ld(ld.url, TOILET_TYPE, tenant="osaka", context=ld.context_url, page_size=100, user_agent=UA)
+    assert ld_offsets(ld) == [0, 100]
+    ld.reset()
+    ld.quirks.ignore_offset, ld.quirks.send_count = True, False
+    with pytest.raises(SourceIncomplete, match="ignores the offset"):
+        fetch_ngsi_ld(ld.url, TOILET_TYPE, tenant="small", context=ld.context_url, user_agent=UA)
+
+
+def test_ngsi_ld_paging_stops_at_the_page_bound(ld):
+    ld.quirks.cap = 100
+    with pytest.raises(SourceIncomplete, match="5 pages"):
+        fetch_ngsi_ld(ld.url, TOILET_TYPE, tenant="osaka", context=ld.context_url, page_size=1000, max_pages=5,
+                      user_agent=UA)
+    assert ld_offsets(ld) == [0, 100, 200, 300, 400]
+
+
 def test_ngsi_ld_without_context_asks_for_json_ld_and_uses_full_type(ld):
     result = fetch_ngsi_ld(ld.url, CIO + TOILET_TYPE, tenant="osaka", page_size=1000, user_agent=UA)
     assert len(result.rows) == N
@@ -293,10 +350,43 @@ def test_ngsi_v2_exact_multiple_of_page_size_stops_at_the_total(v2):
 
 
 def test_ngsi_v2_without_total_count_pages_until_a_short_page(v2):
-    v2.send_total = False
+    v2.quirks.send_count = False
     result = fetch_ngsi_v2(v2.url, TOILET_TYPE, service="osaka", service_path="/toilets", page_size=617,
                            user_agent=UA)
     assert len(result.rows) == N and [r.query["offset"] for r in v2.requests] == ["0", "617", "1234"]
+
+
+def v2_offsets(v2) -> list[int]:
+    return [int(r.query["offset"]) for r in v2.requests_to("/v2/entities")]
+
+
+@pytest.mark.parametrize("count", [True, False])
+def test_ngsi_v2_a_broker_capping_the_limit_is_paged_by_what_it_answers(v2, count):
+    v2.quirks.cap, v2.quirks.send_count = 100, count
+    result = fetch_ngsi_v2(v2.url, TOILET_TYPE, service="osaka", service_path="/toilets", page_size=1000,
+                           user_agent=UA)
+    assert len({row["id"] for row in result.rows}) == N
+    assert v2_offsets(v2) == list(range(0, N, 100))
+
+
+def test_ngsi_v2_fewer_entities_than_the_total_count_is_a_failure(v2):
+    v2.quirks.serve_at_most = 1000
+    with pytest.raises(SourceIncomplete, match="1000 of the 1234 entities"):
+        fetch_ngsi_v2(v2.url, TOILET_TYPE, service="osaka", service_path="/toilets", page_size=500, user_agent=UA)
+
+
+def test_ngsi_v2_a_broker_ignoring_offset_is_a_failure_not_a_loop(v2):
+    v2.quirks.ignore_offset = True
+    with pytest.raises(SourceIncomplete, match="same entities again at offset 500"):
+        fetch_ngsi_v2(v2.url, TOILET_TYPE, service="osaka", service_path="/toilets", page_size=500, user_agent=UA)
+    assert v2_offsets(v2) == [0, 500]
+
+
+def test_ngsi_v2_paging_stops_at_the_page_bound(v2):
+    v2.quirks.cap, v2.quirks.send_count = 100, False
+    with pytest.raises(SourceIncomplete, match="3 pages"):
+        fetch_ngsi_v2(v2.url, TOILET_TYPE, service="osaka", service_path="/toilets", page_size=1000, max_pages=3,
+                      user_agent=UA)
 
 
 def test_ngsi_v2_key_values_and_normalized_give_identical_rows(v2):
