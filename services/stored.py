@@ -17,7 +17,7 @@ import gc
 import threading
 from typing import Any, Callable, Iterable, TypeVar
 
-from data_sources import SourceError, SourceUnavailable, refresh
+from data_sources import SourceError, SourceUnavailable, public_message, refresh
 from data_sources.store import Snapshot, Store
 
 RECHECK_S = 30  # how often a process looks at the shared store for a newer snapshot
@@ -117,6 +117,9 @@ def health_report(snapshot: Callable[[str], Any], ids: Iterable[str]) -> dict[st
         except SourceError as exc:
             report[dataset_id] = {"status": "failing", "reason": str(exc), "age_s": None, "rows": 0,
                                   "code": "no_data", "detail": str(exc)}
+        for key in ("reason", "detail"):  # what /healthz, /data and the notices show: no server paths
+            if isinstance(report[dataset_id].get(key), str):
+                report[dataset_id][key] = public_message(report[dataset_id][key])
     return report
 
 
