@@ -17,7 +17,7 @@ import logging
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
-import limits
+import request_limits as limits
 from data_sources import SourceError, public_message
 from i18n import lang_or_default
 from services.context import context

@@ -21,7 +21,7 @@ from typing import Any, Callable
 from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-import limits
+import request_limits as limits
 from settings import Settings
 
 log = logging.getLogger("mieruka.requests")
@@ -150,11 +150,13 @@ def install_rate_limit(server: Flask, settings: Settings):
     from flask_limiter import Limiter
     from flask_limiter.util import get_remote_address
 
-    limiter = Limiter(get_remote_address, app=server, default_limits=[settings.rate_limit],
-                      storage_uri=settings.redis_url or "memory://", headers_enabled=True,
-                      default_limits_exempt_when=lambda: request.path == "/healthz" or request.path.startswith(STATIC),
-                      swallow_errors=True)  # a Redis outage must not take the site down with it
-    return limiter
+    def exempt() -> bool:
+        return request.path == "/healthz" or request.path.startswith(STATIC)
+
+    # application limits: one count per client over all routes (default limits count per route)
+    return Limiter(get_remote_address, app=server, application_limits=[settings.rate_limit],
+                   application_limits_exempt_when=exempt, storage_uri=settings.redis_url or "memory://",
+                   headers_enabled=True, swallow_errors=True)  # a Redis outage must not take the site down
 
 
 # ---------------------------------------------------------------- errors, headers

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import limits
+import request_limits as limits
 from data_sources.http import DEFAULT_USER_AGENT, MAX_DOWNLOAD_BYTES
 from registry import ConfigError
 

@@ -19,7 +19,7 @@ from components.embed_code import embed_code
 from components.shell import href, is_embedded, shell
 from data_sources import SourceError
 from i18n import LANGUAGES, lang_or_default, t, text_of
-from limits import PAGE_AREAS, clamped
+from request_limits import PAGE_AREAS, clamped
 from registry import IndicatorSpec
 from request_guard import ANY, BadCallbackInput, checked
 from services import indicator_math as im

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
-import limits
+import request_limits as limits
 from registry import IndicatorSpec, MeasureSpec
 from services.areas import AreaTable
 from services.indicators import IndicatorSnapshot

@@ -14,7 +14,7 @@ import dash
 import plotly
 import pytest
 
-import limits
+import request_limits as limits
 from registry import ConfigError, load_deployment
 from settings import Settings
 from tests import callbacks as cbs
