@@ -93,6 +93,10 @@ def _declared(item: Any, declared: dict) -> bool:
     return one(item, False)
 
 
+#: the values of inputs of callbacks the app does not write itself (Dash Pages' router)
+INPUT_SHAPES = {"_pages_location.pathname": str, "_pages_location.search": (str, None)}
+
+
 def callback_problem(body: Any, callback_map: dict) -> str | None:
     """Why a callback request's body is not one this app's pages send (None: it is)."""
     if not isinstance(body, dict):
@@ -108,6 +112,9 @@ def callback_problem(body: Any, callback_map: dict) -> str | None:
         for item, spec in zip(given, declared):
             if not _declared(item, spec):
                 return f"{key}: not {spec['id'][:80]}.{spec['property']}"
+            shape = INPUT_SHAPES.get(f"{spec['id']}.{spec['property']}")
+            if shape is not None and not _matches(item.get("value"), shape):
+                return f"{key}: {spec['id']}.{spec['property']} is not of the kind the page sends"
     outputs = body.get("outputs")
     if not isinstance(outputs, (dict, list)) or (isinstance(outputs, list) and len(outputs) > limits.CALLBACK_LIST):
         return "outputs: not the callback's"
@@ -175,7 +182,9 @@ def register_errors(server: Flask) -> None:
             if retry:
                 response.headers["Retry-After"] = str(retry)
             return response
-        return refused(exc.code or 500, exc.description or exc.name)
+        if (exc.code or 500) >= 500:  # a fault of ours: Flask has logged it with its traceback
+            return error(exc.code or 500, "the server could not answer this request")
+        return refused(exc.code, exc.description or exc.name)
 
 
 def register(app, settings: Settings) -> None:
