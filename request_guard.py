@@ -184,7 +184,11 @@ def register_errors(server: Flask) -> None:
             return response
         if (exc.code or 500) >= 500:  # a fault of ours: Flask has logged it with its traceback
             return error(exc.code or 500, "the server could not answer this request")
-        return refused(exc.code, exc.description or exc.name)
+        response = refused(exc.code, exc.description or exc.name)
+        for name, value in exc.get_headers():  # e.g. a 405's Allow
+            if name.lower() not in ("content-type", "content-length"):
+                response.headers[name] = value
+        return response
 
 
 def register(app, settings: Settings) -> None:
