@@ -17,7 +17,8 @@ import logging
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
-from data_sources import SourceError, SourceLoading
+import request_limits as limits
+from data_sources import SourceError, SourceLoading, public_message
 from i18n import lang_or_default
 from services.context import context
 from services.indicators import BadQuery
@@ -49,7 +50,7 @@ def _unavailable_error(kind: str, dataset_id: str, exc: SourceError) -> Response
         response.headers["Retry-After"] = str(LOADING_RETRY_S)
         return response
     log.warning("%s %s unavailable: %s", kind, dataset_id, exc)
-    return _error(503, f"{kind} {dataset_id!r} is unavailable: {exc}", state="failing")
+    return _error(503, f"{kind} {dataset_id!r} is unavailable: {public_message(str(exc))}", state="failing")
 
 
 def _layer_json(snap: LayerSnapshot) -> dict:
@@ -84,6 +85,13 @@ def _described(response: Response, kind: str, spec, data_date: str) -> Response:
                                           f'<{spec.licence["url"]}>; rel="license"'])
     response.headers["Content-Disposition"] = f'attachment; filename="{spec.id}-{data_date}.csv"'
     return response
+
+
+def cacheable(response: Response) -> Response:
+    """Public for CACHE, with an ETag of the body; a request that has it gets a bodiless 304."""
+    response.headers["Cache-Control"] = CACHE
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 def _unavailable(entries, health: dict) -> list[dict]:
@@ -144,7 +152,7 @@ def layer_csv(layer_id: str):
     return _described(response, "layers", snap.layer, snap.data_date)
 
 
-@api.get("/api/v1/<path:rest>")
+@api.route("/api/v1/<path:rest>", methods=["GET", "HEAD"])
 def api_not_found(rest: str):
     return _error(404, f"no such API route: /api/v1/{rest}")
 
@@ -202,8 +210,8 @@ def _indicator_json(snap) -> dict:
 @api.get("/api/v1/indicators")
 def indicators():
     ctx = context()
-    return jsonify({"indicators": [_indicator_json(s) for s in ctx.indicators.snapshots()],
-                    "unavailable": _unavailable(ctx.deployment.indicators, ctx.indicators.health())})
+    return cacheable(jsonify({"indicators": [_indicator_json(s) for s in ctx.indicators.snapshots()],
+                              "unavailable": _unavailable(ctx.deployment.indicators, ctx.indicators.health())}))
 
 
 def _indicator_rows(indicator_id: str):
@@ -213,7 +221,10 @@ def _indicator_rows(indicator_id: str):
     per_capita = args.get("per_capita", "0")
     if per_capita not in ("0", "1", "true", "false"):
         return None, None, _error(400, f"per_capita: {per_capita!r} must be 0 or 1")
-    areas = [a for a in args.get("area", "").split(",") if a] or None
+    try:  # repeats collapsed, order kept; over the bound → 400 naming it
+        areas = limits.bounded((a for a in args.get("area", "").split(",") if a), "area", limits.API_AREAS) or None
+    except limits.TooMany as exc:
+        return None, None, _error(400, str(exc), parameter=exc.parameter, limit=exc.limit)
     try:
         snap = service.snapshot(indicator_id)
         rows = service.query(indicator_id, measure=args.get("measure") or None, areas=areas,
@@ -235,8 +246,8 @@ def indicator_json(indicator_id: str):
     snap, rows, error = _indicator_rows(indicator_id)
     if error:
         return error
-    return jsonify({"indicator": indicator_id, "sample": snap.sample, "metadata": snap.metadata, "count": len(rows),
-                    "records": rows})
+    return cacheable(jsonify({"indicator": indicator_id, "sample": snap.sample, "metadata": snap.metadata,
+                              "count": len(rows), "records": rows}))
 
 
 @api.get("/api/v1/indicators/<indicator_id>.csv")
@@ -246,7 +257,7 @@ def indicator_csv(indicator_id: str):
         return error
     response = Response(indicator_csv_bytes(rows), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    return _described(response, "indicators", snap.indicator, snap.data_date)
+    return cacheable(_described(response, "indicators", snap.indicator, snap.data_date))
 
 
 # ---- an area's profile ----
@@ -266,8 +277,9 @@ def area_json(code: str):
     area, rows, unavailable, error = _profile(code)
     if error:
         return error
-    return jsonify({"area": {"code": area.code, "name": {"ja": area.name_ja, "en": area.name_en}, "kind": area.kind},
-                    "count": len(rows), "records": rows, "unavailable": unavailable})
+    return cacheable(jsonify({"area": {"code": area.code, "name": {"ja": area.name_ja, "en": area.name_en},
+                                       "kind": area.kind},
+                              "count": len(rows), "records": rows, "unavailable": unavailable}))
 
 
 @api.get("/api/v1/areas/<code>.csv")
@@ -278,4 +290,4 @@ def area_csv(code: str):
     response = Response(indicator_csv_bytes(rows, PROFILE_COLUMNS), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="area-{area.code}.csv"'
-    return response
+    return cacheable(response)

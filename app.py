@@ -8,17 +8,25 @@ on first access (for gunicorn), so importing this module has no side effects.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
+import os
+import re
 import sys
 import threading
 
 import html
 
 import dash
+from dash._pages import _page_meta_tags, _path_to_page
+from dash._utils import format_tag
 from flask import Flask, current_app, request
+from werkzeug.serving import WSGIRequestHandler
 
 import api
 import i18n
+import request_guard
 import security
 from registry import ConfigError
 from services.context import build_context
@@ -48,11 +56,91 @@ COMPRESS_MIMETYPES = [
 _built = False
 
 
+_FINGERPRINT = re.compile(r"^(.*/_dash-component-suites/)([^/]+)/(.+)$")
+_VERSIONS = ("dash_version", "python_version", "plotly_version", "ddk_version", "dash_version_url")
+
+
+@functools.lru_cache(maxsize=None)
+def content_hash(namespace: str, path: str) -> str:
+    """A component-suite file's own hash: its URL changes with the file, not with a version."""
+    from dash.fingerprint import check_fingerprint
+
+    original, _ = check_fingerprint(path)
+    module = sys.modules[namespace]
+    try:
+        with open(os.path.join(os.path.dirname(module.__file__), original), "rb") as file:
+            digest = hashlib.sha256(file.read()).hexdigest()
+    except OSError:
+        digest = hashlib.sha256(original.encode()).hexdigest()
+    name, _, extension = original.rpartition("/")[2].partition(".")
+    folder = original.rpartition("/")[0]
+    return f"{folder + '/' if folder else ''}{name}.v{digest[:8]}m{digest[8:20]}.{extension}"
+
+
+def _hashed(url: str) -> str:
+    match = _FINGERPRINT.match(url)
+    return f"{match[1]}{match[2]}/{content_hash(match[2], match[3])}" if match else url
+
+
+def first_values(layout):
+    """A page's layout given one value per query key: the first of a repeated key (as the API's
+    request.args.get) — `?measure=a&measure=b` is measure=a, never a list the page cannot read."""
+    @functools.wraps(layout)
+    def wrapper(**params):
+        return layout(**{k: v[0] if isinstance(v, list) and v else v for k, v in params.items()})
+    return wrapper
+
+
+def public_request():
+    """What Dash Pages' meta tags may say of the request: its path, never its Host header
+    (twitter:url is MIERUKA_PUBLIC_URL + the path, or the path alone)."""
+    from types import SimpleNamespace
+
+    base = current_app.extensions["mieruka"].settings.public_url or ""
+    path = request.full_path.rstrip("?")
+    return SimpleNamespace(path=request.path, root=(base or "") + "/", url=base + path)
+
+
 class MierukaDash(dash.Dash):
     """Dash whose /map page asks the browser to start downloading the shown layers'
-    data at once, in parallel with the scripts, instead of after the first render."""
+    data at once, in parallel with the scripts, instead of after the first render; whose
+    pages say nothing of the software serving them (script URLs carry the file's hash, not
+    Dash's version and its mtime; no versions in the page's config); whose meta tags never
+    echo the request's Host; and whose unknown paths are 404 (the app's 404 page, or JSON
+    under /api/)."""
+
+    def _collect_and_register_resources(self, resources, include_async=True, url_attr="src"):
+        srcs = super()._collect_and_register_resources(resources, include_async, url_attr)
+        return [{**s, url_attr: _hashed(s[url_attr])} if isinstance(s, dict) else _hashed(s) for s in srcs]
+
+    def _config(self):
+        config = super()._config()
+        if not self.server.extensions["mieruka"].settings.debug:
+            for key in _VERSIONS:
+                config.pop(key, None)
+        return config
+
+    def index(self, *args, **kwargs):
+        if request.path.startswith("/api/"):
+            return request_guard.refused(404, f"no such API route: {request.path[:200]}")
+        page = self.page_of(request.path)
+        index = super().index(*args, **kwargs)
+        return index if page else (index, 404)  # the browser renders the app's 404 page
+
+    def page_of(self, path: str) -> dict | None:
+        """The registered page a path shows, or None (the 404 page; a page's own `exists`
+        check, e.g. an unknown indicator id, counts too)."""
+        page, variables = _path_to_page(self.strip_relative_path(path).strip("/"))
+        if not page or page["module"].split(".")[-1] == "not_found_404":
+            return None
+        exists = page.get("exists")
+        return page if exists is None or exists(**(variables or {})) else None
 
     def interpolate_index(self, **kwargs):
+        metas = "\n      ".join(format_tag("meta", m, opened=True, sanitize=True)
+                                for m in _page_meta_tags(self, public_request()))
+        kwargs["metas"] = metas + "\n      " + kwargs["metas"]
+        kwargs["favicon"] = re.sub(r"\?v=[^\"]*", "", kwargs["favicon"])  # Dash's icon, without Dash's version
         if request.path.rstrip("/") == "/map":
             kwargs["metas"] += "".join(
                 f'<link rel="preload" as="fetch" crossorigin="anonymous" href="{html.escape(url)}">'
@@ -113,14 +201,26 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         title=deployment.title["ja"],
         update_title=None,
         suppress_callback_exceptions=True,
+        include_pages_meta=False,  # MierukaDash.interpolate_index writes them, without the request's Host
         description=i18n.t("app.description", "ja"),  # each page's <meta name="description"> (Dash Pages)
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     _built = True
+    for page in dash.page_registry.values():
+        if callable(page.get("layout")):
+            page["layout"] = first_values(page["layout"])
+    request_guard.register(app, settings)
     security.register(server, settings)  # after Dash's compression hook, so it reads the page uncompressed
     app.index_string = INDEX
     app.layout = dash.html.Div(dash.page_container)
     return app
+
+
+class QuietHandler(WSGIRequestHandler):
+    """`python app.py`'s server says it is Mieruka, not which Werkzeug and Python run it."""
+
+    def version_string(self) -> str:
+        return "mieruka"
 
 
 def _create_or_exit() -> dash.Dash:
@@ -143,4 +243,4 @@ if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
     application = _create_or_exit()
     settings = application.server.extensions["mieruka"].settings
-    application.run(host=settings.host, port=settings.port, debug=settings.debug)
+    application.run(host=settings.host, port=settings.port, debug=settings.debug, request_handler=QuietHandler)

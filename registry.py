@@ -670,7 +670,9 @@ def _colour(r: _Reader, raw: dict, where: str, default: Any = ...) -> str:
 def _licence(r: _Reader, raw: dict, where: str) -> dict:
     licence = r.get(raw, "licence", where, dict)
     r.get(licence, "name", f"{where}.licence", str)
-    r.get(licence, "url", f"{where}.licence", str)
+    url = r.get(licence, "url", f"{where}.licence", str)
+    if not re.match(r"^https?://[^\s/]+", url, re.I):  # shown as a link on every page: never javascript: or data:
+        raise r.fail(f"{where}.licence.url", f"{url[:60]!r} must be an http:// or https:// address")
     return dict(licence)
 
 

@@ -8,10 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import request_limits as limits
 from data_sources.http import DEFAULT_USER_AGENT, MAX_DOWNLOAD_BYTES
 from registry import ConfigError
 
 ROOT = Path(__file__).resolve().parent
+_PUBLIC_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d+)?(/[^\s?#]*)?$")
+_RATE = re.compile(r"^\s*\d+\s*(/|per)\s*\d*\s*(second|minute|hour|day)s?\s*$")
+HSTS_YEAR = 31536000
 _FRAME_SOURCE = re.compile(r"^('self'|'none'|\*|https?://(\*\.)?[A-Za-z0-9.-]+(:\d+)?)$")
 
 #: Default GSI tile templates (地理院タイル). `{style}` picks pale / std / seamlessphoto.
@@ -35,6 +39,10 @@ class Settings:
     redis_url: str | None = None  # MIERUKA_REDIS_URL: shared store in Redis (files are the fallback)
     max_download_mb: int = MAX_DOWNLOAD_BYTES // (1024 * 1024)  # MIERUKA_MAX_DOWNLOAD_MB: a live source's file or page larger than this is refused
     frame_ancestors: str = "'self'"  # MIERUKA_FRAME_ANCESTORS: origins that may show the pages in an iframe
+    max_body_kb: int = limits.BODY_KB  # MIERUKA_MAX_BODY_KB: a larger request body is refused (413)
+    public_url: str | None = None  # MIERUKA_PUBLIC_URL: the site's address, for links in pages' meta tags
+    hsts_max_age: int = 0  # MIERUKA_HSTS: Strict-Transport-Security max-age in seconds (0: not sent)
+    rate_limit: str | None = None  # MIERUKA_RATE_LIMIT: requests per client, e.g. "300/minute" (None: no limit)
     api_keys: dict = field(default_factory=dict)  # variables named *_API_KEY, for sources' api_key_env
     user_agent: str = DEFAULT_USER_AGENT
 
@@ -80,8 +88,27 @@ class Settings:
         prefecture = (env.get("MIERUKA_PREFECTURE") or "").strip() or None
         if prefecture and (env.get("MIERUKA_CONFIG") or "").strip():
             raise ConfigError("MIERUKA_PREFECTURE and MIERUKA_CONFIG are both set: a deployment comes from one of them")
+        public_url = (env.get("MIERUKA_PUBLIC_URL") or "").strip().rstrip("/") or None
+        if public_url and not _PUBLIC_URL.match(public_url):
+            raise ConfigError(f"MIERUKA_PUBLIC_URL: {public_url!r} is not an http(s) address (https://mieruka.example.jp)")
+        hsts = (env.get("MIERUKA_HSTS") or "").strip().lower()
+        if hsts in ("", "0", "off", "no", "false"):
+            hsts_max_age = 0
+        elif hsts in ("1", "on", "yes", "true"):
+            hsts_max_age = HSTS_YEAR
+        elif hsts.isdigit():
+            hsts_max_age = int(hsts)
+        else:
+            raise ConfigError(f"MIERUKA_HSTS: {hsts!r} is not on, off or a max-age in seconds")
+        rate_limit = (env.get("MIERUKA_RATE_LIMIT") or "").strip() or None
+        if rate_limit and not all(_RATE.match(part) for part in rate_limit.split(";")):
+            raise ConfigError(f"MIERUKA_RATE_LIMIT: {rate_limit!r} is not a rate like 300/minute (or 10/second;300/minute)")
         return cls(
             prefecture=prefecture,
+            max_body_kb=whole("MIERUKA_MAX_BODY_KB", cls.max_body_kb, 1),
+            public_url=public_url,
+            hsts_max_age=hsts_max_age,
+            rate_limit=rate_limit,
             frame_ancestors=frame_ancestors,
             config_path=Path(env.get("MIERUKA_CONFIG", cls.config_path)),
             port=whole("PORT", cls.port, 1),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 
@@ -30,6 +31,16 @@ class SchemaDrift(SourceError):
     """The upstream answered readable data that no longer fits the mapping: a mapped column
     or attribute vanished, a field's filled share collapsed, or the row count did, against
     the last good snapshot (data_sources/drift.py). The last good data is kept."""
+
+
+# a server path: /a/b/name (not part of a URL: no word character, ':' or '/' before it) or C:\a\name
+_SERVER_PATH = re.compile(r"(?<![\w:/.~-])(?:/[^/\s'\":]+)+/([^/\s'\":]+)|\b[A-Za-z]:\\(?:[^\\\s]+\\)+([^\\\s'\"]+)")
+
+
+def public_message(text: str) -> str:
+    """An error message fit to show anyone: a server file path is cut to the file's name
+    ("/srv/mieruka/data/aed.csv: No such file" → "aed.csv: No such file"); URLs stay."""
+    return _SERVER_PATH.sub(lambda m: m.group(1) or m.group(2), text)
 
 
 def _utc_now() -> dt.datetime:

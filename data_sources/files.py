@@ -36,7 +36,7 @@ def read_part(path: Path, max_bytes: int = MAX_DOWNLOAD_BYTES) -> tuple[bytes, s
             raise SourceUnavailable(f"{path.name}: {size:,} bytes is over the limit of {max_bytes:,} bytes")
         data = path.read_bytes()
     except OSError as exc:
-        raise SourceUnavailable(f"{path}: {exc.strerror or exc}") from None
+        raise SourceUnavailable(f"{path.name}: {exc.strerror or type(exc).__name__}") from None
     name = str(path)
     if name.endswith(".gz"):
         try:

@@ -13,6 +13,7 @@ from components.notices import dataset_notice
 from components.shell import href, sample_of, shell
 from data_sources import SourceError, SourceLoading
 from i18n import lang_or_default, t, text_of
+from request_guard import checked
 from services.context import context
 
 dash.register_page(__name__, path="/dashboard", title="指標ダッシュボード — 見える化", name="dashboard")
@@ -99,8 +100,9 @@ def layout(**params):
 @callback(Output(ids.CARDS, "children"), Output(ids.LEAD, "children"), Output(ids.VIEW, "data"),
           Output(ids.CSV, "href"), Output(ids.JSON, "href"),
           Input(ids.AREA, "value"), State(ids.VIEW, "data"), prevent_initial_call=True)
+@checked((str, None), {"lang": str})
 def area_changed(code: str | None, view: dict):
-    lang = view["lang"]
+    lang = lang_or_default(view["lang"])
     area = chosen_area(code)
     return (cards(area.code if area else None, lang)[0], lead(area, lang), view_store(area, lang),
             profile_href(area, "csv", lang), profile_href(area, "json", lang))

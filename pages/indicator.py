@@ -18,15 +18,23 @@ from components.dataset_labels import sample_badge_if, titled
 from components.embed_code import embed_code
 from components.shell import href, is_embedded, shell
 from data_sources import SourceError, SourceLoading
-from i18n import lang_or_default, t, text_of
+from i18n import LANGUAGES, lang_or_default, t, text_of
+from request_limits import PAGE_AREAS, clamped
 from registry import IndicatorSpec
+from request_guard import ANY, BadCallbackInput, checked
 from services import indicator_math as im
 from services.context import context
 from services.indicator_view import PRESETS, IndicatorView, parse_view, preset_window, with_measure
-from services.indicators import spec_unit
+from services.indicators import BadQuery, spec_unit
 from services.tile_grid import tile_positions
 
-dash.register_page(__name__, path_template="/dashboard/<indicator_id>", title="指標 — 見える化", name="indicator")
+def _exists(indicator_id: str | None = None, **_) -> bool:
+    """Whether /dashboard/<indicator_id> is a page (else it answers 404 with the not-found text)."""
+    return context().deployment.indicator(indicator_id or "") is not None
+
+
+dash.register_page(__name__, path_template="/dashboard/<indicator_id>", title="指標 — 見える化", name="indicator",
+                   exists=_exists)
 
 
 class ids:
@@ -47,6 +55,7 @@ class ids:
     SORT = "ind-sort"
     CSV = "ind-csv"
     JSON = "ind-json"
+    LIMIT = "ind-limit"
 
 
 def layout(indicator_id: str | None = None, **params):
@@ -115,6 +124,7 @@ def layout(indicator_id: str | None = None, **params):
         html.P(text_of(spec.description, lang), className="mk-lead"),
         *[n for n in notices if n is not None],
         controls,
+        html.Div(None, id=ids.LIMIT, role="status"),  # says so when more areas came than the page compares
         html.Div(className="mk-charts", children=[
             html.Div(dcc.Graph(id=ids.SERIES, figure=parts["series"], config=GRAPH_CONFIG), className="mk-chart mk-chart-wide"),
             html.Div(dcc.Graph(id=ids.MAP, figure=parts["map"], config=GRAPH_CONFIG), className="mk-chart"),
@@ -334,13 +344,17 @@ def provenance(spec: IndicatorSpec, snap, lang: str, timezone: str):
     Input(ids.MEASURE, "value"), State(ids.VIEW, "data"), State(ids.META, "data"),
     prevent_initial_call=True,
 )
+@checked(str, {"measure": str, "areas": [str], "start": (str, None), "end": (str, None), "per_capita": bool},
+         {"id": str, "lang": str})
 @unchanged_without_data
 def measure_changed(measure: str, current: dict, meta: dict):
     c = context()
-    spec = c.deployment.indicator(meta["id"])
-    lang = meta["lang"]
+    spec, lang = page_of(meta)
+    if spec.measure(measure) is None:
+        raise BadCallbackInput(f"measure_changed: {spec.id} has no measure {measure[:40]!r}")
     snap = c.indicators.snapshot(spec.id)
-    view = IndicatorView(current["measure"], tuple(current["areas"]), current["start"], current["end"],
+    areas, _ = clamped(current["areas"], PAGE_AREAS)
+    view = IndicatorView(current["measure"], tuple(areas), current["start"], current["end"],
                          current["per_capita"], lang)
     view, options = with_measure(view, spec, snap, c.areas, c.deployment.prefecture["code"], measure)
     m = spec.measure(measure)
@@ -356,10 +370,13 @@ def measure_changed(measure: str, current: dict, meta: dict):
     Input(ids.PRESET, "value"), State(ids.FROM, "options"),
     prevent_initial_call=True,
 )
+@checked((str, None), [{"value": str}])
 def preset_chosen(preset: str | None, options: list[dict]):
     periods = tuple(o["value"] for o in options)
     if not preset:
         return dash.no_update, dash.no_update
+    if preset != "all" and not (preset.isdigit() and len(preset) <= 4):
+        raise BadCallbackInput(f"preset_chosen: {preset[:20]!r} is not a window")
     return preset_window("", periods, None if preset == "all" else int(preset))
 
 
@@ -368,30 +385,51 @@ def preset_chosen(preset: str | None, options: list[dict]):
     Input({"type": "table-sort", "table": ids.TABLE_ID, "key": ALL}, "n_clicks"), State(ids.SORT, "data"),
     prevent_initial_call=True,
 )
+@checked(ANY, ({"key": str, "dir": str}, None))
 def sort_clicked(_clicks, current):
     if not ctx.triggered or not ctx.triggered[0]["value"]:
         return dash.no_update
-    return next_sort(current, ctx.triggered_id["key"])
+    key = ctx.triggered_id.get("key") if isinstance(ctx.triggered_id, dict) else None
+    if not isinstance(key, str):
+        raise BadCallbackInput("sort_clicked: no column was clicked")
+    return next_sort(current, key)
 
 
 @callback(
     Output(ids.SERIES, "figure"), Output(ids.RANKING, "figure"), Output(ids.BREAKDOWN, "figure"), Output(ids.MAP, "figure"),
     Output(ids.TABLE, "children"), Output(ids.CSV, "href"), Output(ids.JSON, "href"), Output(ids.VIEW, "data"),
+    Output(ids.LIMIT, "children"),
     Input(ids.AREAS, "value"), Input(ids.FROM, "value"), Input(ids.TO, "value"), Input(ids.PER_CAPITA, "value"),
     Input(ids.SORT, "data"), State(ids.MEASURE, "value"), State(ids.META, "data"),
     prevent_initial_call=True,
 )
+@checked(([str], str, None), (str, None), (str, None), ([str], None), ({"key": str, "dir": str}, None), str,
+         {"id": str, "lang": str})
 @unchanged_without_data
 def view_changed(areas, start, end, per_capita, sort, measure, meta):
-    c = context()
-    spec = c.deployment.indicator(meta["id"])
+    spec, lang = page_of(meta)
     m = spec.measure(measure)
+    if m is None:
+        raise BadCallbackInput(f"view_changed: {spec.id} has no measure {measure[:40]!r}")
     if start and end and start > end:
         start, end = end, start
-    view = IndicatorView(measure, tuple(areas or ()), start, end, bool(per_capita) and m.per_capita, meta["lang"])
-    parts = render(spec, view, sort)
+    shown, left_out = clamped([areas] if isinstance(areas, str) else areas or (), PAGE_AREAS)
+    view = IndicatorView(measure, tuple(shown), start, end, bool(per_capita) and m.per_capita, lang)
+    try:
+        parts = render(spec, view, sort)
+    except BadQuery as exc:  # a period or area no picker of the page offers
+        raise BadCallbackInput(f"view_changed: {exc}") from None
+    notice = html.P(t("ind.too_many_areas", lang, n=PAGE_AREAS), className="mk-notice") if left_out else None
     return (parts["series"], parts["ranking"], parts["breakdown"], parts["map"], parts["table"], parts["csv"],
-            parts["json"], view_store(view))
+            parts["json"], view_store(view), notice)
+
+
+def page_of(meta: dict) -> tuple[IndicatorSpec, str]:
+    """The indicator and language a callback's page shows (its META store), or BadCallbackInput."""
+    spec = context().deployment.indicator(meta["id"])
+    if spec is None or meta["lang"] not in LANGUAGES:
+        raise BadCallbackInput(f"no indicator page {str(meta['id'])[:40]!r} in {str(meta['lang'])[:10]!r}")
+    return spec, meta["lang"]
 
 
 clientside_callback(

@@ -14,6 +14,7 @@ from components.notices import dataset_notice
 from components.embed_code import embed_code
 from components.shell import is_embedded, sample_of, shell
 from i18n import lang_or_default, t, text_of
+from request_guard import checked
 from services.map_state import LayerFacts, area_members, area_view, hideout_of, layer_meta, parse_view
 from services.context import GSI_ATTRIBUTION, context
 from services.layers import map_data_url
@@ -259,6 +260,7 @@ clientside_callback(
     Output(ids.DETAILS, "children"), Output(ids.DETAILS, "className"),
     Input(ids.SELECTED, "data"), State(ids.META, "data"),
 )
+@checked((str, None), (dict, None))
 def show_details(selected: str | None, meta: dict | None):
     lang = lang_or_default((meta or {}).get("lang"))
     return details_panel(selected, lang)

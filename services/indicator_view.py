@@ -9,12 +9,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
+import request_limits as limits
 from registry import IndicatorSpec, MeasureSpec
 from services.areas import AreaTable
 from services.indicators import IndicatorSnapshot
 
 PRESETS = {"monthly": (12, 36), "yearly": (5, 10), "daily": (30, 90, 365)}
-MAX_AREAS = 8
+MAX_AREAS = limits.PAGE_AREAS
 
 
 @dataclass(frozen=True)

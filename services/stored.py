@@ -18,7 +18,7 @@ import logging
 import threading
 from typing import Any, Callable, Iterable, TypeVar
 
-from data_sources import SourceError, SourceLoading, SourceUnavailable, refresh
+from data_sources import SourceError, SourceLoading, SourceUnavailable, public_message, refresh
 from data_sources.store import Snapshot, Store
 
 log = logging.getLogger(__name__)
@@ -155,6 +155,9 @@ def health_report(snapshot: Callable[[str], Any], ids: Iterable[str]) -> dict[st
         except SourceError as exc:
             report[dataset_id] = {"status": "failing", "reason": str(exc), "age_s": None, "rows": 0,
                                   "code": "no_data", "detail": str(exc)}
+        for key in ("reason", "detail"):  # what /healthz, /data and the notices show: no server paths
+            if isinstance(report[dataset_id].get(key), str):
+                report[dataset_id][key] = public_message(report[dataset_id][key])
     return report
 
 
