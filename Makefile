@@ -31,7 +31,9 @@ test: system setup
 	$(VENV)/bin/pytest
 
 bench: system setup
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends wrk; }
 	$(VENV)/bin/python bench/map_load.py
 	$(VENV)/bin/python bench/dashboard.py
 	$(VENV)/bin/python bench/importer.py
 	$(VENV)/bin/python bench/cold_start.py
+	$(VENV)/bin/python bench/load.py

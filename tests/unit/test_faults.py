@@ -293,3 +293,33 @@ def test_healthz_says_degraded_while_redis_is_down_and_pages_stay_up(tmp_path):
             assert get_json(f"{base}/api/v1/layers/toilets.geojson")["features"], "served from the files"
             redis.start()
             until(lambda: not get_json(f"{base}/healthz")["store"]["degraded"], "back on Redis")
+
+
+# ---------------------------------------------------------------- killed in the middle of a write
+
+def _write_forever(directory: str, ready) -> None:
+    store = FileStore(directory)
+    big = {"records": [{"id": i, "name": "大阪市役所" * 20} for i in range(20_000)]}  # ≈ 1 MB to write
+    ready.set()
+    n = 0
+    while True:
+        n += 1
+        store.put(Snapshot("d", {**big, "edition": n}, {"fetched_at": "2026-12-01T00:00:00+00:00"}))
+
+
+def test_a_process_killed_in_the_middle_of_writes_never_leaves_a_half_written_snapshot(tmp_path):
+    context = multiprocessing.get_context("spawn")
+    editions = []
+    for round_ in range(4):
+        ready = context.Event()
+        writer = context.Process(target=_write_forever, args=(str(tmp_path), ready), daemon=True)
+        writer.start()
+        assert ready.wait(60)
+        until(lambda: FileStore(tmp_path).stamp("d") is not None and len(list(tmp_path.glob(".d.*.tmp"))) > 0,
+              "in the middle of a write")  # a temporary file exists: a write is under way
+        writer.kill()
+        writer.join()
+        snapshot = FileStore(tmp_path).get("d")
+        assert snapshot is not None and len(snapshot.payload["records"]) == 20_000, "whole, never half"
+        editions.append(snapshot.payload["edition"])
+    assert editions and all(e >= 1 for e in editions)
