@@ -19,6 +19,9 @@
   `retry_s` of the end of the failed attempt (no thundering herd against a dead or slow
   source: a pause counted from the start of a long attempt would already be over).
 
+`fetch` is a dataset's pipeline (data_sources/pipeline.py: fetch → normalise → the
+(payload, meta) of a snapshot), handed in by the service that serves it.
+
 `refresh_now` is the same fetch-under-lock for the refresh worker (worker.py).
 """
 from __future__ import annotations

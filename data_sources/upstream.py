@@ -1,5 +1,6 @@
 """Fetch a live source of the deployment config (file, url, ckan, ngsi-ld, ngsi-v2) with
-the app's User-Agent and download limit: the one entry point layers and indicators share."""
+the app's User-Agent and download limit: the one entry point the pipelines of layers and
+indicators share (data_sources/pipeline.py)."""
 from __future__ import annotations
 
 from registry import SourceSpec

@@ -3,8 +3,8 @@ breakdown value) read by the dashboards and the API. The arithmetic lives in
 services/indicator_math.py as pure functions; this module only selects and joins.
 
 Sample indicators are generated in each process (deterministic per date and seed). Live
-ones (file, url, ckan, ngsi-*) are fetched, mapped by the source's table
-(data_sources/indicator_table.py) and kept in the shared store as the last good data,
+ones (file, url, ckan, ngsi-*) are fetched and mapped by the source's table by their
+pipeline (data_sources/pipeline.py) and kept in the shared store as the last good data,
 refreshed stale-but-safe like the map layers (services/stored.py)."""
 from __future__ import annotations
 
@@ -15,17 +15,15 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, NamedTuple
 
-from data_sources import SourceError, drift
-from data_sources.indicator_table import normalise_indicator_rows
+from data_sources import SourceError, pipeline
 from data_sources.normalise import RejectReport
 from data_sources.store import Snapshot, Store, open_store
-from data_sources.upstream import fetch_upstream
 from registry import Deployment, IndicatorSpec, MeasureSpec
 from sample_data import generate
 from sample_data.indicators import generate_indicator
 from services import indicator_math as im
 from services.areas import AreaTable
-from services.stored import StoredViews, available, dataset_metadata, health_report, stored_records
+from services.stored import StoredViews, available, dataset_metadata, health_report
 from settings import Settings
 
 PER_CAPITA_BASE = 100_000
@@ -182,12 +180,8 @@ class IndicatorService:
         return health_report(self.snapshot, [spec.id for spec in self.deployment.indicators])
 
     def _fetch(self, spec: IndicatorSpec) -> tuple[dict, dict]:
-        """Fetch a live indicator and map its rows: (payload, meta) for the store."""
-        result = fetch_upstream(spec.source, self.settings, self.deployment.prefecture["code"])
-        records, report = normalise_indicator_rows(result.rows, spec, spec.source.table, self.areas,
-                                                   self.deployment.prefecture["code"])
-        return stored_records(spec.id, result.rows, records, report, result.source_url, result.source_modified,
-                              drift.indicator_profile(result.rows, records, spec, spec.source.table))
+        """The live indicator's pipeline (data_sources/pipeline.py)."""
+        return pipeline.indicator_payload(spec, self.deployment, self.areas, self.settings)
 
     def _derive(self, spec: IndicatorSpec, stored: Snapshot, health: dict[str, Any]) -> IndicatorSnapshot:
         modified = stored.meta.get("source_modified")

@@ -1,10 +1,12 @@
 """Layer snapshots: normalised records of one map layer plus everything derived from them
 once (GeoJSON body, its gzip, ETag, filter options), read by the API and the pages.
 
-The normalised records live in the shared store (data_sources/store.py: files, or Redis
-with files as fallback) as the dataset's last good snapshot, refreshed stale-but-safe
-(data_sources/refresh.py): a failed fetch never replaces good data. Each process derives
-its GeoJSON bodies once per stored snapshot (services/stored.py).
+A layer is fetched and normalised by its pipeline (data_sources/pipeline.py, which this
+service hands the prefecture's point-in-area locator); the records live in the shared
+store (data_sources/store.py: files, or Redis with files as fallback) as the dataset's last
+good snapshot, refreshed stale-but-safe (data_sources/refresh.py): a failed fetch never
+replaces good data. Each process derives its GeoJSON bodies once per stored snapshot
+(services/stored.py).
 """
 from __future__ import annotations
 
@@ -17,15 +19,14 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from data_sources import bundled, drift, snapshots
-from data_sources.upstream import fetch_upstream
-from data_sources.normalise import RejectReport, normalise_rows
+from data_sources import pipeline, snapshots
+from data_sources.normalise import RejectReport
 from data_sources.store import Snapshot, Store, from_iso, open_store
 from registry import Deployment, LayerSpec
 from services.areas import AreaTable
 from services.boundaries import bundled_boundaries_path
 from services.locate import AreaLocator
-from services.stored import StoredViews, available, dataset_metadata, health_report, stored_records
+from services.stored import StoredViews, available, dataset_metadata, health_report
 from settings import Settings
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -161,30 +162,8 @@ class LayerService:
         return health_report(self.snapshot, self.deployment.layer_ids)
 
     def _fetch(self, layer: LayerSpec) -> tuple[dict, dict]:
-        """Fetch and normalise a layer from its source: (payload, meta) for the store."""
-        source = layer.source
-        as_of = self.as_of()
-        source_url, source_modified, readings, derived = None, None, None, ()
-        if source.kind == "bundled":
-            seed = self.settings.sample_seed
-            rows = bundled.fetch_rows(source.dataset, self.areas, as_of, seed)
-            readings = bundled.fetch_rows(source.readings, self.areas, as_of, seed) if source.readings else None
-            source_modified = as_of
-        else:
-            result = fetch_upstream(source, self.settings, self.deployment.prefecture["code"])
-            rows, source_url, source_modified, derived = (result.rows, result.source_url, result.source_modified,
-                                                          result.derived)
-            if layer.readings:
-                readings = rows  # a live station carries its latest readings (AirQualityObserved)
-        # the date the data is as of gives a date written without a year its year (normalise.resolve_year)
-        data_date = source_modified.date() if isinstance(source_modified, dt.datetime) else source_modified or as_of
-        records, report = normalise_rows(rows, layer, self.areas, self.deployment.bbox, readings,
-                                         locate=self.locator(), as_of=data_date)
-        for reason, example in derived:  # what the reader computed (GSI's merged lists)
-            report.derive(reason, example)
-        records.sort(key=lambda r: (r.get("area_code") or "", str(r["id"])))
-        return stored_records(layer.id, rows, records, report, source_url, source_modified,
-                              drift.layer_profile(rows, records, layer))
+        """The layer's pipeline (data_sources/pipeline.py), placing rows by this prefecture's boundaries."""
+        return pipeline.layer_payload(layer, self.deployment, self.areas, self.settings, self.as_of(), self.locator())
 
     def _derive(self, layer: LayerSpec, stored: Snapshot, health: dict[str, Any]) -> LayerSnapshot:
         records = stored.payload["records"]

@@ -1,6 +1,7 @@
 """Per-process views of datasets kept in the shared store (layers and indicators alike).
 
-A dataset's last good data lives in the store (data_sources/store.py), refreshed
+A dataset's last good data lives in the store (data_sources/store.py), put there by its
+pipeline (data_sources/pipeline.py: fetch → normalise → payload and meta) and refreshed
 stale-but-safe (data_sources/refresh.py). Each process derives what it serves from a
 stored snapshot once (GeoJSON bodies, indexes by series …) and looks at the store again
 at most every RECHECK_S seconds, so a request never parses stored data.
@@ -111,22 +112,6 @@ class StoredViews:
         status = refresh.health(current if current is not None and current.has_data else None, ttl, self.clock())
         return {**status, "rows": len(stored.payload["records"]) if stored is not None else 0,
                 "error": current.last_error if current is not None else None}
-
-
-def stored_records(dataset_id: str, rows: list, records: list, report, source_url: str | None,
-                   source_modified: dt.date | dt.datetime | None, profile: dict | None = None) -> tuple[dict, dict]:
-    """A fetch's (payload, meta) for the store, shared by layers and indicators; a source
-    none of whose rows could be used is a failure, so that it never replaces good data.
-    `profile` (data_sources/drift.py: what the mapped fields held) lets the next refresh
-    tell a source that drifted from its mapping."""
-    if rows and not records:
-        raise SourceUnavailable(f"{dataset_id}: none of {len(rows):,} rows could be used "
-                                f"({', '.join(f'{k}: {v}' for k, v in report.rejected.items())})")
-    meta = {"rows": len(records), "rejects": report.as_dict(), "source_url": source_url,
-            "source_modified": source_modified.isoformat() if source_modified else None}
-    if profile is not None:
-        meta["profile"] = profile
-    return {"records": records}, meta
 
 
 def available(snapshot: Callable[[str], View], ids: Iterable[str]) -> list[View]:
