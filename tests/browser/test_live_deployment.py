@@ -86,7 +86,8 @@ def test_live_data_on_every_page_and_an_honest_notice_when_the_upstreams_die(das
     wait_for(lambda: "41.5 µg/m³" in text(dash_duo, ".mk-details"), "the station's PM2.5 reading")
     details = text(dash_duo, ".mk-details")
     assert "高い" in details and "11-25 11:00" in details
-    assert notices(dash_duo) == ""
+    # nothing missing or failed (past the 10 s ttl on a busy machine, at most "new data is being fetched")
+    assert "取得できな" not in notices(dash_duo) and "取得しています。しばらく" not in notices(dash_duo)
     assert "「サンプル」と表示した項目は架空のサンプルデータです" in text(dash_duo, ".mk-sample")  # live and sample layers side by side
 
     # ---- the dashboard: the population card is the catalog's, not the sample's
