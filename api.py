@@ -18,6 +18,7 @@ import logging
 from flask import Blueprint, Flask, Response, jsonify, request
 
 import request_limits as limits
+from request_guard import error as _error
 from data_sources import SourceError, SourceLoading, public_message
 from i18n import lang_or_default
 from services.context import context
@@ -30,12 +31,6 @@ from services.layers import PROFILES, LayerSnapshot, NotFound, csv_bytes
 log = logging.getLogger(__name__)
 api = Blueprint("api", __name__)
 CACHE = "public, max-age=300"
-
-
-def _error(status: int, message: str, **extra) -> Response:
-    response = jsonify({"error": {"status": status, "message": message, **extra}})
-    response.status_code = status
-    return response
 
 
 #: What a client that asked for a dataset still loading is told to wait before asking again.
