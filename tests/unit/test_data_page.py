@@ -128,6 +128,12 @@ def test_why_a_dataset_is_not_up_to_date_is_said_in_the_pages_language(dash_app)
     text = text_of(section)
     assert "取得できません。 まだ一度も取得できていません。 HTTP 503 from https://catalog.example.jp" in text
     assert "理由" not in text
+    from data_sources import SourceLoading
+
+    with dash_app.server.test_request_context("/data"):
+        loading = text_of(data._section(dash_app.server.extensions["mieruka"].deployment.layer("aed"), None,
+                                        SourceLoading("layer aed: loading"), "layers", "en", "Asia/Tokyo"))
+    assert "Being fetched. Its first fetch is under way." in loading and "Cannot be fetched" not in loading
 
 
 def test_a_notice_tells_old_data_being_refreshed_from_a_refresh_that_failed():

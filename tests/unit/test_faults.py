@@ -9,6 +9,7 @@ Waits are bounded hang guards, never limits on how fast anything must be.
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing
 import os
 import subprocess
@@ -323,3 +324,26 @@ def test_a_process_killed_in_the_middle_of_writes_never_leaves_a_half_written_sn
         assert snapshot is not None and len(snapshot.payload["records"]) == 20_000, "whole, never half"
         editions.append(snapshot.payload["edition"])
     assert editions and all(e >= 1 for e in editions)
+
+
+def test_over_http_a_dataset_still_loading_says_so_and_everything_else_is_served(tmp_path, ckan):
+    import urllib.error
+
+    from tests.live_config import get_json, running_app
+
+    ckan.hold()
+    config = live_config(tmp_path, {"aed": {"kind": "ckan", "url": ckan.url, "dataset": "aed-toyonaka", "ttl": 600}})
+    with running_app(config, tmp_path / "cache", settled=False) as base:
+        until(lambda: get_json(f"{base}/healthz")["datasets"]["toilets"]["status"] == "ok", "local layers built")
+        health = get_json(f"{base}/healthz")
+        assert health["status"] == "degraded" and health["datasets"]["aed"]["status"] == "loading"
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            get_json(f"{base}/api/v1/layers/aed.geojson")
+        assert answer.value.code == 503 and answer.value.headers["Retry-After"] == "5"
+        assert json.loads(answer.value.read())["error"]["state"] == "loading"
+        listing = get_json(f"{base}/api/v1/layers")
+        assert [(u["id"], u["status"]) for u in listing["unavailable"]] == [("aed", "loading")]
+        assert "toilets" in [layer["id"] for layer in listing["layers"]]
+        ckan.release()
+        until(lambda: get_json(f"{base}/healthz")["datasets"]["aed"]["status"] == "ok", "fetched once released")
+        assert len(get_json(f"{base}/api/v1/layers/aed.geojson")["features"]) == 3
