@@ -125,16 +125,19 @@ def get_snapshot(store: Store, dataset: str, *, ttl_s: float, fetch: Fetch, now:
 
 def refresh_now(store: Store, dataset: str, fetch: Fetch, *, now: Clock = None,
                 lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S, lease_s: float = DEFAULT_LEASE_S,
-                is_empty: Callable[[Payload, dict[str, Any] | None], bool] = payload_is_empty) -> Snapshot | None:
+                is_empty: Callable[[Payload, dict[str, Any] | None], bool] = payload_is_empty,
+                accept_drift: bool = False) -> Snapshot | None:
     """Fetch now (whatever the age), under the lock, never replacing good data with a failure.
-    Returns the new snapshot, or the last good one with the failure noted, or None."""
+    Returns the new snapshot, or the last good one with the failure noted, or None.
+    `accept_drift`: an operator's decision that the source really changed (a column dropped,
+    half the rows withdrawn): the schema-drift check is skipped for this one fetch."""
     clock = _clock(now)
     with store.lock(dataset, lock_timeout_s, lease_s=lease_s) as held:
         current = store.get(dataset)
         if not held.acquired:
             log.warning("%s: another refresh still holds the lock after %ss; skipped", dataset, lock_timeout_s)
             return current if current is not None and current.has_data else None
-        return _fetch_and_store(store, dataset, fetch, clock, current, is_empty)
+        return _fetch_and_store(store, dataset, fetch, clock, current, is_empty, check_drift=not accept_drift)
 
 
 def health(snapshot: Snapshot | None, ttl_s: float, now: dt.datetime | None = None) -> dict[str, Any]:
@@ -236,7 +239,8 @@ def _refresh_in_background(store: Store, dataset: str, snapshot: Snapshot | None
 
 
 def _fetch_and_store(store: Store, dataset: str, fetch: Fetch, clock: Callable[[], dt.datetime],
-                     previous: Snapshot | None, is_empty: Callable[..., bool]) -> Snapshot | None:
+                     previous: Snapshot | None, is_empty: Callable[..., bool], *,
+                     check_drift: bool = True) -> Snapshot | None:
     """One fetch. Success: the new snapshot is stored and returned (also when the store
     could not keep it: the caller then serves it from memory, and the store's status says
     why it is unhealthy). Failure: noted in the store, stamped with the time the attempt
@@ -249,7 +253,7 @@ def _fetch_and_store(store: Store, dataset: str, fetch: Fetch, clock: Callable[[
         if payload is None or (had_data and is_empty(payload, meta)):
             raise EmptyPayload("upstream returned no records" + ("; the last good data is kept" if had_data else ""))
         meta = _success_meta(payload, meta, attempt_at)
-        reason = drift.check(previous.meta, meta) if had_data else None
+        reason = drift.check(previous.meta, meta) if had_data and check_drift else None
         if reason:
             raise SchemaDrift(reason + "; the last good data is kept")
         snapshot = Snapshot(dataset, payload, meta)

@@ -168,12 +168,12 @@ class IndicatorService:
         """Every indicator that has data (live ones that never had any are left out; see health())."""
         return available(self.snapshot, [spec.id for spec in self.deployment.indicators])
 
-    def refresh(self, indicator_id: str) -> dict[str, Any]:
+    def refresh(self, indicator_id: str, *, accept_drift: bool = False) -> dict[str, Any]:
         """Fetch a live indicator now (the worker's job; sample ones are made per process and
         not stored); see StoredViews.refresh."""
         spec = self.indicator(indicator_id)
         return self.views.refresh(f"indicator {spec.id}", self.dataset_key(spec), spec.source.ttl,
-                                  lambda: self._fetch(spec))
+                                  lambda: self._fetch(spec), accept_drift=accept_drift)
 
     def health(self) -> dict[str, dict[str, Any]]:
         """Indicator id → {"status", "reason", "age_s", "rows"} for /healthz and the notices."""

@@ -146,12 +146,12 @@ class LayerService:
                               lambda: self._fetch(layer), lambda stored, health: self._derive(layer, stored, health),
                               local=layer.source.local)
 
-    def refresh(self, layer_id: str) -> dict[str, Any]:
+    def refresh(self, layer_id: str, *, accept_drift: bool = False) -> dict[str, Any]:
         """Fetch the layer now (the worker's job), under the store's lock; never replaces good
-        data with a failure. Returns the layer's health afterwards."""
+        data with a failure (see StoredViews.refresh). Returns the layer's health afterwards."""
         layer = self.layer(layer_id)
         return self.views.refresh(f"layer {layer.id}", self.dataset_key(layer), layer.source.ttl,
-                                  lambda: self._fetch(layer))
+                                  lambda: self._fetch(layer), accept_drift=accept_drift)
 
     def snapshots(self) -> list[LayerSnapshot]:
         """Every layer that has data (layers that never had any are left out; see health())."""

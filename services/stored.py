@@ -103,10 +103,11 @@ class StoredViews:
             log.error("could not store %s again: %s", kept.dataset, exc)
         return kept
 
-    def refresh(self, name: str, key: str, ttl: float, fetch: Fetch) -> dict[str, Any]:
+    def refresh(self, name: str, key: str, ttl: float, fetch: Fetch, *, accept_drift: bool = False) -> dict[str, Any]:
         """Fetch now (the worker's job) under the store's lock; never replaces good data with
-        a failure. Returns {"status", "reason", "age_s", "rows", "error"} afterwards."""
-        stored = refresh.refresh_now(self.store, key, fetch, now=self.clock)
+        a failure (but for schema drift, when `accept_drift`). Returns {"status", "reason",
+        "age_s", "rows", "error"} afterwards."""
+        stored = refresh.refresh_now(self.store, key, fetch, now=self.clock, accept_drift=accept_drift)
         self._views.pop(name, None)
         current = self.store.get(key)
         status = refresh.health(current if current is not None and current.has_data else None, ttl, self.clock())

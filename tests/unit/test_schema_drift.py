@@ -102,6 +102,31 @@ def test_most_rows_gone_is_drift(tmp_path, ckan):
     assert_kept(layers, "aed", first, result, "rows fell from 30 to 12")
 
 
+def test_an_operator_accepts_a_real_change_with_the_worker(tmp_path, ckan):
+    import os
+    import subprocess
+    import sys
+
+    layers = aed_layers(tmp_path, ckan)
+    env = dict(os.environ, MIERUKA_CONFIG=str(layers.deployment.path), MIERUKA_CACHE_DIR=str(tmp_path / "cache"))
+    env.pop("MIERUKA_REDIS_URL", None)
+    env.pop("MIERUKA_PREFECTURE", None)
+
+    def worker(*args):
+        return subprocess.run([sys.executable, "worker.py", *args], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=120)
+
+    assert worker("--only", "aed").returncode == 0
+    publish_aed(ckan, aed_rows(AED_ROWS)[:12], 2)  # the publisher withdrew most sites, for real
+    refused = worker("--only", "aed")
+    assert "aed: stale, 30 rows" in refused.stderr and "SchemaDrift" in refused.stderr
+    accepted = worker("--accept-drift", "aed")
+    assert accepted.returncode == 0 and "aed: ok, 12 rows (drift accepted)" in accepted.stderr
+    assert worker("--only", "aed").returncode == 0  # the new edition is now the last good data
+    served = LayerService(layers.deployment, AREAS, Settings(cache_dir=tmp_path / "cache"))
+    assert served.snapshot("aed").count == 12
+
+
 def test_ordinary_changes_are_not_drift(tmp_path, ckan):
     layers = aed_layers(tmp_path, ckan)
     layers.refresh("aed")
