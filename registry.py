@@ -534,6 +534,13 @@ def _with_source(r: _Reader, entry: dict, source: Any) -> dict:
         raise r.fail(f"sources.{entry['id']}", "must be a table")
     source = dict(source)
     replaced = {key: source.pop(key) for key in ENTRY_KEYS_IN_SOURCES if key in source}
+    was_sample = isinstance(entry.get("source"), dict) and entry["source"].get("kind") == "bundled"
+    if "credit" not in replaced and was_sample and source.get("kind") != "bundled":
+        # the entry's credit is the sample generator's: never shown beside data that is not sample
+        where = source.get("url") or source.get("path") or source.get("dataset") or source.get("kind")
+        where = str(where[0] if isinstance(where, list) and where else where)
+        name = Path(where).name if "path" in source else where
+        replaced["credit"] = {"ja": f"{name}（出典の表記は設定されていません）", "en": f"{name} (no credit line configured)"}
     return {**entry, **replaced, "source": source}
 
 

@@ -211,7 +211,10 @@ def test_a_config_can_extend_another_and_replace_sources(tmp_path: Path) -> None
     assert deployment.id == "live" and deployment.layer_ids == LAYER_IDS
     assert deployment.layer("aed").source.kind == "ckan"
     assert deployment.layer("aed").fields == load_deployment(base).layer("aed").fields
-    assert deployment.layer("aed").credit == load_deployment(base).layer("aed").credit
+    # no credit given: never the sample generator's beside data that is not sample
+    assert "Sample" not in deployment.layer("aed").credit["en"]
+    assert deployment.layer("aed").credit == {"ja": "https://data.example.jp（出典の表記は設定されていません）",
+                                              "en": "https://data.example.jp (no credit line configured)"}
     live.write_text(f'extends = "{base.name}"\n[sources.aed]\nkind = "ckan"\nurl = "https://data.example.jp"\n'
                     'dataset = "aed"\ncredit = { ja = "豊中市", en = "Toyonaka City" }\n'
                     'licence = { name = "CC BY 2.1 JP", url = "https://creativecommons.org/licenses/by/2.1/jp/" }\n',
