@@ -535,8 +535,9 @@ def _with_source(r: _Reader, entry: dict, source: Any) -> dict:
     source = dict(source)
     replaced = {key: source.pop(key) for key in ENTRY_KEYS_IN_SOURCES if key in source}
     was_sample = isinstance(entry.get("source"), dict) and entry["source"].get("kind") == "bundled"
-    if "credit" not in replaced and was_sample and source.get("kind") != "bundled":
+    if "credit" not in replaced and was_sample and source.get("kind") not in ("bundled", "snapshot"):
         # the entry's credit is the sample generator's: never shown beside data that is not sample
+        # (a bundled snapshot credits its publisher itself, from its provenance)
         where = source.get("url") or source.get("path") or source.get("dataset") or source.get("kind")
         where = str(where[0] if isinstance(where, list) and where else where)
         name = Path(where).name if "path" in source else where
