@@ -21,8 +21,11 @@ import urllib.parse
 import urllib.request
 
 import pytest
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.common.by import By
 
 from registry import load_deployment
+from tests.browser.test_live_deployment import wait_for
 from tests.conftest import LOCAL_TILES
 from tests.fakes.servers import AIR_TYPE, CkanServer, NgsiLdServer, ResourceFile, air_quality_entities, csv_bytes
 from tests.live_config import live_config, running_app
@@ -243,3 +246,144 @@ def test_the_geojson_is_json_holding_the_strings_as_the_source_wrote_them(hostil
                 assert props[spec.name] == parts, (spec.name, props[spec.name], raw)
             elif i % 2 and spec.type != "monthly":  # typed, hostile: kept as written
                 assert written.get(spec.name) == raw.strip(), (spec.name, written, raw)
+
+
+# ------------------------------------------------------------------ in Chromium: every view
+# What would show that the data ran or became markup: the flag its scripts set, an event
+# handler attribute (React sets none: it listens on the root), a script-running address on a
+# link or frame (after what browsers strip: spaces, controls, tabs inside the scheme), the
+# hostile <img src=x>, a script holding the data's text.
+INJECTED = """
+const found = [];
+if (window.__pwned !== undefined) found.push('window.__pwned = ' + window.__pwned);
+for (const el of document.querySelectorAll('*')) {
+  for (const a of el.attributes) if (/^on/i.test(a.name)) found.push(el.tagName + ' ' + a.name + '=' + a.value);
+}
+const urls = [['a, area', 'href'], ['iframe, frame, embed, img, script', 'src'], ['object', 'data'],
+              ['form', 'action'], ['[formaction]', 'formaction'], ['use', 'href'], ['svg a, use', 'xlink:href']];
+for (const [selector, attribute] of urls) {
+  for (const el of document.querySelectorAll(selector)) {
+    const value = el.getAttribute(attribute);
+    if (value === null) continue;
+    const scheme = value.replace(/[\\u0000-\\u0020\\u007f]/g, '').toLowerCase();
+    const running = el.tagName === 'IMG' ? /^(javascript|vbscript):/ : /^(javascript|data|vbscript):/;  // an image's data: runs nothing (the sparklines)
+    if (running.test(scheme)) found.push(el.tagName + ' ' + attribute + '=' + value);
+  }
+}
+for (const img of document.querySelectorAll('img[src="x"]')) found.push('IMG src=x');
+for (const frame of document.querySelectorAll('iframe')) found.push('IFRAME ' + frame.outerHTML.slice(0, 200));
+for (const script of document.querySelectorAll('script')) {
+  if (script.textContent.includes('__pwned') || script.textContent.includes('alert(')) found.push('SCRIPT ' + script.textContent.slice(0, 200));
+}
+return found;
+"""
+
+
+def assert_nothing_ran(dash_duo, where: str) -> None:
+    try:
+        alert = dash_duo.driver.switch_to.alert
+        text = alert.text
+        alert.dismiss()
+        raise AssertionError(f"{where}: an alert opened: {text!r}")
+    except NoAlertPresentException:
+        pass
+    found = dash_duo.driver.execute_script(INJECTED)
+    assert found == [], (where, found)
+
+
+def csp_violations(dash_duo) -> list[str]:
+    return [entry["message"] for entry in dash_duo.driver.get_log("browser")
+            if "Content Security Policy" in entry["message"] or "Refused to" in entry["message"]]
+
+
+def page_text(dash_duo, selector: str = "body") -> str:
+    """The text of the element as characters (textContent: what the DOM holds, not its layout)."""
+    return dash_duo.driver.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.textContent : '';", selector)
+
+
+def open_page(dash_duo, url: str, ready: str) -> None:
+    dash_duo.driver.get(url)
+    dash_duo.wait_for_element(ready, timeout=40)
+
+
+def shown_texts(props: dict, layer) -> list[str]:
+    """The hostile texts a place's details show as they are: its name, its reading and the text
+    fields of its popup (an address with the municipality put before it)."""
+    texts = [props["name"]] + ([props["name_kana"]] if props.get("name_kana") else [])
+    for name in layer.popup:
+        if name == "area_name":  # the area table's name of the ward its position is in
+            continue
+        spec = layer.field(name)
+        value = (props.get("as_written") or {}).get(name) or props.get(name)
+        if isinstance(value, str) and (spec is None or spec.type == "text" or name in (props.get("as_written") or {})):
+            texts.append(value)
+    return texts
+
+
+def test_the_map_list_view_and_every_places_details_show_the_text_and_run_nothing(dash_duo, hostile_app, lang):
+    """Each layer's list view, then each of its places' details opened from the list (a list of
+    all 153 places costs seconds a click in Dash's renderer, so a layer at a time)."""
+    base, _, layers = hostile_app
+    dash_duo.driver.set_window_size(1280, 900)
+    dash_duo.driver.get_log("browser")  # start from a clean log
+    first = 0 if lang == "ja" else 1  # every other place in each language: all of them in the two
+    for lid in ALL_LAYERS:
+        features = {f["properties"]["id"]: f["properties"]
+                    for f in strict_json(fetch(f"{base}/api/v1/layers/{lid}.geojson"))["features"]}
+        query = urllib.parse.urlencode({"lang": lang, "layers": lid, "view": "list", "lat": 34.681, "lon": 135.506,
+                                        "z": 16})
+        open_page(dash_duo, f"{base}/map?{query}", "#list-table tbody tr")
+        assert_nothing_ran(dash_duo, f"the list of {lid}")
+        listed = page_text(dash_duo, "#list-table")
+        for props in features.values():
+            assert props["name"] in listed and (props.get("address") or "") in listed, (lid, props["name"][:80])
+
+        def buttons():
+            return dash_duo.driver.find_elements(By.CSS_SELECTOR, "#list-table tbody th button")
+
+        assert len(buttons()) == ROWS
+        for position in range(first, ROWS, 2):
+            button = buttons()[position]
+            name = button.get_property("textContent")
+            dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();",
+                                           button)
+            wait_for(lambda: page_text(dash_duo, "#details-title") == name, f"the details of {lid} row {position}")
+            wait_for(lambda: "sel=" in dash_duo.driver.current_url, "the selection in the address")
+            selected = urllib.parse.parse_qs(urllib.parse.urlsplit(dash_duo.driver.current_url).query)["sel"][0]
+            assert selected.partition(":")[0] == lid
+            rid = selected.partition(":")[2]
+            details = page_text(dash_duo, "#details")
+            for text in shown_texts(features[rid], layers[lid]):
+                assert text in details, (lid, rid[:40], text[:80])
+            assert_nothing_ran(dash_duo, f"details of {lid} {rid[:40]!r}")
+    assert csp_violations(dash_duo) == []
+
+
+def test_the_embedded_map_data_about_and_home_show_the_text_and_run_nothing(dash_duo, hostile_app, lang):
+    base, _, layers = hostile_app
+    dash_duo.driver.set_window_size(1280, 900)
+    dash_duo.driver.get_log("browser")
+    for lid in ("aed", CKAN_LAYER, BROKER_LAYER):  # an embedded layer map, a place's details open in it
+        props = strict_json(fetch(f"{base}/api/v1/layers/{lid}.geojson"))["features"][0]["properties"]
+        query = urllib.parse.urlencode({"lang": lang, "layers": lid, "embed": 1, "sel": f"{lid}:{props['id']}"})
+        open_page(dash_duo, f"{base}/map?{query}", "#details-title")
+        wait_for(lambda: page_text(dash_duo, "#details-title") == props["name"], f"the embedded details of {lid}")
+        details = page_text(dash_duo, "#details")
+        for text in shown_texts(props, layers[lid]):
+            assert text in details, (lid, text[:80])
+        assert_nothing_ran(dash_duo, f"the embedded map of {lid}")
+    open_page(dash_duo, f"{base}/data?lang={lang}", f"#dataset-{CKAN_LAYER}")
+    shown = page_text(dash_duo, "main")
+    assert "=HYPERLINK(" in shown and PAYLOADS[0] in shown  # the import report's examples, as text
+    assert "/download/wifi%22%3E%3Cimg" in page_text(dash_duo, f"#dataset-{CKAN_LAYER}")  # the CKAN file's address
+    assert_nothing_ran(dash_duo, "/data")
+    for path, ready in (("/about", ".mk-table tbody tr"), ("/", "main"), ("/dashboard", ".mk-kpi-number")):
+        open_page(dash_duo, f"{base}{path}?lang={lang}", ready)
+        assert_nothing_ran(dash_duo, path)
+    assert csp_violations(dash_duo) == []
+
+
+@pytest.fixture(params=["ja", "en"])
+def lang(request):
+    return request.param
