@@ -75,7 +75,7 @@
     var triggered = ctx.triggered.map(function (t) { return t.prop_id; });
     var selected = nc, viewport = nc;
     triggered.forEach(function (prop) {
-      var idPart = prop.split(".")[0];
+      var idPart = prop.slice(0, prop.lastIndexOf("."));  // "<id>.<property>": a place's id may hold a "."
       if (idPart.charAt(0) !== "{") {
         if (idPart === "map-area" && area && meta.areaView[area]) {
           var v = meta.areaView[area];
