@@ -565,15 +565,15 @@ class FallbackStore(Store):
         ok, value = self._try(lambda r: r.stamp(dataset))
         if ok and value is not None:
             return "redis:" + value
-        if ok and self.fallback.stamp(dataset) is not None:  # Redis answers but lost it (restarted): warm it
+        on_file = self.fallback.stamp(dataset)
+        if ok and on_file is not None:  # Redis answers but lost it (restarted): warm it from the file
             snapshot = self.fallback.get(dataset)
             if snapshot is not None:
                 self._try(lambda r: r.put_if_absent(snapshot))
                 ok, value = self._try(lambda r: r.stamp(dataset))
                 if ok and value is not None:
                     return "redis:" + value
-        value = self.fallback.stamp(dataset)
-        return None if value is None else "file:" + value
+        return None if on_file is None else "file:" + on_file
 
     def _to_files(self, redis_ok: bool, write: Callable[[], None]) -> None:
         if not redis_ok:

@@ -113,7 +113,9 @@ def layout(**params):
         None if is_embedded(params) else embed_code(lang, t("embed.page_title", lang, name=t("nav.map", lang))),
     ])
 
-    notices = data_notices(dep, snapshots, ctx.layers.health(), lang) + coverage_notices(
+    # which missing layers are still loading (health looks every layer up again: only when one is missing)
+    health = ctx.layers.health() if len(snapshots) < len(dep.layers) else {}
+    notices = data_notices(dep, snapshots, health, lang) + coverage_notices(
         [layer for layer in shown if layer.id in state.layers], snapshots, ctx.areas, state.area, lang)
     if ignored:
         notices.append(html.P(t("map.ignored", lang, items=", ".join(ignored)), className="mk-notice", role="status"))
@@ -172,7 +174,7 @@ def coverage_notices(shown, snapshots: dict, areas, area_code: str | None, lang:
 def data_notices(dep, snapshots: dict, health: dict, lang: str) -> list:
     """Notices for layers whose data is old, missing or still loading (stale-but-safe)."""
     notices = [dataset_notice(layer.id, text_of(layer.title, lang), snapshots.get(layer.id), dep.timezone, lang,
-                              loading=health[layer.id]["status"] == "loading")
+                              loading=health.get(layer.id, {}).get("status") == "loading")
                for layer in dep.layers]
     return [n for n in notices if n is not None]
 
