@@ -3,6 +3,7 @@
 GET /api/v1/layers               JSON list of layers with metadata
 GET /api/v1/layers/<id>.geojson  WGS84 FeatureCollection (pre-compressed, ETag);
                                  ?profile=map: only the fields the map filters on
+GET /api/v1/layers/<id>.points.json, .text.json   the map page's columns (services/layers.map_bodies)
 GET /api/v1/layers/<id>.csv      UTF-8 with BOM, opens in Excel
 GET /api/v1/indicators           JSON list of indicators with metadata
 GET /api/v1/indicators/<id>.json and .csv   long form; ?area=&from=&to=&per_capita=&measure=&breakdown=
@@ -120,13 +121,25 @@ def layer_geojson(layer_id: str):
     profile = request.args.get("profile", "full")
     if profile not in PROFILES:
         return _error(400, f"unknown profile {profile!r}", known_profiles=", ".join(PROFILES))
-    chosen = snap.bodies[profile]
+    return _send_prepared(snap, snap.bodies[profile], "application/geo+json")
+
+
+@api.get("/api/v1/layers/<layer_id>.<any(points, text):part>.json")
+def layer_map_part(layer_id: str, part: str):
+    """The map page's columns of a layer (services/layers.map_bodies)."""
+    snap, error = _snapshot_or_error(layer_id)
+    if error:
+        return error
+    return _send_prepared(snap, snap.bodies[part], "application/json")
+
+
+def _send_prepared(snap: LayerSnapshot, chosen, mimetype: str) -> Response:
     gzip_ok = "gzip" in request.headers.get("Accept-Encoding", "")
     etag = f'"{chosen.etag}-gz"' if gzip_ok else f'"{chosen.etag}"'  # one ETag per encoding
     if etag in request.headers.get("If-None-Match", "") or request.headers.get("If-None-Match") == "*":
         return Response(status=304, headers={"ETag": etag, "Cache-Control": CACHE, "Vary": "Accept-Encoding"})
     body = chosen.gzip if gzip_ok else chosen.raw
-    response = Response(body, mimetype="application/geo+json")
+    response = Response(body, mimetype=mimetype)
     response.headers["Vary"] = "Accept-Encoding"
     if gzip_ok:
         response.headers["Content-Encoding"] = "gzip"

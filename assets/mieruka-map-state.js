@@ -1,5 +1,5 @@
 /* Mieruka map: the view state, composed in the browser from the page's controls.
- * Every control change lands here first; the hideouts, counts, list, URL and the
+ * Every control change lands here first; the markers, counts, list, URL and the
  * detail panel all follow from the one state object (see services/map_state.py).
  */
 (function () {
@@ -18,28 +18,13 @@
   }
   m.compose = compose;
 
-  function centerOf(center) {
-    if (!center) return null;
-    if (Array.isArray(center)) return { lat: center[0], lon: center[1] };
-    if (center.lat != null) return { lat: center.lat, lon: center.lng != null ? center.lng : center.lon };
-    return null;
-  }
-
-  function findFeature(meta, selected) {
-    var lid = selected.split(":")[0], rid = selected.slice(lid.length + 1);
-    var layer = meta.layers.filter(function (l) { return l.id === lid; })[0];
-    if (!layer) return Promise.resolve(null);
-    return m.load(layer.url).then(function (fc) {
-      return fc.features.filter(function (f) { return String(f.properties.id) === rid; })[0] || null;
-    });
-  }
-
   /**
-   * All controls → [state, selected, viewport].
+   * All controls → [state, selected]; the map moves where a choice asks it to (a
+   * municipality, a place picked from the list or near me).
    * Inputs (in order): layers, filter parts (ALL), search, area, base map, view mode,
-   * layer clicks (ALL), list/near selections (ALL), details close (ALL), map center, map zoom.
+   * a place picked (map-click), details close (ALL), the map's viewport (map-viewport).
    */
-  m.cb.state = function (layers, filterParts, q, area, base, view, clicks, picks, closes, center, zoom, state, meta) {
+  m.cb.state = function (layers, filterParts, q, area, base, view, click, closes, viewport, state, meta) {
     var dc = window.dash_clientside, nc = dc.no_update, ctx = dc.callback_context;
     var next = Object.assign({}, state);
     next.layers = meta.layers.map(function (l) { return l.id; }).filter(function (id) { return (layers || []).indexOf(id) >= 0; });
@@ -69,36 +54,27 @@
     next.area = area || null;
     next.base = base || "pale";
     next.view = view || "map";
-    var c = centerOf(center);
-    if (c && zoom != null) { next.lat = c.lat; next.lon = c.lon; next.z = zoom; }
+    if (viewport && viewport.z != null) { next.lat = viewport.lat; next.lon = viewport.lon; next.z = viewport.z; }
 
-    var triggered = ctx.triggered.map(function (t) { return t.prop_id; });
-    var selected = nc, viewport = nc;
-    triggered.forEach(function (prop) {
-      var idPart = prop.slice(0, prop.lastIndexOf("."));  // "<id>.<property>": a place's id may hold a "."
-      if (idPart.charAt(0) !== "{") {
-        if (idPart === "map-area" && area && meta.areaView[area]) {
-          var v = meta.areaView[area];
-          viewport = { center: [v[0], v[1]], zoom: v[2], transition: "flyTo" };
+    var selected = nc;
+    ctx.triggered.forEach(function (trig) {
+      var prop = trig.prop_id, idPart = prop.slice(0, prop.lastIndexOf("."));  // "<id>.<property>"
+      if (idPart === "map-area" && area && meta.areaView[area]) {
+        var v = meta.areaView[area];
+        m.view.go({ center: [v[0], v[1]], zoom: v[2] });
+      } else if (idPart === "map-click" && click && click.sel) {
+        selected = click.sel;
+        if (click.fly) {
+          m.findFeature(meta, click.sel).then(function (f) {
+            if (f) m.view.go({ center: [f.geometry.coordinates[1], f.geometry.coordinates[0]], zoom: Math.max(next.z || 0, 17) });
+          });
         }
-        return;
-      }
-      var id = JSON.parse(idPart), trig = ctx.triggered.filter(function (t) { return t.prop_id === prop; })[0];
-      if (id.type === "layer" && trig.value && trig.value.properties && !trig.value.properties.cluster) {
-        selected = id.id + ":" + trig.value.properties.id;
-      } else if (id.type === "list-select" && trig.value) {
-        selected = id.key;
-        viewport = findFeature(meta, id.key).then(function (f) {
-          if (!f) return nc;
-          var c = f.geometry.coordinates;
-          return { center: [c[1], c[0]], zoom: Math.max(next.z || 0, 17), transition: "flyTo" };
-        });
-      } else if (id.type === "details-close" && trig.value) {
+      } else if (idPart.charAt(0) === "{" && JSON.parse(idPart).type === "details-close" && trig.value) {
         selected = null;
       }
     });
     if (selected !== nc) next.sel = selected;
-    return Promise.resolve(viewport).then(function (vp) { return [next, selected, vp]; });
+    return [next, selected];
   };
 
   /** On a phone the controls start folded, so that the map comes first. */
@@ -106,8 +82,10 @@
     return !window.matchMedia("(max-width: 899px)").matches;
   };
 
-  /** View state → base map tiles, page classes (map or list view). */
+  /** View state → base map tiles and page classes (map or list view: the map's box changes). */
   m.cb.view = function (state, meta) {
-    return [meta.tiles[state.base] || meta.tiles.pale, "mk-map-page mk-view-" + state.view, state.view + (state.base || "")];
+    m.view.base(meta.tiles[state.base] || meta.tiles.pale);
+    m.view.invalidate();
+    return "mk-map-page mk-view-" + state.view;
   };
 })();

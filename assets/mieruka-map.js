@@ -1,10 +1,9 @@
-/* Mieruka map: marker styling, client-side filters, counts, list view and "near me".
+/* Mieruka map: layer data, marker styling, client-side filters, counts, list view and
+ * "near me".
  *
  * Everything a filter click changes runs here, in the browser, without a request to the
- * server. dash-leaflet calls the functions in `mieruka.map` with a context whose
- * `hideout` holds the layer's state (see services/map_state.py, which writes it).
- * Feature data is shared with dash-leaflet through the browser's HTTP cache: the layer
- * URL carries a version, and is fetched once more here for counts and the list view.
+ * server. Each layer is downloaded once, as columns (services/layers.map_bodies), and its
+ * features shared by the markers (mieruka-map-view.js), the counts, the list and near me.
  */
 (function () {
   "use strict";
@@ -12,7 +11,8 @@
 
   /* ---------- text ---------- */
 
-  // Keep in step with data_sources/text.py search_key.
+  // NFKC, katakana → hiragana, lower case, no white space: full-width, half-width kana and
+  // katakana typed all find the same places.
   m.searchKey = function (text) {
     if (!text) return "";
     var s = String(text).normalize("NFKC");
@@ -153,7 +153,7 @@
     return iconCache[key];
   };
 
-  function clusterIcon(h, count) {
+  m.clusterIcon = function (h, count) {
     var label = count >= 10000 ? Math.round(count / 1000) + "k" : count >= 1000 ? (count / 1000).toFixed(1) + "k" : String(count);
     var size = count < 10 ? 30 : count < 100 ? 36 : count < 1000 ? 42 : 48;
     return L.divIcon({
@@ -161,64 +161,110 @@
         "px;line-height:" + size + 'px" data-count="' + count + '"><span>' + label + "</span></div>",
       className: "mk-cluster mk-cluster-" + h.id, iconSize: [size, size],
     });
-  }
-
-  /* ---------- functions handed to dash-leaflet ---------- */
-
-  // Enter or Space on a focused marker acts as a click (Leaflet only makes it focusable);
-  // propagated so that the layer reports it, as it does a mouse click.
-  function keyboardClick(marker) {
-    marker.on("keydown", function (e) {
-      var key = e.originalEvent.key;
-      if (key !== "Enter" && key !== " ") return;
-      e.originalEvent.preventDefault();
-      this.fire("click", { originalEvent: e.originalEvent, latlng: this.getLatLng() }, true);
-    });
-    return marker;
-  }
-
-  m.map = {
-    pointToLayer: function (feature, latlng, context) {
-      var h = context.hideout, p = feature.properties;
-      return keyboardClick(L.marker(latlng, { icon: m.markerIcon(h), title: p.name + " (" + h.title + ")", alt: p.name, keyboard: true, riseOnHover: true }));
-    },
-    filter: function (feature, context) {
-      var h = context.hideout;
-      if (!h.on) return false;
-      if (feature.properties.cluster) return true; // recounted in clusterToLayer
-      return !isActive(h) || m.match(feature.properties, h, m.nowParts(h.tz));
-    },
-    clusterToLayer: function (feature, latlng, index, context) {
-      var h = context.hideout, count = feature.properties.point_count;
-      if (isActive(h)) {
-        var now = m.nowParts(h.tz);
-        count = index.getLeaves(feature.properties.cluster_id, Infinity).filter(function (leaf) {
-          return m.match(leaf.properties, h, now);
-        }).length;
-        if (!count) return null;
-      }
-      return keyboardClick(L.marker(latlng, { icon: clusterIcon(h, count), title: count + " " + h.title, keyboard: true }));
-    },
   };
 
-  /* ---------- layer data, shared with the list view and counts ---------- */
+  /* ---------- layer data: one download per layer, shared by markers, counts, list and near me ---------- */
 
-  var data = {};
+  // url → Promise of the layer's features, made from the columns the server sends
+  // (services/layers.map_bodies): GeoJSON-like objects, as supercluster reads them.
+  var data = {}, texts = {};
+
+  function fetchJson(url) {
+    return fetch(url, { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) throw new Error(url + ": " + r.status);
+      return r.json();
+    });
+  }
+
+  function decode(body) {
+    var n = body.n, scale = body.scale, cols = body.columns, names = Object.keys(cols);
+    var features = new Array(n), x = 0, y = 0;
+    for (var i = 0; i < n; i++) {
+      x += body.lon[i]; y += body.lat[i];
+      var p = {};
+      for (var k = 0; k < names.length; k++) {
+        var v = cols[names[k]][i];
+        if (v !== null) p[names[k]] = v;
+      }
+      features[i] = { type: "Feature", geometry: { type: "Point", coordinates: [x / scale, y / scale] }, properties: p };
+    }
+    return features;
+  }
+
   m.load = function (url) {
     if (!data[url]) {
-      data[url] = fetch(url, { credentials: "same-origin" }).then(function (r) {
-        if (!r.ok) throw new Error(url + ": " + r.status);
-        return r.json();
-      }).catch(function (err) { delete data[url]; throw err; });
+      data[url] = fetchJson(url).then(decode).catch(function (err) { delete data[url]; throw err; });
     }
     return data[url];
   };
 
-  function loadAll(layers) {
-    return Promise.all(layers.map(function (l) {
-      return m.load(l.url).then(function (fc) { return { layer: l, features: fc.features }; });
+  /** A layer's features with their text (kana, address) merged in: for search and the list. */
+  function withText(layer) {
+    if (!texts[layer.textUrl]) {
+      texts[layer.textUrl] = Promise.all([m.load(layer.url), fetchJson(layer.textUrl)]).then(function (both) {
+        var features = both[0], cols = both[1].columns;
+        Object.keys(cols).forEach(function (name) {
+          var values = cols[name];
+          for (var i = 0; i < features.length; i++) {
+            if (values[i] !== null) features[i].properties[name] = values[i];
+            delete features[i].properties._q;
+          }
+        });
+        return features;
+      }).catch(function (err) { delete texts[layer.textUrl]; throw err; });
+    }
+    return texts[layer.textUrl];
+  }
+
+  // Start downloading the layers the page's <link rel=preload> names (app.py) at once: they
+  // are decoded while Dash is still starting.
+  document.querySelectorAll('link[rel="preload"][as="fetch"][href*=".points.json"]').forEach(function (link) {
+    m.load(link.getAttribute("href")).catch(function () {});
+  });
+
+  function onLayers(state, meta) {
+    return meta.layers.filter(function (l) { return state.layers.indexOf(l.id) >= 0; });
+  }
+
+  function timeDependent(h) {
+    return (h.filters || []).some(function (f) { return f.kind === "open_now" || f.kind === "date_window"; });
+  }
+
+  // layer id → {key, shown}: the filtered features of the last hideout, reused by every view
+  var shownCache = {};
+
+  /**
+   * The shown layers with their features after the filters: Promise of [{layer, hideout,
+   * all, shown}]; `shown` is the same array while the layer's filters stay the same. Text
+   * is fetched first when the search or the list needs it.
+   */
+  function shownOf(state, meta, needText) {
+    var now = m.nowParts(meta.tz);
+    return Promise.all(onLayers(state, meta).map(function (layer) {
+      var h = m.layerView(state, meta, layer);
+      var text = needText || !!h.q;
+      return (text ? withText(layer) : m.load(layer.url)).then(function (all) {
+        var key = JSON.stringify(h) + (text ? "+text" : "") + (timeDependent(h) ? now.date + now.minutes : "");
+        var cached = shownCache[layer.id];
+        if (!cached || cached.key !== key || cached.all !== all) {
+          var shown = isActive(h) ? all.filter(function (f) { return m.match(f.properties, h, now); }) : all;
+          cached = shownCache[layer.id] = { key: key, all: all, shown: shown };
+        }
+        return { layer: layer, hideout: h, all: all, shown: cached.shown };
+      });
     }));
   }
+  m.shownOf = shownOf;
+
+  /** The loaded feature `layer:id`, or null. */
+  m.findFeature = function (meta, selected) {
+    var lid = selected.split(":")[0], rid = selected.slice(lid.length + 1);
+    var layer = meta.layers.filter(function (l) { return l.id === lid; })[0];
+    if (!layer) return Promise.resolve(null);
+    return m.load(layer.url).then(function (features) {
+      return features.filter(function (f) { return String(f.properties.id) === rid; })[0] || null;
+    });
+  };
 
   function haversine(lat1, lon1, lat2, lon2) {
     var R = 6371008.8, rad = Math.PI / 180;
@@ -248,34 +294,31 @@
 
   /* ---------- clientside callbacks ---------- */
 
-  var last = {}, lastNear = null;
+  var lastNear = null, sortState = { key: "name", dir: "asc" };
+
+  /** A sort header's click (delegated in mieruka-map-view.js): same column again reverses. */
+  m.sortBy = function (key) {
+    sortState = { key: key, dir: sortState.key === key && sortState.dir === "asc" ? "desc" : "asc" };
+    window.dash_clientside.set_props("list-sort", { data: sortState });
+  };
 
   Object.assign(m.cb, {
-    /** Control values → hideout of every layer; unchanged layers get no_update. */
-    hideouts: function (state, meta) {
-      var nc = window.dash_clientside.no_update;
-      return meta.layers.map(function (l) {
-        var h = m.hideoutOf(state, meta, l);
-        var key = JSON.stringify(h);
-        if (last[l.id] === key) return nc;
-        last[l.id] = key;
-        return h;
-      });
-    },
-
-    /** Shown / total per layer and in all, once the data has loaded. */
-    counts: function (state, meta) {
-      // layers that are off show their total without loading their data
-      var on = meta.layers.filter(function (l) { return state.layers.indexOf(l.id) >= 0; });
-      var now = m.nowParts(meta.tz);
-      return loadAll(on).then(function (all) {
+    /**
+     * View state → the map's markers (layers whose filters changed are clustered anew) and
+     * the counts: shown / total per layer and in all. Layers that are off show their total
+     * without loading their data.
+     */
+    render: function (state, meta) {
+      m.view.ensure(meta, state);
+      meta.layers.forEach(function (l) { if (state.layers.indexOf(l.id) < 0) m.view.hide(l.id); });
+      return shownOf(state, meta, false).then(function (entries) {
         var shown = 0, total = 0, counted = {};
-        all.forEach(function (entry) {
-          var h = m.hideoutOf(state, meta, entry.layer);
-          var n = entry.features.filter(function (f) { return m.match(f.properties, h, now); }).length;
-          shown += n; total += entry.features.length;
-          counted[entry.layer.id] = n.toLocaleString() + " / " + entry.features.length.toLocaleString();
+        entries.forEach(function (e) {
+          m.view.show(e.hideout, e.shown);
+          shown += e.shown.length; total += e.all.length;
+          counted[e.layer.id] = e.shown.length.toLocaleString() + " / " + e.all.length.toLocaleString();
         });
+        var on = entries.map(function (e) { return e.layer; });
         var perLayer = meta.layers.map(function (l) { return counted[l.id] || l.count.toLocaleString(); });
         var summary = meta.text.count.replace("{shown}", shown.toLocaleString()).replace("{total}", total.toLocaleString());
         // a layer that only some municipalities publish says so for an area it has no data of
@@ -294,20 +337,16 @@
     },
 
     /** The features in view, after filters, as an accessible sortable table. */
-    listView: function (state, bounds, sort, meta) {
+    listView: function (state, viewport, sort, meta) {
       if (state.view !== "list") return window.dash_clientside.no_update;
-      var on = meta.layers.filter(function (l) { return state.layers.indexOf(l.id) >= 0; });
-      var now = m.nowParts(meta.tz), lang = meta.lang;
-      var b = normaliseBounds(bounds);
-      return loadAll(on).then(function (all) {
+      var lang = meta.lang, b = boundsOf(viewport);
+      return shownOf(state, meta, true).then(function (entries) {
         var rows = [];
-        all.forEach(function (entry) {
-          var h = m.hideoutOf(state, meta, entry.layer);
-          entry.features.forEach(function (f) {
-            var c = f.geometry.coordinates, p = f.properties;
+        entries.forEach(function (entry) {
+          entry.shown.forEach(function (f) {
+            var c = f.geometry.coordinates;
             if (b && (c[1] < b.s || c[1] > b.n || c[0] < b.w || c[0] > b.e)) return;
-            if (!m.match(p, h, now)) return;
-            rows.push({ layer: entry.layer, p: p, lat: c[1], lon: c[0] });
+            rows.push({ layer: entry.layer, p: f.properties });
           });
         });
         var key = sort && sort.key || "name", dir = sort && sort.dir === "desc" ? -1 : 1;
@@ -324,41 +363,28 @@
         var head = el("Tr", {}, columns.map(function (col) {
           var sorted = key === col[0];
           return el("Th", { scope: "col", "aria-sort": sorted ? (dir > 0 ? "ascending" : "descending") : "none" }, [
-            el("Button", {
-              id: { type: "list-sort", key: col[0] }, className: "mk-sort", n_clicks: 0,
-              title: meta.text.sortBy.replace("{column}", col[1]),
-            }, [col[1], el("Span", { "aria-hidden": "true" }, sorted ? (dir > 0 ? " ▲" : " ▼") : " ↕")]),
+            el("Button", { "data-mk-sort": col[0], className: "mk-sort", type: "button",
+                           title: meta.text.sortBy.replace("{column}", col[1]) },
+               [col[1], el("Span", { "aria-hidden": "true" }, sorted ? (dir > 0 ? " ▲" : " ▼") : " ↕")]),
           ]);
         }));
         var body = rows.map(function (r) {
           var selectId = r.layer.id + ":" + r.p.id;
           return el("Tr", { key: selectId }, [
-            el("Th", { scope: "row" }, el("Button", {
-              id: { type: "list-select", key: selectId }, className: "mk-link", n_clicks: 0,
-            }, [swatch(r.layer), r.p.name])),
+            el("Th", { scope: "row" }, el("Button", { "data-mk-sel": selectId, className: "mk-link", type: "button" },
+                                          [swatch(r.layer), r.p.name])),
             el("Td", {}, r.layer.title),
             el("Td", {}, areaName(meta, r.p) || "—"),
             el("Td", {}, r.p.address || "—"),
           ]);
         });
         var caption = meta.text.listCaption.replace("{count}", total.toLocaleString());
-        var parts = [el("Caption", {}, caption)];
-        parts.push(el("Thead", {}, head));
-        parts.push(el("Tbody", {}, body));
-        var out = [el("Table", { className: "mk-table", id: "list-table" }, parts)];
+        var out = [el("Table", { className: "mk-table", id: "list-table" },
+                      [el("Caption", {}, caption), el("Thead", {}, head), el("Tbody", {}, body)])];
         if (!total) out.push(el("P", { className: "mk-empty" }, meta.text.listEmpty));
         if (total > limit) out.push(el("P", { className: "mk-more" }, meta.text.listMore.replace("{count}", (total - limit).toLocaleString())));
         return out;
       });
-    },
-
-    /** Sort header clicks → sort state (toggle direction on the same column). */
-    sort: function (clicks, sort) {
-      var ctx = window.dash_clientside.callback_context;
-      if (!ctx.triggered.length || !ctx.triggered[0].value) return window.dash_clientside.no_update;
-      var key = JSON.parse(ctx.triggered[0].prop_id.split(".")[0]).key;
-      var dir = sort && sort.key === key && sort.dir === "asc" ? "desc" : "asc";
-      return { key: key, dir: dir };
     },
 
     /** Geolocation, asked only on a click; the position stays in the browser. */
@@ -374,47 +400,40 @@
       });
     },
 
-    /** The nearest places to the position, among shown layers and filters. */
+    /** The nearest places to the position, among shown layers and filters; the map goes there. */
     nearest: function (position, state, meta) {
       var nc = window.dash_clientside.no_update;
-      if (!position) return [nc, nc, nc];
+      if (!position) return nc;
       // only what is shown matters, not where the map is panned to
       var key = JSON.stringify([position, state.layers, state.filters, state.q, state.area]);
-      if (key === lastNear) return [nc, nc, nc];
+      if (key === lastNear) return nc;
       lastNear = key;
       if (position.error) {
         var msg = position.error === "unsupported" ? meta.text.geoUnsupported : meta.text.geoError;
-        return [el("P", { className: "mk-error", role: "alert" }, msg), [], nc];
+        return el("P", { className: "mk-error", role: "alert" }, msg);
       }
-      var on = meta.layers.filter(function (l) { return state.layers.indexOf(l.id) >= 0; });
-      var now = m.nowParts(meta.tz);
-      return loadAll(on).then(function (all) {
+      return shownOf(state, meta, false).then(function (entries) {
         var best = [];
-        all.forEach(function (entry) {
-          var h = m.hideoutOf(state, meta, entry.layer);
-          entry.features.forEach(function (f) {
-            if (!m.match(f.properties, h, now)) return;
+        entries.forEach(function (entry) {
+          entry.shown.forEach(function (f) {
             var c = f.geometry.coordinates;
             best.push({ layer: entry.layer, p: f.properties, d: haversine(position.lat, position.lon, c[1], c[0]) });
           });
         });
         best.sort(function (a, b) { return a.d - b.d; });
         best = best.slice(0, 10);
-        var here = { type: "CircleMarker", namespace: "dash_leaflet", props: {
-          center: [position.lat, position.lon], radius: 9, color: "#fff", weight: 3, fillColor: "#1a5fb4", fillOpacity: 1,
-        } };
-        if (!best.length) return [el("P", {}, meta.text.nearNone), [here], nc];
+        m.view.here(position);
+        if (!best.length) return el("P", {}, meta.text.nearNone);
         var list = el("Ol", { className: "mk-near" }, best.map(function (r) {
           return el("Li", { key: r.layer.id + r.p.id }, [
-            el("Button", { id: { type: "list-select", key: r.layer.id + ":" + r.p.id }, className: "mk-link", n_clicks: 0 },
-              [swatch(r.layer), r.p.name]),
+            el("Button", { "data-mk-sel": r.layer.id + ":" + r.p.id, className: "mk-link", type: "button" },
+               [swatch(r.layer), r.p.name]),
             el("Span", { className: "mk-dist" }, " " + formatDistance(r.d, meta.lang)),
           ]);
         }));
         var reach = Math.max(best[best.length - 1].d, 200), dLat = reach / 111000, dLon = reach / 91000;
-        var viewport = { bounds: [[position.lat - dLat, position.lon - dLon], [position.lat + dLat, position.lon + dLon]],
-                         transition: "flyToBounds" };
-        return [[el("H3", {}, meta.text.nearTitle), list], [here], viewport];
+        m.view.go({ bounds: [[position.lat - dLat, position.lon - dLon], [position.lat + dLat, position.lon + dLon]] });
+        return [el("H3", {}, meta.text.nearTitle), list];
       });
     },
 
@@ -434,15 +453,13 @@
     return meta.areaNames[p.area_code] || p.area_name || "";
   }
 
-  function normaliseBounds(bounds) {
-    if (!bounds) return null;
-    // dash-leaflet reports [[south, west], [north, east]]
-    if (Array.isArray(bounds)) return { s: bounds[0][0], w: bounds[0][1], n: bounds[1][0], e: bounds[1][1] };
-    return null;
+  function boundsOf(viewport) {
+    var b = viewport && viewport.bounds;  // [[south, west], [north, east]] (mieruka-map-view.js)
+    return b ? { s: b[0][0], w: b[0][1], n: b[1][0], e: b[1][1] } : null;
   }
 
-  /** The hideout of one layer for a view state (what the leaflet functions read). */
-  m.hideoutOf = function (state, meta, layer) {
+  /** How one layer is drawn and filtered in a view state (what the map and counts read). */
+  m.layerView = function (state, meta, layer) {
     var filters = [];
     var values = (state.filters || {})[layer.id] || {};
     layer.filters.forEach(function (spec) {

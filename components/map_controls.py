@@ -18,6 +18,9 @@ class ids:
     STATE = "map-state"
     META = "map-meta"
     SELECTED = "map-selected"
+    LANG = "map-lang"
+    CLICK = "map-click"  # named in assets/mieruka-map-view.js too
+    VIEWPORT = "map-viewport"  # named in assets/mieruka-map-view.js too
     POSITION = "map-position"
     SORT = "list-sort"
     LAYERS = "layer-toggle"
@@ -29,17 +32,11 @@ class ids:
     NEAR_LIST = "near-list"
     COUNT = "count-summary"
     MAP = "map"
-    TILES = "tiles"
-    HERE = "here"
     LIST = "list"
     DETAILS = "details"
     PAGE = "map-page"
     PANEL = "map-panel"
     SOURCES = "layer-sources"
-
-    @staticmethod
-    def layer(lid: str) -> dict:
-        return {"type": "layer", "id": lid}
 
     @staticmethod
     def layer_count(lid: str) -> dict:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 
 import dash
-import dash_leaflet as dl
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
 
 from components.details import feature_details
@@ -15,15 +14,11 @@ from components.embed_code import embed_code
 from components.shell import is_embedded, sample_of, shell
 from i18n import lang_or_default, t, text_of
 from request_guard import checked
-from services.map_state import LayerFacts, area_members, area_view, hideout_of, layer_meta, parse_view
+from services.map_state import LayerFacts, area_members, area_view, layer_meta, parse_view
 from services.context import GSI_ATTRIBUTION, context
 from services.layers import map_data_url
 
 dash.register_page(__name__, path="/map", title="地図 — 見える化", name="map")
-
-
-def _fn(name: str) -> dict:
-    return {"variable": f"mieruka.map.{name}"}
 
 
 def layout(**params):
@@ -37,13 +32,14 @@ def layout(**params):
 
     # layers whose source has never delivered are left off the map, with a notice
     shown = tuple(layer for layer in dep.layers if layer.id in snapshots)
-    layers_meta = [layer_meta(layer, lang, map_data_url(snapshots[layer.id]), snapshots[layer.id].months,
-                              snapshots[layer.id].count, snapshots[layer.id].coverage) for layer in shown]
+    layers_meta = [layer_meta(layer, lang, map_data_url(snapshots[layer.id]), map_data_url(snapshots[layer.id], "text"),
+                              snapshots[layer.id].months, snapshots[layer.id].count, snapshots[layer.id].coverage)
+                   for layer in shown]
     meta = {
         "lang": lang, "tz": dep.timezone, "layers": layers_meta,
         "areaMembers": area_members(ctx.areas), "areaView": area_view(ctx.areas),
         "areaNames": {a.code: ctx.areas.full_name(a, lang) for a in ctx.areas},
-        "tiles": ctx.tile_urls(),
+        "tiles": ctx.tile_urls(), "attribution": GSI_ATTRIBUTION,
         "text": {
             "count": t("map.count", lang), "name": text_of(dep.field_labels["name"], lang),
             "layer": t("map.list_layer", lang), "area": text_of(dep.field_labels["area_name"], lang),
@@ -61,24 +57,9 @@ def layout(**params):
     if state.lat is None and state.area:
         lat, lon, zoom = meta["areaView"][state.area]
         center = [lat, lon]
-
-    geojson_layers = [
-        dl.GeoJSON(
-            id=ids.layer(lm["id"]), url=lm["url"], cluster=True, zoomToBoundsOnClick=True,
-            superClusterOptions={"radius": 90, "maxZoom": 16}, spiderfyOnMaxZoom=True,
-            pointToLayer=_fn("pointToLayer"), filter=_fn("filter"), clusterToLayer=_fn("clusterToLayer"),
-            hideout=hideout_of(state, lm, meta),
-        ) for lm in layers_meta
-    ]
-    the_map = dl.Map(
-        id=ids.MAP, center=center, zoom=zoom, minZoom=7, maxZoom=18, keyboard=True, trackViewport=True,
-        className="mk-leaflet", children=[
-            dl.TileLayer(id=ids.TILES, url=meta["tiles"].get(state.base, meta["tiles"]["pale"]),
-                         attribution=GSI_ATTRIBUTION, maxZoom=18),
-            *geojson_layers,
-            dl.LayerGroup(id=ids.HERE),
-            dl.ScaleControl(position="bottomleft", imperial=False),
-        ])
+    meta["view"] = {"center": center, "zoom": zoom}
+    # the map itself is drawn in the browser (assets/mieruka-map-view.js): plain Leaflet
+    the_map = html.Div(id=ids.MAP, className="mk-leaflet")
 
     filters = [filter_controls(layer, state.filters.get(layer.id, {}), lang, snapshots[layer.id].options,
                                snapshots[layer.id].months,
@@ -120,10 +101,14 @@ def layout(**params):
     if ignored:
         notices.append(html.P(t("map.ignored", lang, items=", ".join(ignored)), className="mk-notice", role="status"))
 
+    details, details_class = details_panel(state.sel, lang)  # a shared link opens with its place shown
     content = html.Div(id=ids.PAGE, className=f"mk-map-page mk-view-{state.view}", children=[
         dcc.Store(id=ids.STATE, data=state.as_store()),
         dcc.Store(id=ids.META, data=meta),
         dcc.Store(id=ids.SELECTED, data=state.sel),
+        dcc.Store(id=ids.LANG, data=lang),
+        dcc.Store(id=ids.CLICK),  # a place picked on the map, in the list or near me (mieruka-map-view.js)
+        dcc.Store(id=ids.VIEWPORT),  # where the map is (mieruka-map-view.js)
         dcc.Store(id=ids.POSITION, storage_type="memory"),
         dcc.Store(id=ids.SORT, data={"key": "name", "dir": "asc"}),
         html.H1(t("map.title", lang), className="mk-visually-hidden"),
@@ -140,7 +125,7 @@ def layout(**params):
             html.Div(the_map, className="mk-map-wrap", role="region", **{"aria-label": t("map.region", lang)}),
             html.Div(id=ids.LIST, className="mk-list", **{"aria-live": "polite"}),
         ]),
-        html.Aside(id=ids.DETAILS, className="mk-details-wrap", **{"aria-live": "polite"},
+        html.Aside(details, id=ids.DETAILS, className=details_class, **{"aria-live": "polite"},
                    **{"aria-label": t("map.details", lang)}),
     ])
     return shell(lang, "map", content, title=t("map.title", lang), path="/map", params=params, sample=sample_of(s.sample for s in snapshots.values()),
@@ -183,14 +168,13 @@ def data_notices(dep, snapshots: dict, health: dict, lang: str) -> list:
 
 clientside_callback(
     ClientsideFunction("mieruka", "state"),
-    Output(ids.STATE, "data"), Output(ids.SELECTED, "data"), Output(ids.MAP, "viewport", allow_duplicate=True),
+    Output(ids.STATE, "data"), Output(ids.SELECTED, "data"),
     Input(ids.LAYERS, "value"),
     Input({"type": "filter", "layer": ALL, "filter": ALL, "part": ALL}, "value"),
     Input(ids.SEARCH, "value"), Input(ids.AREA, "value"), Input(ids.BASEMAP, "value"), Input(ids.VIEW, "value"),
-    Input({"type": "layer", "id": ALL}, "clickData"),
-    Input({"type": "list-select", "key": ALL}, "n_clicks"),
+    Input(ids.CLICK, "data"),
     Input({"type": "details-close", "key": ALL}, "n_clicks"),
-    Input(ids.MAP, "center"), Input(ids.MAP, "zoom"),
+    Input(ids.VIEWPORT, "data"),
     State(ids.STATE, "data"), State(ids.META, "data"),
     prevent_initial_call=True,
 )
@@ -202,14 +186,7 @@ clientside_callback(
 )
 
 clientside_callback(
-    ClientsideFunction("mieruka", "hideouts"),
-    Output({"type": "layer", "id": ALL}, "hideout"),
-    Input(ids.STATE, "data"), State(ids.META, "data"),
-    prevent_initial_call=True,
-)
-
-clientside_callback(
-    ClientsideFunction("mieruka", "counts"),
+    ClientsideFunction("mieruka", "render"),
     Output({"type": "layer-count", "id": ALL}, "children"), Output(ids.COUNT, "children"),
     Input(ids.STATE, "data"), State(ids.META, "data"),
 )
@@ -222,7 +199,7 @@ clientside_callback(
 
 clientside_callback(
     ClientsideFunction("mieruka", "view"),
-    Output(ids.TILES, "url"), Output(ids.PAGE, "className"), Output(ids.MAP, "invalidateSize"),
+    Output(ids.PAGE, "className"),
     Input(ids.STATE, "data"), State(ids.META, "data"),
     prevent_initial_call=True,
 )
@@ -230,14 +207,7 @@ clientside_callback(
 clientside_callback(
     ClientsideFunction("mieruka", "listView"),
     Output(ids.LIST, "children"),
-    Input(ids.STATE, "data"), Input(ids.MAP, "bounds"), Input(ids.SORT, "data"), State(ids.META, "data"),
-)
-
-clientside_callback(
-    ClientsideFunction("mieruka", "sort"),
-    Output(ids.SORT, "data"),
-    Input({"type": "list-sort", "key": ALL}, "n_clicks"), State(ids.SORT, "data"),
-    prevent_initial_call=True,
+    Input(ids.STATE, "data"), Input(ids.VIEWPORT, "data"), Input(ids.SORT, "data"), State(ids.META, "data"),
 )
 
 clientside_callback(
@@ -249,8 +219,7 @@ clientside_callback(
 
 clientside_callback(
     ClientsideFunction("mieruka", "nearest"),
-    Output(ids.NEAR_LIST, "children"), Output(ids.HERE, "children"),
-    Output(ids.MAP, "viewport", allow_duplicate=True),
+    Output(ids.NEAR_LIST, "children"),
     Input(ids.POSITION, "data"), Input(ids.STATE, "data"), State(ids.META, "data"),
     prevent_initial_call=True,
 )
@@ -260,12 +229,12 @@ clientside_callback(
 
 @callback(
     Output(ids.DETAILS, "children"), Output(ids.DETAILS, "className"),
-    Input(ids.SELECTED, "data"), State(ids.META, "data"),
+    Input(ids.SELECTED, "data"), State(ids.LANG, "data"),
+    prevent_initial_call=True,  # the layout has the panel of the place in the URL
 )
-@checked((str, None), (dict, None))
-def show_details(selected: str | None, meta: dict | None):
-    lang = lang_or_default((meta or {}).get("lang"))
-    return details_panel(selected, lang)
+@checked((str, None), (str, None))
+def show_details(selected: str | None, lang: str | None):
+    return details_panel(selected, lang_or_default(lang))
 
 
 def details_panel(selected: str | None, lang: str):

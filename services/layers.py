@@ -38,7 +38,12 @@ class NotFound(KeyError):
 
 # Fields every map feature carries: identity, search (name, kana, address) and area.
 MAP_FIELDS = ("id", "name", "name_kana", "address", "area_code")
+# Of those, the ones only search and the list view read: the map fetches them when asked
+# (map_text_bytes), not before its first markers.
+MAP_TEXT_FIELDS = ("name_kana", "address")
 PROFILES = ("full", "map")
+#: Coordinates in the map's columns: integer steps of 1e-5 degree (≈ 1 m).
+MAP_COORD_SCALE = 100_000
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,9 @@ class LayerSnapshot:
     sample: bool
     options: dict[str, tuple[str, ...]]  # filter id → values found in the data
     months: tuple[str, ...]  # months of monthly fields, newest last
-    bodies: dict[str, Body]  # profile → GeoJSON: "full" (all canonical fields), "map" (what the map filters on)
+    # profile → GeoJSON: "full" (all canonical fields), "map" (what the map filters on); and the
+    # map page's own columns: "points" (positions and what markers and filters read), "text"
+    bodies: dict[str, Body]
     health: dict[str, Any]  # {"status": ok|stale|failing, "reason", "age_s"} (refresh.health)
     source_url: str | None = None
     dataset: str = ""  # its key in the shared store
@@ -175,7 +182,8 @@ class LayerService:
         metadata = dataset_metadata(layer, data_date=data_date_of(source_modified, fetched_at),
                                     source_url=stored.meta.get("source_url"), sample=sample)
         bodies = {"full": Body.of(geojson_bytes(layer, records, metadata=metadata)),  # the download says what it is
-                  "map": Body.of(geojson_bytes(layer, records, map_fields(layer)))}  # the map's: slim
+                  "map": Body.of(geojson_bytes(layer, records, map_fields(layer))),  # slim, for other maps
+                  **map_bodies(layer, records)}
         return LayerSnapshot(
             layer=layer,
             records=tuple(records),
@@ -233,9 +241,42 @@ def _months(layer: LayerSpec, records: list[dict[str, Any]]) -> tuple[str, ...]:
     return tuple(sorted(months))
 
 
-def map_data_url(snapshot: LayerSnapshot) -> str:
-    """The URL the map loads a layer from: the slim profile, versioned for caching."""
-    return f"/api/v1/layers/{snapshot.layer.id}.geojson?profile=map&v={snapshot.bodies['map'].etag}"
+def map_data_url(snapshot: LayerSnapshot, part: str = "points") -> str:
+    """The URL the map page loads a layer's `part` ("points" or "text") from, versioned for caching."""
+    return f"/api/v1/layers/{snapshot.layer.id}.{part}.json?v={snapshot.bodies[part].etag}"
+
+
+def map_bodies(layer: LayerSpec, records: list[dict[str, Any]]) -> dict[str, Body]:
+    """The map page's two bodies of a layer, as columns rather than GeoJSON features: half
+    the bytes to download and parse, and no object per feature until the browser makes one.
+
+    "points": `{"layer", "n", "scale", "lon", "lat", "columns": {field: [value per row]}}`,
+    lon/lat as integer steps of 1/scale degree, each the difference from the row before
+    (positions of neighbouring rows are close: small numbers); the columns hold what markers,
+    filters and counts read. "text": `{"layer", "n", "columns"}` with MAP_TEXT_FIELDS, read by
+    search and the list view only. Rows in the same order in both; None is JSON null."""
+    fields = map_fields(layer)
+    text = [f for f in MAP_TEXT_FIELDS if f in fields and not _filtered_on(layer, f)]
+    point_fields = ["id"] + sorted(f for f in fields if f not in text and f != "id")
+    lons, lats, last = [], [], (0, 0)
+    for r in records:
+        x, y = round(r["lon"] * MAP_COORD_SCALE), round(r["lat"] * MAP_COORD_SCALE)
+        lons.append(x - last[0])
+        lats.append(y - last[1])
+        last = (x, y)
+
+    def column(name: str) -> list:
+        return [str(r["id"]) for r in records] if name == "id" else [r.get(name) for r in records]
+
+    points = {"layer": layer.id, "n": len(records), "scale": MAP_COORD_SCALE, "lon": lons, "lat": lats,
+              "columns": {name: column(name) for name in point_fields}}
+    texts = {"layer": layer.id, "n": len(records), "columns": {name: column(name) for name in text}}
+    return {part: Body.of(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+            for part, body in (("points", points), ("text", texts))}
+
+
+def _filtered_on(layer: LayerSpec, name: str) -> bool:
+    return any(name in spec.fields for spec in layer.filters)
 
 
 def map_fields(layer: LayerSpec) -> set[str]:

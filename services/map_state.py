@@ -20,7 +20,6 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
-from data_sources.text import search_key
 from i18n import LANGUAGES, text_of
 from registry import Deployment, LayerSpec
 from services.areas import AreaTable
@@ -164,29 +163,13 @@ def _valid_filter_value(layer: LayerSpec, filter_id: str, value: str, facts: Lay
     return False
 
 
-def hideout_of(state: ViewState, layer_meta: Mapping[str, Any], meta: Mapping[str, Any]) -> dict[str, Any]:
-    """The layer's hideout for `state`; mirrors `mieruka.hideoutOf` in assets/mieruka-map.js."""
-    lid = layer_meta["id"]
-    values = state.filters.get(lid, {})
-    filters = [
-        {"id": f["id"], "kind": f["kind"], "fields": f["fields"], "value": values[f["id"]],
-         "latest": layer_meta["latest"]}
-        for f in layer_meta["filters"] if values.get(f["id"])
-    ]
-    areas = (meta["areaMembers"].get(state.area) or [state.area]) if state.area else None
-    return {
-        "id": lid, "title": layer_meta["title"], "icon": layer_meta["icon"], "shape": layer_meta["shape"],
-        "colour": layer_meta["colour"], "tz": meta["tz"], "on": lid in state.layers,
-        "q": search_key(state.q), "areas": areas, "filters": filters,
-    }
-
-
-def layer_meta(layer: LayerSpec, lang: str, url: str, months: tuple[str, ...], count: int,
+def layer_meta(layer: LayerSpec, lang: str, url: str, text_url: str, months: tuple[str, ...], count: int,
                coverage: tuple[str, ...] | None = None) -> dict[str, Any]:
-    """What the browser needs of a layer; `coverage`: the only areas it has data for (None: all)."""
+    """What the browser needs of a layer: `url`, `text_url` its points and text
+    (services/layers.map_bodies); `coverage`: the only areas it has data for (None: all)."""
     return {
         "id": layer.id, "title": text_of(layer.title, lang), "icon": layer.icon, "shape": layer.shape,
-        "colour": layer.colour, "url": url, "latest": months[-1] if months else None, "count": count,
+        "colour": layer.colour, "url": url, "textUrl": text_url, "latest": months[-1] if months else None, "count": count,
         "filters": [{"id": f.id, "kind": f.kind, "fields": list(f.fields)} for f in layer.filters],
         "coverage": list(coverage) if coverage is not None else None,
     }

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from data_sources.text import search_key
-from services.map_state import LayerFacts, ViewState, area_members, hideout_of, layer_meta, parse_view
+from services.map_state import LayerFacts, ViewState, parse_view
 
 LAYER_IDS = ["baby-stations", "nursery-vacancies", "toilets", "aed", "evacuation-sites", "wifi", "medical",
              "air-quality", "events"]
@@ -172,17 +171,3 @@ def test_query_truncated_to_100_characters(parse) -> None:
 def test_long_ignored_values_are_cut(parse) -> None:
     _, ignored = parse({"base": "x" * 300})
     assert ignored == ["base=" + "x" * 40]
-
-
-def test_hideout_search_key(ctx, parse) -> None:
-    state, _ = parse({"q": "ｺｳｴﾝ", "area": "27100", "f.toilets.wheelchair": "1", "layers": "toilets"})
-    layer = ctx.deployment.layer("toilets")
-    meta = {"areaMembers": area_members(ctx.areas), "tz": ctx.deployment.timezone}
-    hideout = hideout_of(state, layer_meta(layer, "ja", "/x.geojson", (), 0), meta)
-    assert hideout["q"] == search_key("ｺｳｴﾝ") == "こうえん"
-    assert hideout["on"] is True
-    assert hideout["areas"][0] == "271004" and len(hideout["areas"]) == 1 + 24  # Osaka City and its wards
-    assert hideout["filters"] == [{"id": "wheelchair", "kind": "flag", "fields": ["wheelchair"], "value": "1",
-                                   "latest": None}]
-    aed = hideout_of(state, layer_meta(ctx.deployment.layer("aed"), "ja", "/y.geojson", (), 0), meta)
-    assert aed["on"] is False and aed["filters"] == []

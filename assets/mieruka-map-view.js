@@ -1,0 +1,195 @@
+/* Mieruka map: the Leaflet map itself — tiles, clustered markers per layer, selection.
+ *
+ * Plain Leaflet and supercluster (assets/vendor/, served by the app), driven by the
+ * clientside callbacks in mieruka-map.js: they hand each layer's shown features here
+ * (m.view.show) and this draws only what is in view, reusing the markers that stay. Moves,
+ * clicks and the viewport go back to Dash through dash_clientside.set_props on two stores
+ * (ids in components/map_controls.py): "map-viewport" and "map-click".
+ */
+(function () {
+  "use strict";
+  var m = window.mieruka;  // made by mieruka-base.js
+
+  var CLUSTER = { radius: 90, maxZoom: 17 };  // supercluster: clusters up to z17, single points at z18
+  var SPIDER_MAX = 60;                         // leaves fanned out around a cluster that cannot split
+  var map = null, container = null, tiles = null, here = null, spider = null;
+  var layers = {};  // layer id → {hideout, index, group, markers: Map(key → marker)}
+  var clicks = 0;
+
+  function setProps(id, props) {
+    var dc = window.dash_clientside;
+    if (dc && dc.set_props) dc.set_props(id, props);
+  }
+
+  /** Tell Dash a place was chosen (`fly`: move the map to it too, as from the list). */
+  m.select = function (sel, fly) {
+    clicks += 1;
+    setProps("map-click", { data: { sel: sel, fly: !!fly, n: clicks } });
+  };
+
+  function report() {
+    var c = map.getCenter(), b = map.getBounds();
+    setProps("map-viewport", { data: {
+      lat: c.lat, lon: c.lng, z: map.getZoom(),
+      bounds: [[b.getSouth(), b.getWest()], [b.getNorth(), b.getEast()]],
+    } });
+  }
+
+  /* Enter or Space on a focused marker acts as a click (Leaflet makes markers focusable). */
+  function keyboardClick(marker) {
+    marker.on("keydown", function (e) {
+      var key = e.originalEvent.key;
+      if (key !== "Enter" && key !== " ") return;
+      e.originalEvent.preventDefault();
+      this.fire("click", { originalEvent: e.originalEvent, latlng: this.getLatLng() });
+    });
+    return marker;
+  }
+
+  function pointMarker(entry, feature, latlng) {
+    var h = entry.hideout, p = feature.properties;
+    var marker = L.marker(latlng, { icon: m.markerIcon(h), title: p.name + " (" + h.title + ")", alt: p.name,
+                                    keyboard: true, riseOnHover: true });
+    marker.on("click", function () { m.select(h.id + ":" + p.id, false); });
+    return keyboardClick(marker);
+  }
+
+  function clusterMarker(entry, feature, latlng) {
+    var h = entry.hideout, count = feature.properties.point_count, id = feature.properties.cluster_id;
+    var marker = L.marker(latlng, { icon: m.clusterIcon(h, count), title: count.toLocaleString() + " " + h.title, keyboard: true });
+    marker.on("click", function () {
+      var zoom = entry.index.getClusterExpansionZoom(id);
+      if (zoom > CLUSTER.maxZoom || map.getZoom() >= CLUSTER.maxZoom) fanOut(entry, id, latlng);
+      else map.setView(latlng, Math.min(zoom, map.getMaxZoom()));
+    });
+    return keyboardClick(marker);
+  }
+
+  /* A cluster of places at (nearly) one spot: its places around it, each on a short leg. */
+  function fanOut(entry, id, latlng) {
+    closeFan();
+    var leaves = entry.index.getLeaves(id, SPIDER_MAX), n = leaves.length;
+    var centre = map.latLngToLayerPoint(latlng), radius = Math.max(36, n * 5), parts = [];
+    leaves.forEach(function (leaf, i) {
+      var angle = 2 * Math.PI * i / n - Math.PI / 2;
+      var at = map.layerPointToLatLng(L.point(centre.x + radius * Math.cos(angle), centre.y + radius * Math.sin(angle)));
+      parts.push(L.polyline([latlng, at], { color: entry.hideout.colour, weight: 2, opacity: 0.8, interactive: false }));
+      parts.push(pointMarker(entry, leaf, at));
+    });
+    spider = L.layerGroup(parts).addTo(map);
+    var first = parts[1] && parts[1].getElement && parts[1].getElement();
+    if (first) first.focus();
+  }
+
+  function closeFan() {
+    if (spider) { map.removeLayer(spider); spider = null; }
+  }
+
+  function keyOf(feature) {
+    var p = feature.properties;
+    return p.cluster ? "c" + p.cluster_id : "p" + p.id;
+  }
+
+  /** Draw the clusters and places of one layer that fall in view (nothing off screen to tab to). */
+  function redraw(entry) {
+    var b = map.getBounds(), zoom = Math.round(map.getZoom());
+    var west = Math.max(-180, b.getWest()), east = Math.min(180, b.getEast());
+    var south = Math.max(-85, b.getSouth()), north = Math.min(85, b.getNorth());
+    var next = new Map(), fresh = [];
+    entry.index.getClusters([west, south, east, north], zoom).forEach(function (f) {
+      var key = keyOf(f), marker = entry.markers.get(key);
+      if (!marker) {
+        var c = f.geometry.coordinates, latlng = [c[1], c[0]];
+        marker = f.properties.cluster ? clusterMarker(entry, f, latlng) : pointMarker(entry, f, latlng);
+        fresh.push(marker);
+      }
+      next.set(key, marker);
+    });
+    entry.markers.forEach(function (marker, key) { if (!next.has(key)) entry.group.removeLayer(marker); });
+    fresh.forEach(function (marker) { entry.group.addLayer(marker); });
+    entry.markers = next;
+  }
+
+  function redrawAll() {
+    closeFan();
+    Object.keys(layers).forEach(function (id) { if (layers[id].index) redraw(layers[id]); });
+  }
+
+  m.view = {
+    /** The map in #map, made once per page render (Dash Pages makes a new element each time). */
+    ensure: function (meta, state) {
+      var el = document.getElementById("map");
+      if (!el) return false;
+      if (map && container === el) return true;
+      if (map) { map.remove(); layers = {}; here = null; spider = null; }
+      container = el;
+      map = L.map(el, { center: meta.view.center, zoom: meta.view.zoom, minZoom: 7, maxZoom: 18, keyboard: true });
+      tiles = L.tileLayer(meta.tiles[state.base] || meta.tiles.pale, { attribution: meta.attribution, maxZoom: 18 }).addTo(map);
+      L.control.scale({ position: "bottomleft", imperial: false }).addTo(map);
+      map.on("moveend", function () { redrawAll(); report(); });
+      map.on("zoomstart click", closeFan);
+      report();
+      return true;
+    },
+
+    /** Show `features` (already filtered) of a layer drawn as hideout `h` says; the same
+     * array again is left as it is drawn. */
+    show: function (h, features) {
+      if (!map) return;
+      var entry = layers[h.id];
+      if (!entry) entry = layers[h.id] = { group: L.layerGroup().addTo(map), markers: new Map() };
+      if (entry.features === features && entry.index) return;
+      entry.features = features;
+      entry.group.clearLayers();
+      entry.markers = new Map();
+      entry.hideout = h;
+      entry.index = new Supercluster(CLUSTER).load(features);
+      if (!map.hasLayer(entry.group)) entry.group.addTo(map);
+      redraw(entry);
+    },
+
+    hide: function (id) {
+      var entry = layers[id];
+      if (entry && map) {
+        map.removeLayer(entry.group);
+        entry.group.clearLayers();
+        entry.markers = new Map();
+        entry.index = entry.features = null;
+      }
+    },
+
+    /** Move to {center, zoom} or {bounds}. */
+    go: function (viewport) {
+      if (!map || !viewport) return;
+      if (viewport.bounds) map.flyToBounds(viewport.bounds, { duration: 0.6 });
+      else map.flyTo(viewport.center, viewport.zoom, { duration: 0.6 });
+    },
+
+    /** The visitor's position, as a blue dot (it stays in the browser). */
+    here: function (position) {
+      if (!map) return;
+      if (here) map.removeLayer(here);
+      here = L.circleMarker([position.lat, position.lon], {
+        radius: 9, color: "#fff", weight: 3, fillColor: "#1a5fb4", fillOpacity: 1, interactive: false,
+      }).addTo(map);
+    },
+
+    base: function (url) {
+      if (tiles && tiles._url !== url) tiles.setUrl(url);
+    },
+
+    /** After the map's box changed size (list view, panel): let Leaflet measure it again. */
+    invalidate: function () {
+      if (map) requestAnimationFrame(function () { map.invalidateSize(); });
+    },
+  };
+
+  /* Buttons drawn by the list view and "near me" carry data-mk-sel (a place) or data-mk-sort
+   * (a column): one listener for all of them, so that no row is a Dash component of its own. */
+  document.addEventListener("click", function (e) {
+    var target = e.target.closest && e.target.closest("[data-mk-sel], [data-mk-sort]");
+    if (!target) return;
+    if (target.hasAttribute("data-mk-sel")) m.select(target.getAttribute("data-mk-sel"), true);
+    else m.sortBy(target.getAttribute("data-mk-sort"));
+  });
+})();
