@@ -1,6 +1,7 @@
 # Two commands for a newcomer (see README):
 #   make run    set up and start the app on its embedded default data (http://127.0.0.1:8050);
 #               make run PREFECTURE=29 (or 奈良県, nara) serves any of the 47 prefectures
+#   make run-national   the same with GSI's evacuation sites and shelters of all Japan (../shared/real-data)
 #   make test   set up everything the tests need and run them (what CI runs)
 PY ?= python3
 VENV := .venv
@@ -8,7 +9,7 @@ PORT ?= 8050
 SYSTEM_PACKAGES := chromium chromium-driver redis-server
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup system bench
+.PHONY: run run-national test setup system bench
 
 $(VENV)/.installed: requirements.txt
 	$(PY) -m venv $(VENV)
@@ -20,6 +21,11 @@ setup: $(VENV)/.installed
 
 run: setup
 	PORT=$(PORT) $(if $(PREFECTURE),MIERUKA_PREFECTURE='$(PREFECTURE)') $(VENV)/bin/python app.py
+
+GSI_JAPAN := ../shared/real-data/gsi-hinanbasho
+run-national: setup
+	@test -f $(GSI_JAPAN)/japan-emergency.geojson.gz || { echo "run-national: GSI's nationwide files are read from $(GSI_JAPAN)/ (not found)"; exit 1; }
+	PORT=$(PORT) MIERUKA_CONFIG=config/national.toml $(VENV)/bin/python app.py
 
 system:
 	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v redis-server >/dev/null; then \

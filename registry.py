@@ -15,6 +15,10 @@ from typing import Any
 
 LANGUAGES = ("ja", "en")
 FIELD_TYPES = {"text", "bool", "int", "float", "time", "date", "list", "weekdays", "area_code", "monthly"}
+# What a layer's rows may cover: its deployment's prefecture (the box of the deployment or the
+# layer's own `bbox`), or all Japan (positions in Japan's box; a row of another prefecture keeps
+# the municipality it names, from the bundled area tables of every prefecture).
+LAYER_SCOPES = ("prefecture", "japan")
 FILTER_KINDS = {"flag", "open_now", "open_24h", "choice", "contains", "vacancy", "air_level", "date_window"}
 # The keys each source kind takes (besides kind, ttl and readings) and which are required.
 SOURCE_KEYS = {
@@ -190,6 +194,7 @@ class LayerSpec:
     credit: Text
     bbox: tuple[float, float, float, float] | None = None
     readings: ReadingsSpec | None = None
+    scope: str = "prefecture"  # "japan": a layer of all Japan (rows of other prefectures kept; see LAYER_SCOPES)
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -777,6 +782,10 @@ def _layer(r: _Reader, raw: Any, index: int) -> LayerSpec:
         readings = ReadingsSpec(_names(r, rr, "station", rwhere), _names(r, rr, "time", rwhere),
                                 tuple(pollutants), levels)
 
+    scope = _choice(r, raw, "scope", where, LAYER_SCOPES, "prefecture")
+    bbox = r.bbox(raw, "bbox", where, None)
+    if scope == "japan" and bbox is None:
+        bbox = japan_bbox()
     licence, credit = _licence(r, raw, where), r.text(raw, "credit", where)
     if source.provenance:  # a bundled real snapshot credits its publisher itself
         licence, credit = dict(source.provenance["licence"]), dict(source.provenance["credit"])
@@ -793,8 +802,9 @@ def _layer(r: _Reader, raw: Any, index: int) -> LayerSpec:
         filters=tuple(filters),
         licence=licence,
         credit=credit,
-        bbox=r.bbox(raw, "bbox", where, None),
+        bbox=bbox,
         readings=readings,
+        scope=scope,
     )
 
 
@@ -893,6 +903,15 @@ def prefecture_code(key: str) -> str:
             return code
     raise ConfigError(f"MIERUKA_PREFECTURE: {key!r} is not a prefecture (give its code, 01–47, "
                       "or its name: 29, 奈良県, nara)")
+
+
+def japan_bbox() -> tuple[float, float, float, float]:
+    """The box holding every prefecture's (data/real/areas/views.json): Japan's, Ogasawara and
+    the Nansei islands included."""
+    import json
+
+    boxes = [place["bbox"] for place in json.loads((REAL_AREAS / "views.json").read_text(encoding="utf-8")).values()]
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
 def _prefecture_row(code: str) -> dict[str, str]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Protocol
 
 from registry import FieldSpec, LayerSpec, ReadingsSpec
-from services.areas import AreaTable, parse_code
+from services.areas import AreaTable, find_in_japan, parse_code
 
 from .text import nfkc
 
@@ -524,7 +524,7 @@ def normalise_rows(
                 record["close_time"] = close
             record["lat"], record["lon"] = _coordinates(record["lat"], record["lon"], west, south, east, north,
                                                         report, where)
-            _area(record, areas, report, where, locate)
+            _area(record, areas, report, where, locate, japan=layer.scope == "japan")
         except ValueProblem as exc:
             report.reject(str(exc), where)
             continue
@@ -723,9 +723,11 @@ class Locate(Protocol):
 
 
 def _area(record: dict[str, Any], areas: AreaTable, report: RejectReport, where: str,
-          locate: Locate | None = None) -> None:
+          locate: Locate | None = None, japan: bool = False) -> None:
     raw = record.get("area_code") or ""
     area = areas.find(raw)  # a code in any form, or a name (a broker's areaServed: "大阪市北区")
+    if area is None and japan and _area_elsewhere(record, raw, areas, report, where):
+        return
     if locate is not None and (area is None or not parse_code(raw) or areas.wards(area.code)):
         area = _area_by_position(record, raw, area, areas, locate, report, where)
     if area is not None:
@@ -740,6 +742,23 @@ def _area(record: dict[str, Any], areas: AreaTable, report: RejectReport, where:
         return
     report.repair("unknown area code", f"{where}: {raw!r}")
     record["area_code"] = None
+
+
+def _area_elsewhere(record: dict[str, Any], raw: str, areas: AreaTable, report: RejectReport, where: str) -> bool:
+    """A layer of all Japan (scope "japan"): a row naming a municipality of another prefecture
+    by code or by its name with the prefecture's (GSI: 北海道札幌市) gets it from that
+    prefecture's bundled table (for a designated city, the ward its address names), its
+    area_name written in full (北海道札幌市中央区: not an area of this deployment); counted.
+    False when the row names no such area (it is then placed as any other row)."""
+    found = find_in_japan(raw)
+    if found is None or found[0].prefecture.code == areas.prefecture.code:
+        return False
+    table, area = found
+    area = _ward_in_address(record.get("address"), area, table) or area
+    record["area_code"] = area.code
+    record["area_name"] = table.prefecture.name_ja + table.full_name(area, "ja")
+    report.derive("area in another prefecture (a layer of all Japan)", f"{where}: {raw} → {record['area_name']}")
+    return True
 
 
 def _area_by_position(record: dict[str, Any], raw: str, named, areas: AreaTable, locate: Locate,

@@ -27,6 +27,7 @@ __all__ = [
     "check_digit",
     "code6_from_code5",
     "default_table",
+    "find_in_japan",
     "parse_code",
     "prefecture_short_name",
 ]
@@ -388,3 +389,30 @@ class AreaTable:
 def default_table() -> AreaTable:
     """The project's own table, ``data/real/areas/27.csv`` (built by tools/real_data/areas.py; loaded once)."""
     return AreaTable.from_csv(DEFAULT_CSV)
+
+
+@lru_cache(maxsize=None)
+def prefecture_tables() -> tuple[AreaTable, ...]:
+    """The bundled area tables of all 47 prefectures (``data/real/areas/PP.csv``; loaded once)."""
+    return tuple(AreaTable.from_csv(path) for path in sorted(DEFAULT_CSV.parent.glob("[0-4][0-9].csv")))
+
+
+@lru_cache(maxsize=8192)
+def find_in_japan(text: object) -> tuple[AreaTable, Area] | None:
+    """An area of any prefecture, with its prefecture's table: by code in any form
+    :func:`parse_code` accepts, or by a name that starts with its prefecture's
+    ('北海道札幌市', '東京都千代田区': as GSI's 都道府県名及び市町村名 says it). None otherwise:
+    a name without its prefecture ('府中市') may be in more than one."""
+    if text is None:
+        return None
+    by_code = {t.prefecture.code[:2]: t for t in prefecture_tables()}
+    for code in parse_code(text):
+        table = by_code.get(code[:2])
+        if table is not None and table.get(code) is not None:
+            return table, table.get(code)
+    key = _fold(str(text))
+    for table in by_code.values():
+        if key.startswith(_fold(table.prefecture.name_ja)):
+            area = table.find(text)
+            return (table, area) if area is not None else None
+    return None

@@ -632,3 +632,49 @@ def test_a_kept_value_does_not_change_the_sample_records(deployment, areas) -> N
     """A row whose values all read keeps the record exactly as before: no `as_written` member."""
     records, report = run(deployment, areas, "toilets", [toilet()])
     assert "as_written" not in records[0] and not report.kept
+
+
+# --------------------------------------------------------------------------- a layer of all Japan (scope "japan")
+
+
+def _national_evacuation(deployment):
+    import dataclasses
+
+    from registry import japan_bbox
+
+    return dataclasses.replace(deployment.layer("evacuation-sites"), scope="japan", bbox=japan_bbox())
+
+
+def gsi_row(**columns: str) -> dict[str, str]:
+    row = {"ID": "E1", "名称": "もみじ台中学校", "種別": "指定緊急避難場所", "住所": "北海道札幌市厚別区もみじ台西1-1-1",
+           "都道府県名及び市町村名": "北海道札幌市", "_lat": "43.03806", "_lon": "141.48471"}
+    row.update(columns)
+    return row
+
+
+def test_a_layer_of_all_japan_keeps_the_places_of_other_prefectures_in_their_municipality(deployment, areas, locator) -> None:
+    rows = [gsi_row(),                                                                  # 札幌市: the ward of its address
+            gsi_row(ID="E2", 住所="東京都千代田区永田町1-7-1", 都道府県名及び市町村名="東京都千代田区",
+                    _lat="35.6759", _lon="139.7448"),
+            gsi_row(ID="E3", 住所="那覇市泉崎1-2-2", 都道府県名及び市町村名="沖縄県那覇市", _lat="26.2124", _lon="127.6809"),
+            gsi_row(ID="E4", 住所="大阪府大阪市北区中之島1-3-20", 都道府県名及び市町村名="大阪府大阪市",
+                    _lat="34.6937", _lon="135.5019")]                                     # Osaka's own: placed as before
+    records, report = normalise_rows(rows, _national_evacuation(deployment), areas, deployment.bbox, locate=locator)
+    placed = {r["id"]: (r["area_code"], r["area_name"]) for r in records}
+    assert placed == {"E1": ("011088", "北海道札幌市厚別区"), "E2": ("131016", "東京都千代田区"),
+                      "E3": ("472018", "沖縄県那覇市"), "E4": ("271276", "北区")}
+    assert report.rejected == {} and "unknown area code" not in report.repaired
+    assert report.derived["area in another prefecture (a layer of all Japan)"] == 3
+    assert "北海道札幌市 → 北海道札幌市厚別区" in report.examples["area in another prefecture (a layer of all Japan)"][0]
+
+
+def test_a_layer_of_the_prefecture_still_refuses_places_elsewhere(deployment, areas, locator) -> None:
+    records, report = normalise_rows([gsi_row()], deployment.layer("evacuation-sites"), areas, deployment.bbox,
+                                     locate=locator)
+    assert records == [] and report.rejected == {"coordinates outside the area": 1}
+
+
+def test_a_layer_of_all_japan_leaves_a_name_it_cannot_place_without_area(deployment, areas, locator) -> None:
+    row = gsi_row(都道府県名及び市町村名="府中市", 住所="府中市宮西町2-24")  # two 府中市 (東京都, 広島県): not guessed
+    records, report = normalise_rows([row], _national_evacuation(deployment), areas, deployment.bbox, locate=locator)
+    assert records[0]["area_code"] is None and report.repaired == {"unknown area code": 1}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 from collections import Counter
 
 import pytest
@@ -215,3 +216,47 @@ def test_the_map_says_which_municipalities_the_toilets_cover_and_when_one_is_not
     assert "池田市の公衆トイレのデータはありません" in ikeda and "8市町村" not in ikeda
     assert "8市町村" in suita and "データはありません" not in suita
     assert "公衆トイレ：" not in aed_only  # the line goes with the layer
+
+
+# --------------------------------------------------------------------------- the national deployment
+
+
+def test_the_national_layer_keeps_every_place_in_japan_in_its_municipality(settings) -> None:
+    """config/national.toml: GSI's nationwide lists (../shared/real-data) as one layer of all Japan:
+    every site and shelter kept, each in a municipality or ward of its own prefecture, Osaka's
+    placed exactly as the bundled Osaka snapshot places them."""
+    import datetime as dt
+    import gzip
+
+    from data_sources import pipeline
+    from registry import load_deployment
+    from services.areas import AreaTable, find_in_japan
+    from services.boundaries import bundled_boundaries_path
+    from services.locate import AreaLocator
+
+    features = {kind: json.loads(gzip.decompress(real_file(f"gsi-hinanbasho/japan-{kind}.geojson.gz").read_bytes()))["features"]
+                for kind in ("emergency", "evacuation")}
+    root = Path(__file__).resolve().parents[2]
+    deployment = load_deployment(root / "config" / "national.toml")
+    layer = deployment.layer("evacuation-sites")
+    areas = AreaTable.from_csv(deployment.area_table)
+    locate = AreaLocator.for_prefecture(areas, bundled_boundaries_path("27"))
+    payload, meta = pipeline.layer_payload(layer, deployment, areas, settings, dt.date(2026, 12, 2), locate=locate)
+    records = payload["records"]
+    kinds = Counter(k for r in records for k in r["kind"])
+    assert kinds["指定緊急避難場所"] == len(features["emergency"]) > 110_000
+    assert kinds["指定避難所"] == len(features["evacuation"]) > 80_000
+    assert meta["rejects"]["rejected"] == {}
+    assert all(r["area_code"] for r in records)
+    prefectures = Counter(r["area_code"][:2] for r in records)
+    assert len(prefectures) == 47
+    elsewhere = [r for r in records if not r["area_code"].startswith("27")]
+    by_id = {r["id"]: r for r in elsewhere}
+    assert by_id["E0110000001202"]["area_name"] == "北海道札幌市厚別区"  # GSI says 北海道札幌市: the ward from the address
+    assert all(find_in_japan(r["area_code"]) is not None for r in elsewhere)
+    assert meta["rejects"]["derived"]["area in another prefecture (a layer of all Japan)"] == len(elsewhere)
+    osaka = load_deployment(root / "config" / "osaka.toml")
+    bundled, _ = pipeline.layer_payload(osaka.layer("evacuation-sites"), osaka, areas, settings, dt.date(2026, 12, 2),
+                                        locate=locate)
+    assert {(r["id"], r["area_code"]) for r in records if r["area_code"].startswith("27")} == \
+        {(r["id"], r["area_code"]) for r in bundled["records"]}

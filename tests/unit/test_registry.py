@@ -227,6 +227,36 @@ def test_a_config_can_extend_another_and_replace_sources(tmp_path: Path) -> None
     assert "sources.unicorns: no layer or indicator 'unicorns'" in _error_of(live)
 
 
+def test_a_layer_may_cover_all_japan(tmp_path: Path) -> None:
+    """scope = "japan": Japan's box (every prefecture's), unless the layer gives its own; any
+    other scope is refused with the choices."""
+    from registry import japan_bbox
+
+    west, south, east, north = japan_bbox()
+    assert west < 123.0 and south < 24.1 and east > 146.0 and north > 45.5  # Yonaguni, Hateruma, Hokkaido
+    base = _write(tmp_path, _config_text())
+    wide = tmp_path / "wide.toml"
+    wide.write_text(f'extends = "{base.name}"\n[layers.aed]\nscope = "japan"\n', encoding="utf-8")
+    aed = load_deployment(wide).layer("aed")
+    assert aed.scope == "japan" and aed.bbox == japan_bbox()
+    assert load_deployment(base).layer("aed").scope == "prefecture"
+    wide.write_text(f'extends = "{base.name}"\n[layers.aed]\nscope = "world"\n', encoding="utf-8")
+    assert "layers.aed.scope" in _error_of(wide) and "japan" in _error_of(wide)
+
+
+def test_the_national_config_loads_and_leaves_osaka_the_prefecture_27_deployment() -> None:
+    from registry import prefecture_deployment
+
+    deployment = load_deployment(ROOT / "config" / "national.toml")
+    evacuation = deployment.layer("evacuation-sites")
+    assert deployment.layer_ids == LAYER_IDS and deployment.id != load_deployment(CONFIG).id
+    assert evacuation.scope == "japan" and evacuation.source.kind == "file" and evacuation.source.format == "gsi"
+    assert [p.name for p in evacuation.source.paths] == ["japan-emergency.geojson.gz", "japan-evacuation.geojson.gz"]
+    assert evacuation.source.paths[0].parent == (ROOT.parent / "shared" / "real-data" / "gsi-hinanbasho").resolve()
+    assert "国土地理院" in evacuation.credit["ja"]
+    assert prefecture_deployment("27").path == CONFIG
+
+
 def test_the_documented_live_config_loads() -> None:
     deployment = load_deployment(ROOT / "config" / "osaka-live.toml")
     assert deployment.layer("aed").source.kind == "ckan"
