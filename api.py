@@ -297,7 +297,7 @@ def healthz():
 def register(server: Flask) -> None:
     server.register_blueprint(api)
     server.extensions["mieruka-health"] = HealthCheck()
-    server.extensions["mieruka-prepared"] = {"snapshot": Prepared(entries=256, budget=256 * 1024 * 1024),
+    server.extensions["mieruka-prepared"] = {"snapshot": Prepared(entries=256, budget=128 * 1024 * 1024),
                                              "query": Prepared(entries=64, budget=64 * 1024 * 1024)}
 
 
