@@ -37,7 +37,10 @@ test: system setup
 	$(VENV)/bin/pytest
 
 bench: system setup
-	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends wrk; }
+	@if ! command -v wrk >/dev/null || [ ! -x /usr/sbin/nginx ] || [ ! -e /usr/lib/nginx/modules/ngx_http_brotli_static_module.so ]; then \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends wrk nginx libnginx-mod-http-brotli-static; \
+	fi
 	$(VENV)/bin/python bench/map_load.py
 	$(VENV)/bin/python bench/dashboard.py
 	$(VENV)/bin/python bench/importer.py

@@ -8,15 +8,26 @@ GET /api/v1/layers/<id>.csv      UTF-8 with BOM, opens in Excel
 GET /api/v1/indicators           JSON list of indicators with metadata
 GET /api/v1/indicators/<id>.json and .csv   long form; ?area=&from=&to=&per_capita=&measure=&breakdown=
 GET /api/v1/areas/<code>.json and .csv      an area's latest value of every indicator (/dashboard?area=)
-GET /healthz                     JSON status
+GET /healthz                     JSON status (worked out at most every HEALTH_S seconds)
 Errors are JSON with a message, never an HTML page or a 500 stack trace.
+
+Every answer made of data (layers, listings, indicators) is bytes prepared once per snapshot
+(services/prepared.py: raw, gzip and brotli, an ETag each) and sent by `send_body`, which
+picks the encoding, answers conditional requests and says how long the answer may be cached.
+The same route never serialises or compresses twice for the same data: the bodies of a
+snapshot live on it (a layer's GeoJSON), or in the app's Prepared caches under a key naming
+everything they are made of (the snapshots' versions and health, a normalised query).
 """
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import threading
+from email.utils import format_datetime
+from typing import Any, Callable, Iterable, Mapping
 
-from flask import Blueprint, Flask, Response, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 import request_limits as limits
 from request_guard import error as _error
@@ -28,10 +39,78 @@ from services.indicators import NotFound as IndicatorNotFound
 from services.indicators import PROFILE_COLUMNS
 from services.indicators import csv_bytes as indicator_csv_bytes
 from services.layers import PROFILES, LayerSnapshot, NotFound, csv_bytes
+from services.prepared import Body, Prepared, negotiate
+from services.stored import health_report
 
 log = logging.getLogger(__name__)
 api = Blueprint("api", __name__)
 CACHE = "public, max-age=300"
+#: for a URL that names the version of its body (`?v=<etag>`): it never changes
+IMMUTABLE = "public, max-age=31536000, immutable"
+#: how long /healthz keeps its answer (the Redis ping and the datasets' states) before working it out again
+HEALTH_S = 2.0
+
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _http_date(moment: dt.datetime) -> str:
+    return format_datetime(moment.astimezone(dt.timezone.utc).replace(microsecond=0), usegmt=True)
+
+
+def send_body(body: Body, mimetype: str, *, last_modified: dt.datetime,
+              headers: Mapping[str, str] | None = None) -> Response:
+    """The answer for a prepared body (services/prepared.Body), for every route that has one.
+
+    - the encoding the request's Accept-Encoding prefers (br, gzip or none; q-values honoured),
+      with `Vary: Accept-Encoding` and the strong ETag of that encoding;
+    - 304 without a body when `If-None-Match` names that ETag (or is `*`, or a list holding it),
+      or, without If-None-Match, when `If-Modified-Since` is not before `last_modified`;
+    - `Cache-Control`: IMMUTABLE when the URL's `v` parameter is the body's ETag (a versioned
+      URL, as the map loads a layer), else the short CACHE;
+    - `Last-Modified`: `last_modified` (aware); `headers`: more headers for 200 and 304 alike
+      (a CSV's Content-Disposition and Link).
+    `mimetype` may carry a charset ("text/csv; charset=utf-8"). Flask-Compress leaves the
+    answer alone (see skip_prepared): it is never compressed again."""
+    encoding = negotiate(request.headers.get("Accept-Encoding"))
+    tag = body.tag(encoding)
+    common = {"ETag": tag, "Vary": "Accept-Encoding", "Last-Modified": _http_date(last_modified),
+              "Cache-Control": IMMUTABLE if request.args.get("v") == body.etag else CACHE, **(headers or {})}
+    if _not_modified(tag, last_modified):
+        response = Response(status=304, headers=common)
+    else:
+        response = Response(body.encoded(encoding), headers=common, content_type=mimetype)
+        if encoding != "identity":
+            response.headers["Content-Encoding"] = encoding
+    response.prepared = True  # read by skip_prepared
+    return response
+
+
+def _not_modified(tag: str, last_modified: dt.datetime) -> bool:
+    if "If-None-Match" in request.headers:
+        return request.if_none_match.contains_weak(tag.strip('"'))  # weak comparison (RFC 9110 §13.1.2)
+    since = request.if_modified_since
+    return since is not None and last_modified.replace(microsecond=0) <= since
+
+
+def skip_prepared(server: Flask) -> None:
+    """Flask-Compress (Dash's compress=True) compresses what is not yet compressed; an answer of
+    send_body is already in the encoding the client asked for (or deliberately raw, for a client
+    that refused br and gzip): pass it by without looking at it. Call after Dash has set it up."""
+    hooks = server.after_request_funcs.setdefault(None, [])
+    for index, hook in enumerate(hooks):
+        owner = getattr(hook, "__self__", None)
+        if type(owner).__name__ == "Compress" and type(owner).__module__.startswith("flask_compress"):
+            def unless_prepared(response, compress=hook):
+                return response if getattr(response, "prepared", False) else compress(response)
+            hooks[index] = unless_prepared
+
+
+def prepared(name: str) -> Prepared:
+    """The app's cache of prepared bodies `name`: "snapshot" (one per snapshot version: listings,
+    CSV downloads, the default query) or "query" (parametrised indicator answers, bounded)."""
+    return current_app.extensions["mieruka-prepared"][name]
 
 
 #: What a client that asked for a dataset still loading is told to wait before asking again.
@@ -72,15 +151,17 @@ def _layer_json(snap: LayerSnapshot) -> dict:
     }
 
 
-def _described(response: Response, kind: str, spec, data_date: str) -> Response:
-    """A download that cannot carry its metadata in-band (CSV): a `Link` to its entry on /data
-    (rel="describedby") and to its licence (rel="license"), and a file name with the date its
-    data is as of. `kind`: "layers" or "indicators"."""
-    response.headers["Link"] = ", ".join([f'</data#dataset-{spec.id}>; rel="describedby"',
-                                          f'</api/v1/{kind}>; rel="collection"',
-                                          f'<{spec.licence["url"]}>; rel="license"'])
-    response.headers["Content-Disposition"] = f'attachment; filename="{spec.id}-{data_date}.csv"'
-    return response
+CSV = "text/csv; charset=utf-8"
+
+
+def _described(kind: str, spec, data_date: str) -> dict[str, str]:
+    """The headers of a download that cannot carry its metadata in-band (CSV): a `Link` to its
+    entry on /data (rel="describedby") and to its licence (rel="license"), and a file name with
+    the date its data is as of. `kind`: "layers" or "indicators"."""
+    return {"Link": ", ".join([f'</data#dataset-{spec.id}>; rel="describedby"',
+                               f'</api/v1/{kind}>; rel="collection"',
+                               f'<{spec.licence["url"]}>; rel="license"']),
+            "Content-Disposition": f'attachment; filename="{spec.id}-{data_date}.csv"'}
 
 
 def cacheable(response: Response) -> Response:
@@ -96,11 +177,47 @@ def _unavailable(entries, health: dict) -> list[dict]:
             for e in entries if health[e.id]["status"] in ("failing", "loading")]
 
 
+def _present_and_missing(service, ids: Iterable[str]) -> tuple[list, dict[str, dict]]:
+    """The snapshots of the datasets that have data, and the health report of those that have not
+    (each dataset looked up once)."""
+    present, missing = [], []
+    for dataset_id in ids:
+        try:
+            present.append(service.snapshot(dataset_id))
+        except SourceError:
+            missing.append(dataset_id)
+    return present, (health_report(service.snapshot, missing) if missing else {})
+
+
+def _frozen(health: Mapping[str, Any]) -> tuple:
+    return tuple(sorted((k, repr(v)) for k, v in health.items()))
+
+
+def _listing(kind: str, present: list, missing: dict[str, dict], version: Callable, build: Callable) -> Response:
+    """A listing of layers or indicators, prepared once per state of what it shows: its key is
+    every listed snapshot's version and health (which a refresh, a failed one, or the data
+    growing old changes: the process then holds a new snapshot) and the unavailable datasets'
+    states."""
+    key = (kind, tuple((version(s), _frozen(s.health)) for s in present),
+           tuple((dataset_id, _frozen(report)) for dataset_id, report in missing.items()))
+    body = prepared("snapshot").get(key, lambda: Body.of(_json_bytes(build())))
+    modified = max((s.fetched_at for s in present), default=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
+    return send_body(body, "application/json", last_modified=modified)
+
+
+def _layer_version(snap: LayerSnapshot) -> tuple:
+    """What a layer's answers are made of: its data (the full body's hash covers the records and
+    the metadata) and when it was fetched."""
+    return (snap.layer.id, snap.dataset, snap.fetched_at, snap.bodies["full"].etag)
+
+
 @api.get("/api/v1/layers")
 def layers():
     ctx = context()
-    return jsonify({"layers": [_layer_json(s) for s in ctx.layers.snapshots()],
-                    "unavailable": _unavailable(ctx.deployment.layers, ctx.layers.health())})
+    present, missing = _present_and_missing(ctx.layers, ctx.deployment.layer_ids)
+    return _listing("layers", present, missing, _layer_version, lambda: {
+        "layers": [_layer_json(s) for s in present],
+        "unavailable": _unavailable([e for e in ctx.deployment.layers if e.id in missing], missing)})
 
 
 def _snapshot_or_error(layer_id: str):
@@ -121,7 +238,7 @@ def layer_geojson(layer_id: str):
     profile = request.args.get("profile", "full")
     if profile not in PROFILES:
         return _error(400, f"unknown profile {profile!r}", known_profiles=", ".join(PROFILES))
-    return _send_prepared(snap, snap.bodies[profile], "application/geo+json")
+    return send_body(snap.bodies[profile], "application/geo+json", last_modified=snap.fetched_at)
 
 
 @api.get("/api/v1/layers/<layer_id>.<any(points, text):part>.json")
@@ -130,23 +247,7 @@ def layer_map_part(layer_id: str, part: str):
     snap, error = _snapshot_or_error(layer_id)
     if error:
         return error
-    return _send_prepared(snap, snap.bodies[part], "application/json")
-
-
-def _send_prepared(snap: LayerSnapshot, chosen, mimetype: str) -> Response:
-    gzip_ok = "gzip" in request.headers.get("Accept-Encoding", "")
-    etag = f'"{chosen.etag}-gz"' if gzip_ok else f'"{chosen.etag}"'  # one ETag per encoding
-    if etag in request.headers.get("If-None-Match", "") or request.headers.get("If-None-Match") == "*":
-        return Response(status=304, headers={"ETag": etag, "Cache-Control": CACHE, "Vary": "Accept-Encoding"})
-    body = chosen.gzip if gzip_ok else chosen.raw
-    response = Response(body, mimetype=mimetype)
-    response.headers["Vary"] = "Accept-Encoding"
-    if gzip_ok:
-        response.headers["Content-Encoding"] = "gzip"
-    response.headers["ETag"] = etag
-    response.headers["Cache-Control"] = CACHE
-    response.headers["Last-Modified"] = snap.fetched_at.strftime("%a, %d %b %Y %H:%M:%S GMT")
-    return response
+    return send_body(snap.bodies[part], "application/json", last_modified=snap.fetched_at)
 
 
 @api.get("/api/v1/layers/<layer_id>.csv")
@@ -154,10 +255,9 @@ def layer_csv(layer_id: str):
     snap, error = _snapshot_or_error(layer_id)
     if error:
         return error
-    response = Response(csv_bytes(snap), mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Cache-Control"] = CACHE
-    return _described(response, "layers", snap.layer, snap.data_date)
+    body = prepared("snapshot").get(("layer.csv", _layer_version(snap)), lambda: Body.of(csv_bytes(snap)))
+    return send_body(body, CSV, last_modified=snap.fetched_at,
+                     headers=_described("layers", snap.layer, snap.data_date))
 
 
 @api.route("/api/v1/<path:rest>", methods=["GET", "HEAD"])
@@ -165,23 +265,50 @@ def api_not_found(rest: str):
     return _error(404, f"no such API route: /api/v1/{rest}")
 
 
+class HealthCheck:
+    """/healthz's answer, worked out at most every `ttl_s` seconds by `clock` (a monitor polling
+    every second, or a load balancer's many, costs one Redis ping per period, not one per request;
+    a Redis that went down shows as degraded within `ttl_s`)."""
+
+    def __init__(self, ttl_s: float = HEALTH_S, clock: Callable[[], dt.datetime] | None = None):
+        self.ttl_s = ttl_s
+        self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+        self.worked_out = 0  # how many times the report was made (read by tests)
+        self._lock = threading.Lock()
+        self._cached: tuple[dt.datetime, bytes] | None = None
+
+    def body(self, ctx) -> bytes:
+        now = self.clock()
+        cached = self._cached
+        if cached is None or not 0 <= (now - cached[0]).total_seconds() < self.ttl_s:
+            with self._lock:
+                cached = self._cached
+                if cached is None or not 0 <= (now - cached[0]).total_seconds() < self.ttl_s:
+                    cached = self._cached = (now, _json_bytes(self.report(ctx, now)))
+        return cached[1]
+
+    def report(self, ctx, now: dt.datetime) -> dict[str, Any]:
+        self.worked_out += 1
+        datasets = {**ctx.layers.health(), **ctx.indicators.health()}
+        store = ctx.layers.store.status()
+        # ok only when every dataset is current and the store keeps what is fetched (Redis up, the disk writable)
+        ok = all(d["status"] == "ok" for d in datasets.values()) and store["healthy"] and not store.get("degraded")
+        return {"status": "ok" if ok else "degraded", "deployment": ctx.deployment.id,
+                "store": {k: store[k] for k in ("backend", "healthy", "degraded", "error") if k in store},  # no paths
+                "time": now.replace(microsecond=0).isoformat(), "datasets": datasets}
+
+
 @api.get("/healthz")
 def healthz():
-    ctx = context()
-    datasets = {**ctx.layers.health(), **ctx.indicators.health()}
-    store = ctx.layers.store.status()
-    # ok only when every dataset is current and the store keeps what is fetched (Redis up, the disk writable)
-    ok = all(d["status"] == "ok" for d in datasets.values()) and store["healthy"] and not store.get("degraded")
-    body = {"status": "ok" if ok else "degraded", "deployment": ctx.deployment.id,
-            "store": {k: store[k] for k in ("backend", "healthy", "degraded", "error") if k in store},  # no server paths
-            "time": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(), "datasets": datasets}
-    response = jsonify(body)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    body = current_app.extensions["mieruka-health"].body(context())
+    return Response(body, mimetype="application/json", headers={"Cache-Control": "no-store"})
 
 
 def register(server: Flask) -> None:
     server.register_blueprint(api)
+    server.extensions["mieruka-health"] = HealthCheck()
+    server.extensions["mieruka-prepared"] = {"snapshot": Prepared(entries=256, budget=128 * 1024 * 1024),
+                                             "query": Prepared(entries=64, budget=64 * 1024 * 1024)}
 
 
 # ---- indicators ----
@@ -215,30 +342,53 @@ def _indicator_json(snap) -> dict:
     }
 
 
+def _indicator_version(snap) -> tuple:
+    """What an indicator's answers are made of: its data, identified by where it is kept and when
+    it was fetched (sample data: made once a day per process)."""
+    return (snap.indicator.id, snap.dataset, snap.fetched_at, snap.source_modified, snap.source_url)
+
+
 @api.get("/api/v1/indicators")
 def indicators():
     ctx = context()
-    return cacheable(jsonify({"indicators": [_indicator_json(s) for s in ctx.indicators.snapshots()],
-                              "unavailable": _unavailable(ctx.deployment.indicators, ctx.indicators.health())}))
+    present, missing = _present_and_missing(ctx.indicators, [i.id for i in ctx.deployment.indicators])
+    return _listing("indicators", present, missing, _indicator_version, lambda: {
+        "indicators": [_indicator_json(s) for s in present],
+        "unavailable": _unavailable([e for e in ctx.deployment.indicators if e.id in missing], missing)})
 
 
-def _indicator_rows(indicator_id: str):
-    """(snapshot, rows, None) or (None, None, error response) for the query string."""
-    service = context().indicators
-    args = request.args
+def _indicator_query(args) -> tuple[dict[str, Any] | None, Response | None]:
+    """The query string as IndicatorService.query's keyword arguments, normalised (what two
+    requests that must get the same answer have in common), or a 400."""
     per_capita = args.get("per_capita", "0")
     if per_capita not in ("0", "1", "true", "false"):
-        return None, None, _error(400, f"per_capita: {per_capita!r} must be 0 or 1")
+        return None, _error(400, f"per_capita: {per_capita!r} must be 0 or 1")
     try:  # repeats collapsed, order kept; over the bound → 400 naming it
         areas = limits.bounded((a for a in args.get("area", "").split(",") if a), "area", limits.API_AREAS) or None
     except limits.TooMany as exc:
-        return None, None, _error(400, str(exc), parameter=exc.parameter, limit=exc.limit)
+        return None, _error(400, str(exc), parameter=exc.parameter, limit=exc.limit)
+    return {"measure": args.get("measure") or None, "areas": tuple(areas) if areas else None,
+            "start": args.get("from") or None, "end": args.get("to") or None,
+            "per_capita": per_capita in ("1", "true"), "breakdown": args.get("breakdown"),
+            "lang": lang_or_default(args.get("lang"))}, None
+
+
+def _indicator_answer(indicator_id: str, kind: str, serialise: Callable[[Any, list], bytes]):
+    """(snapshot, prepared body, None) or (None, None, error response) for the request's query:
+    the rows are selected and serialised once per snapshot version and normalised query (and
+    population snapshot, for per-capita values) — the default query with the snapshot's other
+    answers, parametrised ones in a bounded LRU."""
+    query, error = _indicator_query(request.args)
+    if error:
+        return None, None, error
+    service = context().indicators
     try:
         snap = service.snapshot(indicator_id)
-        rows = service.query(indicator_id, measure=args.get("measure") or None, areas=areas,
-                             start=args.get("from") or None, end=args.get("to") or None,
-                             per_capita=per_capita in ("1", "true"), breakdown=args.get("breakdown"),
-                             lang=lang_or_default(args.get("lang")))
+        default = query == DEFAULT_QUERY | {"lang": query["lang"]}
+        population = service.population_version() if query["per_capita"] else None
+        key = (kind, _indicator_version(snap), tuple(query.items()), population)
+        body = prepared("snapshot" if default else "query").get(
+            key, lambda: Body.of(serialise(snap, service.query(indicator_id, **query))))
     except IndicatorNotFound:
         known = ", ".join(i.id for i in context().deployment.indicators)
         return None, None, _error(404, f"unknown indicator {indicator_id!r}", known_indicators=known)
@@ -246,26 +396,30 @@ def _indicator_rows(indicator_id: str):
         return None, None, _error(400, str(exc))
     except SourceError as exc:
         return None, None, _unavailable_error("indicator", indicator_id, exc)
-    return snap, rows, None
+    return snap, body, None
+
+
+DEFAULT_QUERY = {"measure": None, "areas": None, "start": None, "end": None, "per_capita": False,
+                 "breakdown": None, "lang": None}
 
 
 @api.get("/api/v1/indicators/<indicator_id>.json")
 def indicator_json(indicator_id: str):
-    snap, rows, error = _indicator_rows(indicator_id)
+    snap, body, error = _indicator_answer(indicator_id, "json", lambda snap, rows: _json_bytes({
+        "indicator": indicator_id, "sample": snap.sample, "metadata": snap.metadata,
+        "count": len(rows), "records": rows}))
     if error:
         return error
-    return cacheable(jsonify({"indicator": indicator_id, "sample": snap.sample, "metadata": snap.metadata,
-                              "count": len(rows), "records": rows}))
+    return send_body(body, "application/json", last_modified=snap.fetched_at)
 
 
 @api.get("/api/v1/indicators/<indicator_id>.csv")
 def indicator_csv(indicator_id: str):
-    snap, rows, error = _indicator_rows(indicator_id)
+    snap, body, error = _indicator_answer(indicator_id, "csv", lambda _snap, rows: indicator_csv_bytes(rows))
     if error:
         return error
-    response = Response(indicator_csv_bytes(rows), mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    return cacheable(_described(response, "indicators", snap.indicator, snap.data_date))
+    return send_body(body, CSV, last_modified=snap.fetched_at,
+                     headers=_described("indicators", snap.indicator, snap.data_date))
 
 
 # ---- an area's profile ----

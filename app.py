@@ -9,9 +9,7 @@ on first access (for gunicorn), so importing this module has no side effects.
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
-import os
 import re
 import sys
 import threading
@@ -28,10 +26,12 @@ import api
 import i18n
 import request_guard
 import security
+import static_cache
 from registry import ConfigError
 from services.context import build_context
 from services.layers import map_data_url
 from settings import ROOT, Settings
+from static_cache import asset_url, content_hash
 
 INDEX = """<!DOCTYPE html>
 <html lang="ja">
@@ -60,26 +60,13 @@ _FINGERPRINT = re.compile(r"^(.*/_dash-component-suites/)([^/]+)/(.+)$")
 _VERSIONS = ("dash_version", "python_version", "plotly_version", "ddk_version", "dash_version_url")
 
 
-@functools.lru_cache(maxsize=None)
-def content_hash(namespace: str, path: str) -> str:
-    """A component-suite file's own hash: its URL changes with the file, not with a version."""
-    from dash.fingerprint import check_fingerprint
-
-    original, _ = check_fingerprint(path)
-    module = sys.modules[namespace]
-    try:
-        with open(os.path.join(os.path.dirname(module.__file__), original), "rb") as file:
-            digest = hashlib.sha256(file.read()).hexdigest()
-    except OSError:
-        digest = hashlib.sha256(original.encode()).hexdigest()
-    name, _, extension = original.rpartition("/")[2].partition(".")
-    folder = original.rpartition("/")[0]
-    return f"{folder + '/' if folder else ''}{name}.v{digest[:8]}m{digest[8:20]}.{extension}"
-
-
 def _hashed(url: str) -> str:
+    """A script's or stylesheet's URL named by the file's content (static_cache.py): a component
+    suite's file name carries its hash, an asset's `?v=` (instead of Dash's `?m=<mtime>`)."""
     match = _FINGERPRINT.match(url)
-    return f"{match[1]}{match[2]}/{content_hash(match[2], match[3])}" if match else url
+    if match:
+        return f"{match[1]}{match[2]}/{content_hash(match[2], match[3])}"
+    return asset_url(url, str(ROOT / "assets"))
 
 
 def first_values(layout):
@@ -140,7 +127,9 @@ class MierukaDash(dash.Dash):
         metas = "\n      ".join(format_tag("meta", m, opened=True, sanitize=True)
                                 for m in _page_meta_tags(self, public_request()))
         kwargs["metas"] = metas + "\n      " + kwargs["metas"]
-        kwargs["favicon"] = re.sub(r"\?v=[^\"]*", "", kwargs["favicon"])  # Dash's icon, without Dash's version
+        # Dash's icon, named by its content instead of Dash's version (static_cache.py)
+        kwargs["favicon"] = re.sub(r'href="[^"]*_favicon\.ico\?v=[^"]*"', f'href="{static_cache.favicon_url()}"',
+                                   kwargs["favicon"])
         if request.path.rstrip("/") == "/map":
             kwargs["metas"] += "".join(
                 f'<link rel="preload" as="fetch" crossorigin="anonymous" href="{html.escape(url)}">'
@@ -211,6 +200,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
             page["layout"] = first_values(page["layout"])
     request_guard.register(app, settings)
     security.register(server, settings)  # after Dash's compression hook, so it reads the page uncompressed
+    static_cache.register(server, str(ROOT / "assets"))
+    api.skip_prepared(server)  # the API's prepared bodies are compressed already
     app.index_string = INDEX
     app.layout = dash.html.Div(dash.page_container)
     return app

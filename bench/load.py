@@ -4,10 +4,16 @@ run; the figure that must hold is 0 non-2xx answers and 0 socket errors, the p50
 latencies and requests per second are printed beside a static file of the app served in the
 same run (the cheapest answer it can give: the baseline).
 
-    .venv/bin/python bench/load.py [--duration 60] [--connections 64] [--only NAME]
+Then the static-file limit (issue 10): nginx, in the same run, serves the very bytes the app
+answers (fetched from it, raw, gzip and brotli, written to disk) with `gzip_static` and, when
+Debian's libnginx-mod-http-brotli-static is installed, `brotli_static`; wrk asks both with a
+browser's Accept-Encoding, for a layer's GeoJSON (map profile), /api/v1/layers and crime.json,
+and the ratio app/nginx of requests per second is printed with p50 and p99.
 
-Needs wrk and redis-server (`make bench` installs them). Loopback only; the app runs on its
-embedded default data (config/osaka.toml) in a fresh cache folder.
+    .venv/bin/python bench/load.py [--duration 60] [--connections 64] [--only NAME] [--nginx-only]
+
+Needs wrk, nginx and redis-server (`make bench` installs them). Loopback only; the app runs on
+its embedded default data (config/osaka.toml) in a fresh cache folder.
 """
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -118,8 +125,11 @@ wrk.body = io.open("%s", "rb"):read()
 """
 
 
-def wrk(base: str, target: str, duration: int, connections: int, work: Path, body: bytes | None) -> dict:
+def wrk(base: str, target: str, duration: int, connections: int, work: Path, body: bytes | None,
+        headers: dict[str, str] | None = None) -> dict:
     command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "30s"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
     if target.startswith("POST "):
         (work / "body.json").write_bytes(body or b"")
         (work / "post.lua").write_text(WRK_SCRIPT % (work / "body.json"))
@@ -183,12 +193,137 @@ def run_scenario(name: str, redis: RedisServer | None, args, restart_redis: bool
     return rows
 
 
+# ---------------------------------------------------------------- the static-file limit: nginx
+
+#: label → (the app's URL, the file nginx serves it from)
+NGINX_ROUTES = {
+    "layer GeoJSON (toilets, map profile)": ("/api/v1/layers/toilets.geojson?profile=map", "toilets-map.geojson"),
+    "/api/v1/layers": ("/api/v1/layers", "layers.json"),
+    "indicator JSON (crime)": ("/api/v1/indicators/crime.json", "crime.json"),
+}
+BROTLI_MODULE = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
+NGINX_CONF = """
+%(load)s
+worker_processes 2;
+daemon off;
+pid %(root)s/nginx.pid;
+error_log %(root)s/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+    types { application/json json geojson; }
+    default_type application/octet-stream;
+    access_log %(root)s/nginx-access.log;
+    client_body_temp_path %(root)s/tmp-body;
+    proxy_temp_path %(root)s/tmp-proxy;
+    fastcgi_temp_path %(root)s/tmp-fastcgi;
+    uwsgi_temp_path %(root)s/tmp-uwsgi;
+    scgi_temp_path %(root)s/tmp-scgi;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 100000;
+    server {
+        listen 127.0.0.1:%(port)d;
+        root %(root)s/www;
+        gzip_static on;
+        %(brotli)s
+        etag on;
+        location / { add_header Cache-Control "public, max-age=300"; add_header Vary Accept-Encoding; }
+    }
+}
+"""
+
+
+def fetch_encoded(url: str, encoding: str) -> bytes:
+    request = urllib.request.Request(url, headers={"Accept-Encoding": encoding})
+    with urllib.request.urlopen(request, timeout=120) as response:
+        got = response.headers.get("Content-Encoding") or "identity"
+        assert got == encoding, f"{url}: asked for {encoding}, got {got}"
+        return response.read()
+
+
+def start_nginx(base: str, work: Path, brotli: bool) -> tuple[subprocess.Popen, str]:
+    """nginx serving, from disk, the bytes the app at `base` answers for NGINX_ROUTES (raw, .gz, .br)."""
+    www = work / "www"
+    www.mkdir(parents=True)
+    for target, name in NGINX_ROUTES.values():
+        (www / name).write_bytes(fetch_encoded(base + target, "identity"))
+        (www / f"{name}.gz").write_bytes(fetch_encoded(base + target, "gzip"))
+        if brotli:
+            (www / f"{name}.br").write_bytes(fetch_encoded(base + target, "br"))
+    for folder in [work, *work.rglob("*")]:  # nginx's workers run as another user
+        folder.chmod(0o755 if folder.is_dir() else 0o644)
+    port = free_port()
+    conf = work / "nginx.conf"
+    conf.write_text(NGINX_CONF % {
+        "root": work, "port": port,
+        "load": f"load_module {BROTLI_MODULE};" if brotli else "",
+        "brotli": "brotli_static on;" if brotli else ""})
+    nginx = subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(conf), "-p", str(work)],
+                             stdout=subprocess.DEVNULL, stderr=open(work / "nginx-start.log", "wb"))
+    nginx_base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            get(nginx_base + "/layers.json")
+            return nginx, nginx_base
+        except OSError:
+            if nginx.poll() is not None or time.monotonic() > deadline:
+                logs = [work / "nginx-start.log", work / "nginx-error.log"]
+                raise RuntimeError("nginx did not start: " + " ".join(p.read_text()[-2000:] for p in logs if p.exists()))
+            time.sleep(0.1)
+
+
+def _ms(text: str) -> float:
+    number, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def run_static_limit(args) -> list[tuple]:
+    """The app and nginx on the same bytes, alternately per route; their ratio of requests per second."""
+    brotli = BROTLI_MODULE.exists()
+    accept = "gzip, deflate, br" if brotli else "gzip"
+    print(f"\nthe static-file limit: wrk with Accept-Encoding: {accept!r} against the app and against nginx "
+          f"(gzip_static{' + brotli_static' if brotli else '; brotli_static module not installed: gzip only'}) "
+          "serving the same bytes from disk")
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="mieruka-static-") as folder:
+        work = Path(folder)
+        work.chmod(0o755)  # nginx's workers (another user) read the files below
+        (work / "app").mkdir()
+        app, base, _log = start_app(work / "app", None)
+        try:
+            nginx, nginx_base = start_nginx(base, work / "nginx", brotli)
+            try:
+                for label, (target, name) in NGINX_ROUTES.items():
+                    if args.only and args.only not in label:
+                        continue
+                    headers = {"Accept-Encoding": accept}
+                    ours = wrk(base, target, args.duration, args.connections, work, None, headers)
+                    theirs = wrk(nginx_base, "/" + name, args.duration, args.connections, work, None, headers)
+                    ratio = ours["rps"] / theirs["rps"] if theirs["rps"] else float("nan")
+                    rows.append(("static-file limit", label, ours))
+                    print(f"  {label:<40} app {ours['rps']:>8.0f}/s p50 {ours['p50']:>8} p99 {ours['p99']:>8} | "
+                          f"nginx {theirs['rps']:>8.0f}/s p50 {theirs['p50']:>8} p99 {theirs['p99']:>8} | "
+                          f"app/nginx {ratio:.2f}× (p99 {_ms(ours['p99']) / _ms(theirs['p99']):.1f}× nginx's)",
+                          flush=True)
+            finally:
+                nginx.send_signal(signal.SIGQUIT)
+                nginx.wait(30)
+        finally:
+            stop_app(app)
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=60, help="seconds per route")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--only", help="routes whose label contains this")
+    parser.add_argument("--nginx-only", action="store_true", help="only the comparison with nginx")
     args = parser.parse_args()
+    if args.nginx_only:
+        rows = run_static_limit(args)
+        return 0 if all(r["requests"] and not r["non2xx"] and not r["errors"] for *_, r in rows) else 1
     print(f"wrk {args.duration} s × {args.connections} connections per route, gunicorn as in the Procfile "
           f"(2 workers × 4 threads), default data")
     rows = run_scenario("file store", None, args)
@@ -196,6 +331,7 @@ def main() -> int:
         rows += run_scenario("Redis", redis, args)
         if not args.only:
             rows += run_scenario("Redis stopped and restarted", redis, args, restart_redis=True)
+    rows += run_static_limit(args)
     bad = [(n, label, r) for n, label, r in rows if r["non2xx"] or r["errors"] or not r["requests"]]
     print(f"\n{sum(r['requests'] for *_, r in rows):,} requests; non-2xx: {sum(r['non2xx'] for *_, r in rows)}, "
           f"socket errors: {sum(r['errors'] for *_, r in rows)}")

@@ -125,6 +125,7 @@ class IndicatorService:
         self._lock = threading.Lock()
         self._snapshots: dict[tuple[str, dt.date], IndicatorSnapshot] = {}
         self._names: dict[tuple[str, str], str] = {}  # (area code, lang) → display name
+        self._keys: dict[str, str] = {}  # indicator id → dataset_key
         # memo of population_at, keyed by the population snapshot's fetched_at
         self._population_by_area: dict[tuple[Any, str], dict[str, float]] = {}
         self._population_at: dict[tuple[Any, str, str], float | None] = {}
@@ -140,9 +141,12 @@ class IndicatorService:
 
     def dataset_key(self, spec: IndicatorSpec) -> str:
         """The indicator's name in the shared store, under the deployment's id and the
-        fingerprint of its source and measures (see LayerService.dataset_key)."""
-        fingerprint = spec.source.fingerprint(tuple(m.id for m in spec.measures))
-        return f"{self.deployment.id}.indicator.{spec.id}.{spec.source.kind}-{fingerprint}"
+        fingerprint of its source and measures (see LayerService.dataset_key); worked out once."""
+        key = self._keys.get(spec.id)
+        if key is None:
+            fingerprint = spec.source.fingerprint(tuple(m.id for m in spec.measures))
+            key = self._keys[spec.id] = f"{self.deployment.id}.indicator.{spec.id}.{spec.source.kind}-{fingerprint}"
+        return key
 
     def snapshot(self, indicator_id: str) -> IndicatorSnapshot:
         """The indicator's last good data; SourceUnavailable when a live one never had any."""

@@ -1,5 +1,5 @@
 """Layer snapshots: normalised records of one map layer plus everything derived from them
-once (GeoJSON body, its gzip, ETag, filter options), read by the API and the pages.
+once (GeoJSON bodies in every encoding, their ETags, filter options), read by the API and the pages.
 
 A layer is fetched and normalised by its pipeline (data_sources/pipeline.py, which this
 service hands the prefecture's point-in-area locator); the records live in the shared
@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import gzip
-import hashlib
 import io
 import json
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from registry import Deployment, LayerSpec
 from services.areas import AreaTable
 from services.boundaries import bundled_boundaries_path
 from services.locate import AreaLocator
+from services.prepared import Body  # one body in every encoding (also imported from here)
 from services.stored import StoredViews, available, dataset_metadata, health_report
 from settings import Settings
 
@@ -44,20 +43,6 @@ MAP_TEXT_FIELDS = ("name_kana", "address")
 PROFILES = ("full", "map")
 #: Coordinates in the map's columns: integer steps of 1e-5 degree (≈ 1 m).
 MAP_COORD_SCALE = 100_000
-
-
-@dataclass(frozen=True)
-class Body:
-    """One pre-serialised GeoJSON body, raw and gzipped, with its ETag."""
-
-    raw: bytes
-    gzip: bytes
-    etag: str
-
-    @classmethod
-    def of(cls, raw: bytes) -> "Body":
-        return cls(raw, gzip.compress(raw, compresslevel=6, mtime=0), hashlib.sha256(raw).hexdigest()[:20])
-
 
 
 @dataclass(frozen=True)
@@ -117,6 +102,7 @@ class LayerService:
         self.settings = settings
         self.store = store or open_store(settings.redis_url, settings.cache_dir / "store")
         self.views = StoredViews(self.store, clock, background)
+        self._keys: dict[tuple[str, dt.date], str] = {}  # (layer id, sample date) → dataset_key
 
     def locator(self):
         """Point → municipality or ward on the prefecture's bundled boundaries (None without
@@ -137,7 +123,17 @@ class LayerService:
         """The layer's name in the shared store, under the deployment's id (deployments of two
         prefectures may share a cache folder or a Redis) and the fingerprint of its source and
         fields (data read from another source, or mapped otherwise, is never served as this
-        one's once the config changes); sample data is generated per date and seed."""
+        one's once the config changes); sample data is generated per date and seed. Worked out once
+        per layer and day (hashing the source's description costs more than serving a layer)."""
+        memo = (layer.id, self.as_of())
+        key = self._keys.get(memo)
+        if key is None:
+            if len(self._keys) > 4 * len(self.deployment.layers):
+                self._keys.clear()  # yesterday's keys
+            key = self._keys[memo] = self._dataset_key(layer)
+        return key
+
+    def _dataset_key(self, layer: LayerSpec) -> str:
         key = f"{self.deployment.id}.layer.{layer.id}"
         if layer.source.kind == "bundled":
             return f"{key}.sample-{self.as_of().isoformat()}-{self.settings.sample_seed}"
