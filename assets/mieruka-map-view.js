@@ -15,6 +15,15 @@
   var map = null, container = null, tiles = null, here = null, spider = null;
   var layers = {};  // layer id → {hideout, index, group, markers: Map(key → marker)}
   var clicks = 0;
+  var indexes = new WeakMap();  // features array → its supercluster index
+
+  /** The index of a features array, built once (m.load builds it for the unfiltered layer as
+   * soon as the data arrives, while Dash is still starting). */
+  m.clusterIndex = function (features) {
+    var index = indexes.get(features);
+    if (!index) { index = new Supercluster(CLUSTER).load(features); indexes.set(features, index); }
+    return index;
+  };
 
   function setProps(id, props) {
     var dc = window.dash_clientside;
@@ -143,7 +152,7 @@
       entry.group.clearLayers();
       entry.markers = new Map();
       entry.hideout = h;
-      entry.index = new Supercluster(CLUSTER).load(features);
+      entry.index = m.clusterIndex(features);
       if (!map.hasLayer(entry.group)) entry.group.addTo(map);
       redraw(entry);
     },

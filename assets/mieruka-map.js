@@ -193,7 +193,17 @@
 
   m.load = function (url) {
     if (!data[url]) {
-      data[url] = fetchJson(url).then(decode).catch(function (err) { delete data[url]; throw err; });
+      data[url] = fetchJson(url).then(function (body) {
+        var features = decode(body);
+        // cluster it while Dash fetches its layout: once the scripts have run (the preloads
+        // arrive before them)
+        if (document.readyState === "loading") {
+          document.addEventListener("DOMContentLoaded", function () { m.clusterIndex(features); });
+        } else {
+          m.clusterIndex(features);
+        }
+        return features;
+      }).catch(function (err) { delete data[url]; throw err; });
     }
     return data[url];
   };
