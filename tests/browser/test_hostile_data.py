@@ -341,15 +341,13 @@ def test_the_map_list_view_and_every_places_details_show_the_text_and_run_nothin
         for props in features.values():
             assert props["name"] in listed and (props.get("address") or "") in listed, (lid, props["name"][:80])
 
-        def buttons():
-            return dash_duo.driver.find_elements(By.CSS_SELECTOR, "#list-table tbody th button")
-
-        assert len(buttons()) == ROWS
+        assert len(dash_duo.driver.find_elements(By.CSS_SELECTOR, "#list-table tbody th button")) == ROWS
         for position in range(first, ROWS, 4):
-            button = buttons()[position]
-            name = button.get_property("textContent")
-            dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();",
-                                           button)
+            # found and clicked in one script: the list re-renders when the map moves to the last
+            # place opened, and a button looked up before that would be gone by the click
+            name = dash_duo.driver.execute_script(
+                "const b = document.querySelectorAll('#list-table tbody th button')[arguments[0]];"
+                "b.scrollIntoView({block: 'center'}); b.click(); return b.textContent;", position)
             wait_for(lambda: page_text(dash_duo, "#details-title") == name, f"the details of {lid} row {position}")
             wait_for(lambda: "sel=" in dash_duo.driver.current_url, "the selection in the address")
             selected = urllib.parse.parse_qs(urllib.parse.urlsplit(dash_duo.driver.current_url).query)["sel"][0]
