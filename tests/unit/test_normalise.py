@@ -678,3 +678,19 @@ def test_a_layer_of_all_japan_leaves_a_name_it_cannot_place_without_area(deploym
     row = gsi_row(都道府県名及び市町村名="府中市", 住所="府中市宮西町2-24")  # two 府中市 (東京都, 広島県): not guessed
     records, report = normalise_rows([row], _national_evacuation(deployment), areas, deployment.bbox, locate=locator)
     assert records[0]["area_code"] is None and report.repaired == {"unknown area code": 1}
+
+
+def test_an_address_gets_its_municipality_only_when_it_names_none(deployment, areas, locator) -> None:
+    """堺市's 「堺区宿院町東…」 reads on its own as 「堺市堺区宿院町東…」; an address that already
+    begins with the prefecture or a municipality keeps its text, even where the position is in
+    another municipality (GSI's sites near a boundary: 「泉大津市大阪府和泉市…」 before)."""
+    rows = [toilet(ID="T1", 全国地方公共団体コード="271411", 所在地_連結表記="堺区宿院町東4丁1番", 緯度="34.5733", 経度="135.4829"),
+            # 泉大津市役所's position, an address in 和泉市 written with the prefecture
+            toilet(ID="T2", 全国地方公共団体コード="272060", 所在地_連結表記="大阪府和泉市府中町2丁目7番5号",
+                   緯度="34.5047", 経度="135.4105"),
+            toilet(ID="T3", 全国地方公共団体コード="272060", 所在地_連結表記="和泉市府中町2丁目7番5号",
+                   緯度="34.5047", 経度="135.4105")]
+    records, report = normalise_rows(rows, deployment.layer("toilets"), areas, deployment.bbox, locate=locator)
+    addresses = {r["id"]: r["address"] for r in records}
+    assert addresses == {"T1": "堺市堺区宿院町東4丁1番", "T2": "大阪府和泉市府中町2丁目7番5号", "T3": "和泉市府中町2丁目7番5号"}
+    assert report.derived["municipality added to an address written without it"] == 1

@@ -260,3 +260,13 @@ def test_the_national_layer_keeps_every_place_in_japan_in_its_municipality(setti
                                         locate=locate)
     assert {(r["id"], r["area_code"]) for r in records if r["area_code"].startswith("27")} == \
         {(r["id"], r["area_code"]) for r in bundled["records"]}
+
+
+def test_no_site_address_gets_a_second_place_name_before_it(ctx, evacuation) -> None:
+    """A site's address keeps what GSI wrote; the municipality is put before it only when it names
+    none (an address naming 和泉市 at a position in 泉大津市 read 「泉大津市大阪府和泉市…」)."""
+    municipalities = tuple(a.name_ja for a in ctx.areas if a.is_municipality)
+    names = (ctx.areas.prefecture.name_ja, *municipalities)
+    doubled = [address for address in (r.get("address") or "" for r in evacuation.records)
+               if any(address.startswith(m) and address[len(m):].startswith(names) for m in municipalities)]
+    assert doubled == []
