@@ -199,6 +199,6 @@
     var target = e.target.closest && e.target.closest("[data-mk-sel], [data-mk-sort]");
     if (!target) return;
     if (target.hasAttribute("data-mk-sel")) m.select(target.getAttribute("data-mk-sel"), true);
-    else m.sortBy(target.getAttribute("data-mk-sort"));
+    else m.sortBy(target);
   });
 })();

@@ -304,12 +304,15 @@
 
   /* ---------- clientside callbacks ---------- */
 
-  var lastNear = null, sortState = { key: "name", dir: "asc" };
+  var lastNear = null;
 
-  /** A sort header's click (delegated in mieruka-map-view.js): same column again reverses. */
-  m.sortBy = function (key) {
-    sortState = { key: key, dir: sortState.key === key && sortState.dir === "asc" ? "desc" : "asc" };
-    window.dash_clientside.set_props("list-sort", { data: sortState });
+  /** A sort header's click (delegated in mieruka-map-view.js): the column sorted ascending
+   * (its header's aria-sort says so) reverses, any other sorts ascending. The header is the
+   * one record of the order shown, so a new page render cannot leave a stale copy. */
+  m.sortBy = function (button) {
+    var header = button.closest("th"), ascending = header && header.getAttribute("aria-sort") === "ascending";
+    window.dash_clientside.set_props("list-sort", { data: { key: button.getAttribute("data-mk-sort"),
+                                                            dir: ascending ? "desc" : "asc" } });
   };
 
   Object.assign(m.cb, {

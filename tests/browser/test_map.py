@@ -181,6 +181,21 @@ def test_list_view_is_sortable_and_selecting_a_row_shows_details(dash_duo, dash_
     first.click()
     dash_duo.wait_for_text_to_equal("#details-title", name)
     assert "sel=baby-stations" in urllib.parse.unquote(dash_duo.driver.current_url)
+    # away to the home page and back in the app: the list keeps the order chosen, its header says
+    # so, and a click on that header reverses it (the order is read from the header itself)
+    dash_duo.driver.execute_script("document.querySelector('a[href=\"/\"]').click()")
+    dash_duo.wait_for_no_elements("#list-table")
+    dash_duo.driver.back()
+    dash_duo.wait_for_element("#list-table thead th:first-child[aria-sort='descending']")
+    kept = names()
+    assert len(set(kept)) > 1
+    dash_duo.driver.find_element(By.CSS_SELECTOR, "#list-table thead th button").send_keys(Keys.ENTER)
+    dash_duo.wait_for_element("#list-table thead th:first-child[aria-sort='ascending']")
+    wait_until = time.time() + 15
+    while names()[0] != kept[-1] and time.time() < wait_until:
+        time.sleep(0.1)
+    reversed_ = names()  # the same places the other way round (places of one name keep their order)
+    assert sorted(reversed_) == sorted(kept) and (reversed_[0], reversed_[-1]) == (kept[-1], kept[0])
     assert dash_duo.get_logs() == []
 
 
