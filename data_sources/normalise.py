@@ -8,7 +8,6 @@ wrong value would mislead (coordinates outside the deployment's box are rejected
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import math
 import re
 from collections import defaultdict
@@ -823,12 +822,6 @@ def _ward_in_address(address: str | None, city, areas: AreaTable):
     return next((w for w in wards if text.startswith(w.name_ja)), None)
 
 
-@functools.lru_cache(maxsize=64)
-def _place_names(areas: AreaTable) -> tuple[str, ...]:
-    """The names an address may begin with: the prefecture's and its municipalities'."""
-    return (areas.prefecture.name_ja, *(a.name_ja for a in areas if a.is_municipality))
-
-
 def _address_with_municipality(record: dict[str, Any], area, areas: AreaTable, report: RejectReport, where: str) -> None:
     """An address written without its municipality (堺市's 「堺区宿院町東2丁1番」) gets it in front,
     so that it reads on its own and is found by a search for the city."""
@@ -836,7 +829,7 @@ def _address_with_municipality(record: dict[str, Any], area, areas: AreaTable, r
     municipality = areas.municipality_of(area.code)
     if not address or municipality is None or municipality.name_ja in address:
         return
-    if "".join(nfkc(address).split()).startswith(_place_names(areas)):
+    if areas.begins_with_a_place("".join(nfkc(address).split())):
         return  # it names the prefecture or another municipality: the position's is not put before it
     record["address"] = municipality.name_ja + address
     report.derive("municipality added to an address written without it", f"{where}: {record['address']}")

@@ -196,6 +196,7 @@ class AreaTable:
             raise ValueError(f"expected exactly one prefecture, found {len(prefectures)}")
         self.prefecture: Area = prefectures[0]
         self.municipalities: tuple[Area, ...] = tuple(a for a in ordered if a.is_municipality)
+        self._place_names = (self.prefecture.name_ja, *(a.name_ja for a in self.municipalities))
         self.leaves: tuple[Area, ...] = tuple(
             a for a in ordered if a.is_ward or (a.is_municipality and a.kind != "designated_city")
         )
@@ -327,6 +328,10 @@ class AreaTable:
         if area.is_ward:
             return self._by_code.get(area.parent_code or "")
         return area if area.is_municipality else None
+
+    def begins_with_a_place(self, text: str) -> bool:
+        """True when `text` (an address) begins with the prefecture's or a municipality's name."""
+        return text.startswith(self._place_names)
 
     def find(self, text: object) -> Area | None:
         """Area by exact name (ja, kana or en, case-insensitive) or by code.
