@@ -17,7 +17,7 @@ import threading
 import html
 
 import dash
-from dash._pages import _page_meta_tags, _path_to_page
+from dash._pages import _page_meta_tags, _parse_query_string, _path_to_page
 from dash._utils import format_tag
 from flask import Flask, current_app, request
 from werkzeug.serving import WSGIRequestHandler
@@ -27,6 +27,8 @@ import i18n
 import request_guard
 import security
 import static_cache
+from components import static_html
+from components.map_controls import ids as MAP_IDS
 from registry import ConfigError
 from services.context import build_context
 from services.layers import map_data_url
@@ -69,6 +71,20 @@ def _hashed(url: str) -> str:
     return asset_url(url, str(ROOT / "assets"))
 
 
+def _libraries_first(srcs: list, url_attr: str) -> list:
+    """The app's assets with the vendored libraries (assets/vendor/: Leaflet, supercluster)
+    before its own files, which Dash would load in name order: the map's script draws the
+    map as soon as it runs, before Dash's renderer (assets/mieruka-map.js), and needs them."""
+    def url(s):
+        return s[url_attr] if isinstance(s, dict) else s
+    places = [i for i, s in enumerate(srcs) if "/assets/" in url(s)]
+    ordered = sorted((srcs[i] for i in places), key=lambda s: "/assets/vendor/" not in url(s))
+    out = list(srcs)
+    for i, s in zip(places, ordered):
+        out[i] = s
+    return out
+
+
 def first_values(layout):
     """A page's layout given one value per query key: the first of a repeated key (as the API's
     request.args.get) — `?measure=a&measure=b` is measure=a, never a list the page cannot read."""
@@ -98,7 +114,8 @@ class MierukaDash(dash.Dash):
 
     def _collect_and_register_resources(self, resources, include_async=True, url_attr="src"):
         srcs = super()._collect_and_register_resources(resources, include_async, url_attr)
-        return [{**s, url_attr: _hashed(s[url_attr])} if isinstance(s, dict) else _hashed(s) for s in srcs]
+        return _libraries_first([{**s, url_attr: _hashed(s[url_attr])} if isinstance(s, dict) else _hashed(s)
+                                 for s in srcs], url_attr)
 
     def _config(self):
         config = super()._config()
@@ -134,7 +151,24 @@ class MierukaDash(dash.Dash):
             kwargs["metas"] += "".join(
                 f'<link rel="preload" as="fetch" crossorigin="anonymous" href="{html.escape(url)}">'
                 for url in map_preload_urls(request.args))
+            kwargs["app_entry"] = self.boot_shell() + kwargs["app_entry"]
         return super().interpolate_index(**kwargs)
+
+    def boot_shell(self) -> str:
+        """The /map page as static HTML, with the map's view state, painted and drawn before Dash
+        has started (components/static_html.py; assets/mieruka-map.js adopts it). Empty where
+        the layout cannot be built here: the page then starts as any other."""
+        page = self.page_of(request.path)
+        try:
+            tree = page["layout"](**_parse_query_string("?" + request.query_string.decode("latin-1")))
+            data = static_html.stores(tree)
+            if MAP_IDS.STATE not in data or MAP_IDS.META not in data:
+                return ""
+            return (f'<div class="mk-boot" aria-hidden="true">{static_html.to_html(tree)}</div>'
+                    + static_html.json_script("mk-boot-data", {"state": data[MAP_IDS.STATE], "meta": data[MAP_IDS.META]}))
+        except Exception:  # the real page reports its own trouble; the shell is only a head start
+            logging.getLogger(__name__).exception("no static shell for %s", request.path)
+            return ""
 
 
 def map_preload_urls(args) -> list[str]:

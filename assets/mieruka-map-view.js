@@ -12,7 +12,8 @@
 
   var CLUSTER = { radius: 90, maxZoom: 17 };  // supercluster: clusters up to z17, single points at z18
   var SPIDER_MAX = 60;                         // leaves fanned out around a cluster that cannot split
-  var map = null, container = null, tiles = null, here = null, spider = null;
+  var BOOT = "mk-boot-map";  // the map's box in the page's static copy (components/static_html.py)
+  var map = null, host = null, pane = null, tiles = null, here = null, spider = null;
   var layers = {};  // layer id → {hideout, index, group, markers: Map(key → marker)}
   var clicks = 0;
   var indexes = new WeakMap();  // features array → its supercluster index
@@ -124,15 +125,38 @@
     Object.keys(layers).forEach(function (id) { if (layers[id].index) redraw(layers[id]); });
   }
 
+  /* The page Dash has made is on the screen: the map drawn in the static copy moves into it,
+   * as it is (Leaflet keeps its layers and events across a move), and the copy goes. */
+  function adopt(el) {
+    var panel = document.getElementById("map-panel");  // folded on a phone now, not a moment later
+    if (panel && m.cb.panel) panel.open = m.cb.panel();
+    el.appendChild(pane);
+    host = el;
+    removeBoot();
+    map.invalidateSize({ pan: false });
+    report();
+  }
+
+  function removeBoot() {
+    var boot = document.querySelector(".mk-boot");
+    if (boot) boot.remove();
+  }
+
   m.view = {
-    /** The map in #map, made once per page render (Dash Pages makes a new element each time). */
+    /** The map in #map, made once per page render (Dash Pages makes a new element each time);
+     * before Dash has started, in the static copy's box. */
     ensure: function (meta, state) {
       var el = document.getElementById("map");
-      if (!el) return false;
-      if (map && container === el) return true;
-      if (map) { map.remove(); layers = {}; here = null; spider = null; }
-      container = el;
-      map = L.map(el, { center: meta.view.center, zoom: meta.view.zoom, minZoom: 7, maxZoom: 18, keyboard: true });
+      if (el && map && host === el) return true;
+      if (el && map && host && host.id === BOOT) { adopt(el); return true; }
+      var target = el || document.getElementById(BOOT);
+      if (!target) return false;
+      if (map) { map.remove(); pane.remove(); layers = {}; here = null; spider = null; }
+      host = target;
+      pane = document.createElement("div");
+      pane.className = "mk-leaflet-pane";
+      target.appendChild(pane);
+      map = L.map(pane, { center: meta.view.center, zoom: meta.view.zoom, minZoom: 7, maxZoom: 18, keyboard: true });
       tiles = L.tileLayer(meta.tiles[state.base] || meta.tiles.pale, { attribution: meta.attribution, maxZoom: 18 }).addTo(map);
       L.control.scale({ position: "bottomleft", imperial: false }).addTo(map);
       map.on("moveend", function () { redrawAll(); report(); });
@@ -187,11 +211,30 @@
       if (tiles && tiles._url !== url) tiles.setUrl(url);
     },
 
+    /** Dash's page has mounted: the early map moves into it, or (no map there) the copy goes. */
+    settle: function () {
+      var el = document.getElementById("map");
+      if (el && map && host && host.id === BOOT) adopt(el);
+      else removeBoot();
+    },
+
     /** After the map's box changed size (list view, panel): let Leaflet measure it again. */
     invalidate: function () {
       if (map) requestAnimationFrame(function () { map.invalidateSize(); });
     },
   };
+
+  /* A static copy of the page stands in while Dash starts (app.py boot_shell): once Dash's
+   * own page is in the document, it takes over. */
+  var entry = document.getElementById("react-entry-point");
+  if (entry && document.querySelector(".mk-boot")) {
+    var watch = new MutationObserver(function () {
+      if (!entry.querySelector(".mk-app")) return;
+      watch.disconnect();
+      m.view.settle();
+    });
+    watch.observe(entry, { childList: true, subtree: true });
+  }
 
   /* Buttons drawn by the list view and "near me" carry data-mk-sel (a place) or data-mk-sort
    * (a column): one listener for all of them, so that no row is a Dash component of its own. */

@@ -509,4 +509,16 @@
     if (state.lat != null) { q.set("lat", state.lat.toFixed(5)); q.set("lon", state.lon.toFixed(5)); q.set("z", String(state.z)); }
     return q.toString();
   };
+
+  // The page's static copy (app.py boot_shell) carries its view state: the map is drawn in it
+  // now, from the preloaded layers, while Dash is still starting; Dash's first render then
+  // finds the same features drawn and leaves them (m.view.show).
+  var boot = document.getElementById("mk-boot-data");
+  if (boot) {
+    try {
+      var start = JSON.parse(boot.textContent), panel = document.querySelector(".mk-boot .mk-panel");
+      if (panel) panel.open = m.cb.panel();  // folded on a phone, as Dash's page will have it
+      m.cb.render(start.state, start.meta);
+    } catch (err) { /* the page starts as any other */ }
+  }
 })();

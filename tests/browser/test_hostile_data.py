@@ -273,6 +273,10 @@ for (const [selector, attribute] of urls) {
 for (const img of document.querySelectorAll('img[src="x"]')) found.push('IMG src=x');
 for (const frame of document.querySelectorAll('iframe')) found.push('IFRAME ' + frame.outerHTML.slice(0, 200));
 for (const script of document.querySelectorAll('script')) {
+  if (script.type === 'application/json') {  // data the browser never runs (the map's boot state): whole, unbroken
+    try { JSON.parse(script.textContent); } catch (e) { found.push('BROKEN DATA ' + script.textContent.slice(0, 200)); }
+    continue;
+  }
   if (script.textContent.includes('__pwned') || script.textContent.includes('alert(')) found.push('SCRIPT ' + script.textContent.slice(0, 200));
 }
 return found;

@@ -69,6 +69,76 @@ def dash_requests(dash_duo):
         "return performance.getEntriesByType('resource').filter(e => e.name.includes('_dash-update-component')).length;")
 
 
+def load_blocking(dash_duo, path, blocked):
+    """Open `path` with the requests matching `blocked` refused (Chrome's own blocking: the
+    server is not touched), then allow everything again."""
+    driver = dash_duo.driver
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": blocked})
+    try:
+        driver.get(f"{dash_duo.server_url}{path}")
+        wait_until(lambda: driver.execute_script("return document.querySelectorAll('.leaflet-marker-icon').length"),
+                   f"markers on {path} with {blocked} blocked")
+    finally:
+        driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+
+
+def wait_until(condition, what, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"never: {what}")
+
+
+def map_box(dash_duo, selector):
+    return dash_duo.driver.execute_script(
+        "var b = document.querySelector(arguments[0]).getBoundingClientRect(); return [b.x, b.y, b.width, b.height];",
+        selector)
+
+
+def test_the_map_shows_its_markers_before_dash_has_started(dash_duo, dash_app):
+    """The page's static copy draws the map from the preloaded layers by itself: with Dash's
+    renderer never arriving, the header, the layer list and the toilets are still there."""
+    dash_duo.driver.set_window_size(1280, 900)
+    dash_duo.start_server(dash_app)
+    load_blocking(dash_duo, "/map?layers=toilets", ["*dash_renderer*"])
+    driver = dash_duo.driver
+    assert not driver.execute_script("return !!document.querySelector('#react-entry-point .mk-app')")  # no Dash
+    assert driver.find_element(By.CSS_SELECTOR, ".mk-boot .mk-header").is_displayed()
+    wait_until(lambda: markers_of(dash_duo, "toilets"), "the toilets drawn")
+    assert driver.execute_script("return document.querySelectorAll('#mk-boot-map .leaflet-marker-icon').length") == \
+        driver.execute_script("return document.querySelectorAll('.leaflet-marker-icon').length")
+    assert markers_of(dash_duo, "aed") == 0  # only the layer the address asks for
+    switches = driver.find_elements(By.CSS_SELECTOR, ".mk-boot .mk-layers input")
+    assert [box.is_selected() for box in switches].count(True) == 1
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_dash_takes_the_early_map_over_where_it_stood(dash_duo, dash_app, client, width):
+    """The early map is the page's map: the same box, one Leaflet map, its markers kept."""
+    dash_duo.driver.set_window_size(width, 860)
+    dash_duo.start_server(dash_app)
+    # Dash's scripts run but its page cannot be drawn: the copy stays, as it stands while Dash starts
+    load_blocking(dash_duo, "/map", ["*dash_html_components*"])
+    early = map_box(dash_duo, "#mk-boot-map")
+    dash_duo.get_logs()  # the refused script's errors
+
+    dash_duo.driver.get(f"{dash_duo.server_url}/map")
+    wait_until(lambda: dash_duo.driver.execute_script(
+        "return !document.querySelector('.mk-boot') && !!document.querySelector('#map .leaflet-marker-icon')"),
+        "Dash's page holding the map")
+    assert map_box(dash_duo, "#map") == pytest.approx(early, abs=1)
+    assert len(dash_duo.find_elements(".leaflet-container")) == 1
+    toilets = len(features(client, "toilets"))  # and Dash's own callbacks count what it shows
+    wait_until(lambda: re.sub(r"\D", "", dash_duo.driver.execute_script(
+        "return document.getElementById(arguments[0]).textContent;",
+        json.dumps({"id": "toilets", "type": "layer-count"}, separators=(",", ":")))) == f"{toilets}{toilets}",
+        "the toilets counted")
+    assert dash_duo.get_logs() == []
+
+
 def test_all_layers_load_and_switching_a_layer_changes_the_count(dash_duo, dash_app, client):
     total = total_count(client)
     open_map(dash_duo, dash_app)
@@ -131,9 +201,12 @@ def test_the_url_restores_the_same_view(dash_duo, dash_app, client):
 
 def test_bad_url_values_are_ignored_with_a_notice(dash_duo, dash_app, client):
     open_map(dash_duo, dash_app, "?layers=toilets,unicorns&f.toilets.wheelchair=maybe&z=99&area=99999")
-    notice = dash_duo.wait_for_element(".mk-notice").text
+    # other notices may stand beside it (a live layer whose data went stale during a long
+    # run says so), so the ignored values are looked for among all of the page's notices
+    dash_duo.wait_for_contains_text(".mk-notices", "unicorns")
+    notices = dash_duo.find_element(".mk-notices").text
     for item in ("unicorns", "f.toilets.wheelchair=maybe", "area=99999"):
-        assert item in notice
+        assert item in notices
     total = len(features(client, "toilets"))
     wait_for_summary(dash_duo, (total, total))
     assert dash_duo.get_logs() == []
