@@ -302,6 +302,49 @@
     return el("Span", { className: "mk-swatch", style: { background: h.colour }, "aria-hidden": "true" }, "");
   }
 
+  /* ---------- the map drawn from a view state ---------- */
+
+  var drawn = null;  // {state, meta} the map shows (or is about to): from the last render or quick change
+
+  /** The markers of a view state: layers off hidden, the others drawn after their filters.
+   * Promise of shownOf's entries; a later call wins over one still waiting for its data. */
+  function draw(state, meta) {
+    var mine = drawn = { state: state, meta: meta };
+    m.view.ensure(meta, state);
+    meta.layers.forEach(function (l) { if (state.layers.indexOf(l.id) < 0) m.view.hide(l.id); });
+    return shownOf(state, meta, false).then(function (entries) {
+      if (drawn === mine) entries.forEach(function (e) { m.view.show(e.hideout, e.shown); });
+      return entries;
+    });
+  }
+
+  /* A layer switch or a filter's checkbox redraws the map at once, from the box as it now
+   * stands, without waiting for Dash's callbacks: they compose the same state a moment later
+   * (mieruka-map-state.js), and render finds it drawn (shownOf keeps the filtered array, which
+   * m.view.show leaves as it is). Capture phase: before React puts a controlled box back. */
+  function quickState(input, state, meta) {
+    if (input.closest("#layer-toggle")) {
+      var on = state.layers.filter(function (id) { return id !== input.value; });
+      if (input.checked) on.push(input.value);
+      return Object.assign({}, state, { layers: meta.layers.map(function (l) { return l.id; })
+        .filter(function (id) { return on.indexOf(id) >= 0; }) });
+    }
+    var id;
+    try { id = JSON.parse(input.name); } catch (err) { return null; }
+    if (!id || id.type !== "filter" || id.part !== "flags") return null;
+    var filters = Object.assign({}, state.filters), values = Object.assign({}, filters[id.layer]);
+    if (input.checked) values[input.value] = "1"; else delete values[input.value];
+    filters[id.layer] = values;
+    return Object.assign({}, state, { filters: filters });
+  }
+
+  document.addEventListener("change", function (e) {
+    var input = e.target;
+    if (!drawn || !input || input.type !== "checkbox" || !input.closest("#map-page")) return;
+    var next = quickState(input, drawn.state, drawn.meta);
+    if (next) draw(next, drawn.meta);
+  }, true);
+
   /* ---------- clientside callbacks ---------- */
 
   var lastNear = null;
@@ -322,12 +365,9 @@
      * without loading their data.
      */
     render: function (state, meta) {
-      m.view.ensure(meta, state);
-      meta.layers.forEach(function (l) { if (state.layers.indexOf(l.id) < 0) m.view.hide(l.id); });
-      return shownOf(state, meta, false).then(function (entries) {
+      return draw(state, meta).then(function (entries) {
         var shown = 0, total = 0, counted = {};
         entries.forEach(function (e) {
-          m.view.show(e.hideout, e.shown);
           shown += e.shown.length; total += e.all.length;
           counted[e.layer.id] = e.shown.length.toLocaleString() + " / " + e.all.length.toLocaleString();
         });

@@ -161,6 +161,24 @@ def test_all_layers_load_and_switching_a_layer_changes_the_count(dash_duo, dash_
     assert dash_duo.get_logs() == []
 
 
+def test_a_layer_switched_off_leaves_the_map_before_dash_has_answered(dash_duo, dash_app, client):
+    """The switch redraws the map in the click's own task (mieruka-map.js quickState); Dash's
+    callbacks, which run later, then agree with it."""
+    total = total_count(client)
+    open_map(dash_duo, dash_app)
+    wait_for_summary(dash_duo, (total, total))
+    dash_duo.wait_for_element(".mk-cluster-toilets")
+    left = dash_duo.driver.execute_script("""
+        document.querySelector("#layer-toggle input[value='toilets']").click();
+        return document.querySelectorAll('.mk-marker-toilets, .mk-cluster-toilets').length;""")
+    assert left == 0
+    toilets = len(features(client, "toilets"))
+    wait_for_summary(dash_duo, (total - toilets, total - toilets))
+    assert markers_of(dash_duo, "toilets") == 0 and markers_of(dash_duo, "aed")
+    assert not checkbox(dash_duo, "#layer-toggle", "toilets").is_selected()
+    assert dash_duo.get_logs() == []
+
+
 def test_a_filter_narrows_to_the_expected_number_without_a_server_request(dash_duo, dash_app, client):
     toilets = features(client, "toilets")
     wheelchair = sum(1 for f in toilets if f["properties"].get("wheelchair") is True)
