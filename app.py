@@ -85,6 +85,19 @@ def _libraries_first(srcs: list, url_attr: str) -> list:
     return out
 
 
+_DASH_SCRIPT = re.compile(r'<script src="([^"]*/_dash-component-suites/[^"]*)"></script>\n?')
+
+
+LATER = "text/x-mieruka-later"  # a type no browser runs or fetches (assets/mieruka-base.js)
+
+
+def _dash_scripts_later(scripts: str) -> tuple[str, list[str]]:
+    """The page's scripts with Dash's own (React, the renderer, the component suites) in their
+    place but of a type that does not run, and their URLs: assets/mieruka-base.js runs them, in
+    this order, once the map is drawn."""
+    return _DASH_SCRIPT.sub(f'<script type="{LATER}" src="\\1"></script>\n', scripts), _DASH_SCRIPT.findall(scripts)
+
+
 def first_values(layout):
     """A page's layout given one value per query key: the first of a repeated key (as the API's
     request.args.get) — `?measure=a&measure=b` is measure=a, never a list the page cannot read."""
@@ -151,7 +164,15 @@ class MierukaDash(dash.Dash):
             kwargs["metas"] += "".join(
                 f'<link rel="preload" as="fetch" crossorigin="anonymous" href="{html.escape(url)}">'
                 for url in map_preload_urls(request.args))
-            kwargs["app_entry"] = self.boot_shell() + kwargs["app_entry"]
+            shell = self.boot_shell()
+            if shell:
+                # the map first: Dash's scripts are fetched at once but run once it is drawn
+                kwargs["scripts"], later = _dash_scripts_later(kwargs["scripts"])
+                kwargs["metas"] += "".join(f'<link rel="preload" as="script" href="{src}">' for src in later)
+                kwargs["app_entry"] = shell + kwargs["app_entry"]
+                # its start-up line stays, as text (Dash checks the page has it): mieruka-base.js
+                # starts the renderer after the scripts above
+                kwargs["renderer"] = kwargs["renderer"].replace('type="application/javascript"', 'type="text/plain"')
         return super().interpolate_index(**kwargs)
 
     def boot_shell(self) -> str:

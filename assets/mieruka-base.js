@@ -41,6 +41,29 @@
     syncTitle();
   }).observe(document.documentElement, {childList: true, subtree: true, characterData: true});
 
+  /* On /map, Dash's own scripts (React, its renderer, the components) are fetched with the
+   * page but run only once the map is drawn (app.py gives them a type that does not run and
+   * leaves the renderer's start as text): the map is what a visitor came for, and running
+   * them first would hold its drawing back by their whole run time. m.startDash runs them in
+   * their order and starts Dash's renderer after the last; the map calls it after its first
+   * draw, and a timer does if the map's data is slow to come. Other pages start as usual. */
+  var dashStarted = false;
+  m.startDash = function () {
+    var waiting = document.querySelectorAll('script[type="text/x-mieruka-later"]');
+    if (dashStarted || !waiting.length) return;
+    dashStarted = true;
+    var last = null;
+    waiting.forEach(function (held) {
+      var script = document.createElement("script");
+      script.src = held.getAttribute("src");
+      script.async = false;  // in order, as the page would have run them
+      held.replaceWith(script);
+      last = script;
+    });
+    last.addEventListener("load", function () { window.renderer = new window.DashRenderer(); });
+  };
+  if (document.getElementById("mk-boot-data")) setTimeout(m.startDash, 1500);
+
   if (m.embedded) {
     var base = document.createElement("base");
     base.target = "_blank";

@@ -119,3 +119,23 @@ def test_the_map_page_arrives_with_its_view_drawn_in_html_and_its_state(client):
 def test_other_pages_start_without_a_copy(client):
     for path in ("/", "/dashboard/crime", "/data"):
         assert "mk-boot" not in client.get(path).get_data(as_text=True)
+
+
+def test_dash_scripts_wait_on_the_map_page_and_are_fetched_at_once(client):
+    """On /map React, Dash's renderer and the components are preloaded but of a type that does
+    not run (assets/mieruka-base.js runs them after the map's first draw), in their order;
+    other pages run them as usual."""
+    page = client.get("/map").get_data(as_text=True)
+    held = re.findall(r'<script type="text/x-mieruka-later" src="([^"]+)"></script>', page)
+    assert [src for src in held if "react@" in src or "dash_renderer" in src or "dash_html_components" in src]
+    assert [src.split("/")[-2] for src in held][:2] == ["deps", "deps"]  # React before the renderer, as Dash orders
+    assert held.index(next(s for s in held if "dash_renderer" in s)) < held.index(next(s for s in held if "/dcc/" in s))
+    preloaded = re.findall(r'<link rel="preload" as="script" href="([^"]+)">', page)
+    assert preloaded == held
+    assert not re.findall(r'<script src="[^"]*_dash-component-suites', page)  # none runs by itself
+    assert re.search(r'<script id="_dash-renderer" type="text/plain">', page)
+    assert page.index("/assets/vendor/leaflet.js") < page.index("/assets/mieruka-map.js")
+
+    other = client.get("/data").get_data(as_text=True)
+    assert "text/x-mieruka-later" not in other and re.findall(r'<script src="[^"]*dash_renderer', other)
+    assert '<script id="_dash-renderer" type="application/javascript">' in other
