@@ -249,8 +249,13 @@
    * is fetched first when the search or the list needs it.
    */
   function shownOf(state, meta, needText) {
+    return Promise.all(shownEach(state, meta, needText));
+  }
+
+  /** shownOf's entries, one promise per layer: each settles when its own data is in. */
+  function shownEach(state, meta, needText) {
     var now = m.nowParts(meta.tz);
-    return Promise.all(onLayers(state, meta).map(function (layer) {
+    return onLayers(state, meta).map(function (layer) {
       var h = m.layerView(state, meta, layer);
       var text = needText || !!h.q;
       return (text ? withText(layer) : m.load(layer.url)).then(function (all) {
@@ -262,9 +267,8 @@
         }
         return { layer: layer, hideout: h, all: all, shown: cached.shown };
       });
-    }));
+    });
   }
-  m.shownOf = shownOf;
 
   /** The loaded feature `layer:id`, or null. */
   m.findFeature = function (meta, selected) {
@@ -306,16 +310,18 @@
 
   var drawn = null;  // {state, meta} the map shows (or is about to): from the last render or quick change
 
-  /** The markers of a view state: layers off hidden, the others drawn after their filters.
-   * Promise of shownOf's entries; a later call wins over one still waiting for its data. */
+  /** The markers of a view state: layers off hidden, each of the others drawn after its
+   * filters as soon as its own data is in. Promise of shownOf's entries; a later call wins
+   * over one still waiting for its data. */
   function draw(state, meta) {
     var mine = drawn = { state: state, meta: meta };
     m.view.ensure(meta, state);
     meta.layers.forEach(function (l) { if (state.layers.indexOf(l.id) < 0) m.view.hide(l.id); });
-    return shownOf(state, meta, false).then(function (entries) {
-      if (drawn === mine) entries.forEach(function (e) { m.view.show(e.hideout, e.shown); });
-      return entries;
+    var each = shownEach(state, meta, false);
+    each.forEach(function (one) {
+      one.then(function (e) { if (drawn === mine) m.view.show(e.hideout, e.shown); }, function () {});
     });
+    return Promise.all(each);
   }
 
   /* A layer switch or a filter's checkbox redraws the map at once, from the box as it now
