@@ -86,8 +86,6 @@ def _libraries_first(srcs: list, url_attr: str) -> list:
 
 
 _DASH_SCRIPT = re.compile(r'<script src="([^"]*/_dash-component-suites/[^"]*)"></script>\n?')
-
-
 LATER = "text/x-mieruka-later"  # a type no browser runs or fetches (assets/mieruka-base.js)
 
 
@@ -181,7 +179,7 @@ class MierukaDash(dash.Dash):
         the layout cannot be built here: the page then starts as any other."""
         page = self.page_of(request.path)
         try:
-            tree = page["layout"](**_parse_query_string("?" + request.query_string.decode("latin-1")))
+            tree = page["layout"](**_parse_query_string("?" + request.query_string.decode("utf-8", "replace")))
             data = static_html.stores(tree)
             if MAP_IDS.STATE not in data or MAP_IDS.META not in data:
                 return ""

@@ -45,8 +45,10 @@
    * page but run only once the map is drawn (app.py gives them a type that does not run and
    * leaves the renderer's start as text): the map is what a visitor came for, and running
    * them first would hold its drawing back by their whole run time. m.startDash runs them in
-   * their order and starts Dash's renderer after the last; the map calls it after its first
-   * draw, and a timer does if the map's data is slow to come. Other pages start as usual. */
+   * their order and starts Dash's renderer after the last; the map calls it once every layer
+   * is drawn, and a timer does 3 s after the page began if the map's data is slow to come (on
+   * a slow phone the drawing itself takes over 1.5 s, and Dash run in its middle delays both).
+   * Other pages start as usual. */
   var dashStarted = false;
   m.startDash = function () {
     var waiting = document.querySelectorAll('script[type="text/x-mieruka-later"]');
@@ -62,7 +64,7 @@
     });
     last.addEventListener("load", function () { window.renderer = new window.DashRenderer(); });
   };
-  if (document.getElementById("mk-boot-data")) setTimeout(m.startDash, 1500);
+  if (document.getElementById("mk-boot-data")) setTimeout(m.startDash, Math.max(0, 3000 - performance.now()));
 
   if (m.embedded) {
     var base = document.createElement("base");

@@ -564,7 +564,7 @@
     try {
       var start = JSON.parse(boot.textContent), panel = document.querySelector(".mk-boot .mk-panel");
       if (panel) panel.open = m.cb.panel();  // folded on a phone, as Dash's page will have it
-      // Dash's scripts run after the frame that shows the markers (mieruka-base.js)
+      // Dash's scripts run after the frame that shows every layer's markers (mieruka-base.js)
       var then = function () { requestAnimationFrame(function () { setTimeout(m.startDash, 0); }); };
       m.cb.render(start.state, start.meta).then(then, then);
     } catch (err) {
