@@ -6,7 +6,7 @@
 PY ?= python3
 VENV := .venv
 PORT ?= 8050
-SYSTEM_PACKAGES := chromium chromium-driver redis-server
+SYSTEM_PACKAGES := chromium chromium-driver redis-server nginx  # nginx: deploy/nginx.conf is tested
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run run-national test setup system bench
@@ -28,7 +28,7 @@ run-national: setup
 	PORT=$(PORT) MIERUKA_CONFIG=config/national.toml $(VENV)/bin/python app.py
 
 system:
-	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v redis-server >/dev/null; then \
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v redis-server >/dev/null || [ ! -x /usr/sbin/nginx ]; then \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES); \
 	fi

@@ -148,6 +148,18 @@ def _guard_callbacks(app) -> None:
 
 # ---------------------------------------------------------------- rate limit
 
+def trust_proxies(server: Flask, settings: Settings) -> None:
+    """Behind MIERUKA_PROXIES reverse proxies (deploy/nginx.conf), the client's address and the
+    scheme are the last that many entries of X-Forwarded-For and -Proto, which those proxies
+    append; an entry a client wrote itself before them is never read. The Host is never taken
+    from a header. Without it the app is the edge and the headers are ignored."""
+    if settings.proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=settings.proxies, x_proto=settings.proxies,
+                                   x_host=0, x_port=0, x_prefix=0)
+
+
 def install_rate_limit(server: Flask, settings: Settings):
     """flask-limiter with MIERUKA_RATE_LIMIT per client address, counted in MIERUKA_REDIS_URL's
     Redis (shared by all workers) or, without it, in each process's memory. Static files and
@@ -219,4 +231,5 @@ def register(app, settings: Settings) -> None:
         return response
 
     _guard_callbacks(app)
+    trust_proxies(server, settings)
     install_rate_limit(server, settings)

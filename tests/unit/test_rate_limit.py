@@ -17,6 +17,7 @@ from settings import Settings
 def _server(settings: Settings) -> Flask:
     server = Flask(f"limited-{uuid.uuid4().hex[:6]}")
     request_guard.register_errors(server)
+    request_guard.trust_proxies(server, settings)
     request_guard.install_rate_limit(server, settings)
     for path in ("/api/v1/layers", "/map", "/healthz", "/assets/mieruka.css", "/_dash-component-suites/dash/x.js"):
         server.add_url_rule(path, path, lambda: jsonify(ok=True))
@@ -69,3 +70,23 @@ def test_the_counts_are_shared_through_redis(redis_server) -> None:
     address = {"REMOTE_ADDR": f"10.{uuid.uuid4().int % 250}.2.{uuid.uuid4().int % 250}"}
     codes = [(first if i % 2 else second).get("/map", environ_base=address).status_code for i in range(5)]
     assert codes == [200, 200, 200, 200, 429]
+
+
+def test_behind_a_proxy_the_client_is_the_address_the_proxy_saw_and_nothing_a_client_wrote(storage) -> None:
+    assert Settings.from_env({}).proxies == 0 and Settings.from_env({"MIERUKA_PROXIES": "1"}).proxies == 1
+    with pytest.raises(ConfigError, match="MIERUKA_PROXIES"):
+        Settings.from_env({"MIERUKA_PROXIES": "nginx"})
+    client = _server(Settings(rate_limit="3/minute", redis_url=storage, proxies=1)).test_client()
+    scope = uuid.uuid4().hex[:4]  # fresh addresses: the Redis counts outlive a test
+
+    def get(forwarded: str) -> int:
+        return client.get("/api/v1/layers", headers={"X-Forwarded-For": forwarded}).status_code
+
+    # what nginx sends: the client's own header (if any), then the address it saw
+    assert [get(f"10.{int(scope, 16) % 250}.0.1") for _ in range(4)] == [200, 200, 200, 429]
+    assert get(f"10.{int(scope, 16) % 250}.0.2") == 200  # another client has its own count
+    assert get(f"198.51.100.7, 10.{int(scope, 16) % 250}.0.1") == 429  # a made-up entry before it changes nothing
+
+    alone = _server(Settings(rate_limit="3/minute", redis_url=storage)).test_client()  # no proxy: the header is ignored
+    codes = [alone.get("/api/v1/layers", headers={"X-Forwarded-For": f"10.9.{i}.1"}).status_code for i in range(4)]
+    assert codes[-1] == 429
