@@ -6,9 +6,11 @@ same run (the cheapest answer it can give: the baseline).
 
 Then the static-file limit (issue 10): nginx, in the same run, serves the very bytes the app
 answers (fetched from it, raw, gzip and brotli, written to disk) with `gzip_static` and, when
-Debian's libnginx-mod-http-brotli-static is installed, `brotli_static`; wrk asks both with a
-browser's Accept-Encoding, for a layer's GeoJSON (map profile), /api/v1/layers and crime.json,
-and the ratio app/nginx of requests per second is printed with p50 and p99.
+Debian's libnginx-mod-http-brotli-static is installed, `brotli_static`; and the same nginx runs
+deploy/nginx.conf, as shipped, in front of the app (its cache). wrk asks the app, the app
+behind that proxy and nginx's files with a browser's Accept-Encoding, for a layer's GeoJSON
+(map profile), /api/v1/layers and crime.json, and each one's ratio to nginx's requests per
+second is printed with p50 and p99.
 
     .venv/bin/python bench/load.py [--duration 60] [--connections 64] [--only NAME] [--nginx-only]
 
@@ -35,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.nginx_proxy import site_config, temp_paths  # noqa: E402  (deploy/nginx.conf on loopback)
 from tests.redis_server import RedisServer, free_port  # noqa: E402  (a private throw-away redis-server)
 
 ROUTES = {
@@ -213,11 +216,7 @@ http {
     types { application/json json geojson; }
     default_type application/octet-stream;
     access_log %(root)s/nginx-access.log;
-    client_body_temp_path %(root)s/tmp-body;
-    proxy_temp_path %(root)s/tmp-proxy;
-    fastcgi_temp_path %(root)s/tmp-fastcgi;
-    uwsgi_temp_path %(root)s/tmp-uwsgi;
-    scgi_temp_path %(root)s/tmp-scgi;
+    %(temp)s
     sendfile on;
     tcp_nopush on;
     keepalive_requests 100000;
@@ -229,6 +228,8 @@ http {
         etag on;
         location / { add_header Cache-Control "public, max-age=300"; add_header Vary Accept-Encoding; }
     }
+    # deploy/nginx.conf in front of the app
+    %(proxy)s
 }
 """
 
@@ -241,8 +242,9 @@ def fetch_encoded(url: str, encoding: str) -> bytes:
         return response.read()
 
 
-def start_nginx(base: str, work: Path, brotli: bool) -> tuple[subprocess.Popen, str]:
-    """nginx serving, from disk, the bytes the app at `base` answers for NGINX_ROUTES (raw, .gz, .br)."""
+def start_nginx(base: str, work: Path, brotli: bool) -> tuple[subprocess.Popen, str, str]:
+    """nginx serving, from disk, the bytes the app at `base` answers for NGINX_ROUTES (raw, .gz,
+    .br), and, on a second port, deploy/nginx.conf as shipped in front of the app: their base URLs."""
     www = work / "www"
     www.mkdir(parents=True)
     for target, name in NGINX_ROUTES.values():
@@ -252,12 +254,15 @@ def start_nginx(base: str, work: Path, brotli: bool) -> tuple[subprocess.Popen, 
             (www / f"{name}.br").write_bytes(fetch_encoded(base + target, "br"))
     for folder in [work, *work.rglob("*")]:  # nginx's workers run as another user
         folder.chmod(0o755 if folder.is_dir() else 0o644)
-    port = free_port()
+    port, proxy_port = free_port(), free_port()
     conf = work / "nginx.conf"
+    (work / "cache").mkdir(mode=0o777)
+    (work / "cache").chmod(0o777)
     conf.write_text(NGINX_CONF % {
-        "root": work, "port": port,
+        "root": work, "port": port, "temp": temp_paths(work),
         "load": f"load_module {BROTLI_MODULE};" if brotli else "",
-        "brotli": "brotli_static on;" if brotli else ""})
+        "brotli": "brotli_static on;" if brotli else "",
+        "proxy": site_config(proxy_port, int(base.rsplit(":", 1)[1]), work / "cache")})
     nginx = subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(conf), "-p", str(work)],
                              stdout=subprocess.DEVNULL, stderr=open(work / "nginx-start.log", "wb"))
     nginx_base = f"http://127.0.0.1:{port}"
@@ -265,7 +270,7 @@ def start_nginx(base: str, work: Path, brotli: bool) -> tuple[subprocess.Popen, 
     while True:
         try:
             get(nginx_base + "/layers.json")
-            return nginx, nginx_base
+            return nginx, nginx_base, f"http://127.0.0.1:{proxy_port}"
         except OSError:
             if nginx.poll() is not None or time.monotonic() > deadline:
                 logs = [work / "nginx-start.log", work / "nginx-error.log"]
@@ -279,7 +284,8 @@ def _ms(text: str) -> float:
 
 
 def run_static_limit(args) -> list[tuple]:
-    """The app and nginx on the same bytes, alternately per route; their ratio of requests per second."""
+    """The app, the app behind deploy/nginx.conf's cache, and nginx serving the same bytes from
+    disk, one after the other per route; their ratios of requests per second to nginx's."""
     brotli = BROTLI_MODULE.exists()
     accept = "gzip, deflate, br" if brotli else "gzip"
     print(f"\nthe static-file limit: wrk with Accept-Encoding: {accept!r} against the app and against nginx "
@@ -292,20 +298,23 @@ def run_static_limit(args) -> list[tuple]:
         (work / "app").mkdir()
         app, base, _log = start_app(work / "app", None)
         try:
-            nginx, nginx_base = start_nginx(base, work / "nginx", brotli)
+            nginx, nginx_base, proxy_base = start_nginx(base, work / "nginx", brotli)
             try:
                 for label, (target, name) in NGINX_ROUTES.items():
                     if args.only and args.only not in label:
                         continue
                     headers = {"Accept-Encoding": accept}
                     ours = wrk(base, target, args.duration, args.connections, work, None, headers)
+                    proxied = wrk(proxy_base, target, args.duration, args.connections, work, None, headers)
                     theirs = wrk(nginx_base, "/" + name, args.duration, args.connections, work, None, headers)
-                    ratio = ours["rps"] / theirs["rps"] if theirs["rps"] else float("nan")
                     rows.append(("static-file limit", label, ours))
-                    print(f"  {label:<40} app {ours['rps']:>8.0f}/s p50 {ours['p50']:>8} p99 {ours['p99']:>8} | "
-                          f"nginx {theirs['rps']:>8.0f}/s p50 {theirs['p50']:>8} p99 {theirs['p99']:>8} | "
-                          f"app/nginx {ratio:.2f}× (p99 {_ms(ours['p99']) / _ms(theirs['p99']):.1f}× nginx's)",
-                          flush=True)
+                    rows.append(("static-file limit, behind deploy/nginx.conf", label, proxied))
+                    for who, result in (("app", ours), ("app behind deploy/nginx.conf", proxied)):
+                        ratio = result["rps"] / theirs["rps"] if theirs["rps"] else float("nan")
+                        print(f"  {label:<40} {who:<29} {result['rps']:>8.0f}/s p50 {result['p50']:>8} "
+                              f"p99 {result['p99']:>8} | nginx {theirs['rps']:>8.0f}/s p50 {theirs['p50']:>8} "
+                              f"p99 {theirs['p99']:>8} | {ratio:.2f}× nginx's (p99 "
+                              f"{_ms(result['p99']) / _ms(theirs['p99']):.1f}× nginx's)", flush=True)
             finally:
                 nginx.send_signal(signal.SIGQUIT)
                 nginx.wait(30)

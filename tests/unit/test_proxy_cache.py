@@ -17,27 +17,13 @@ import brotli
 import pytest
 
 from tests.live_config import running_app
+from tests.nginx_proxy import NGINX, site_config, temp_paths
 from tests.redis_server import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
-CONF = ROOT / "deploy" / "nginx.conf"
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 BROWSER = "gzip, deflate, br, zstd"
 LIMIT = 40  # requests a minute per client (MIERUKA_RATE_LIMIT): room for the cache checks
 
 pytestmark = pytest.mark.skipif(not Path(NGINX).exists(), reason="nginx is not installed (`make system` installs it)")
-
-
-def proxy_config(port: int, upstream: int, cache: Path) -> str:
-    """The shipped file with only the values it marks as replaced: its listen port, the
-    upstream's address and the cache folder."""
-    text = CONF.read_text()
-    for old, new in (("listen 80;", f"listen 127.0.0.1:{port};"),
-                     ("server 127.0.0.1:8050;", f"server 127.0.0.1:{upstream};"),
-                     ("/var/cache/nginx/mieruka", str(cache))):
-        assert text.count(old) == 1, f"deploy/nginx.conf no longer has {old!r} once"
-        text = text.replace(old, new)
-    return text
 
 
 @pytest.fixture(scope="module")
@@ -49,14 +35,12 @@ def proxy():
                          MIERUKA_TILE_URL="/assets/blank-tile.png?{z}/{x}/{y}") as base:
             upstream = int(base.rsplit(":", 1)[1])
             port = free_port()
-            (work / "site.conf").write_text(proxy_config(port, upstream, work / "cache"))
+            (work / "site.conf").write_text(site_config(port, upstream, work / "cache"))
             (work / "nginx.conf").write_text(f"""
 daemon off; worker_processes 1; pid {work}/nginx.pid; error_log {work}/error.log warn;
 events {{ worker_connections 256; }}
 http {{
-    access_log {work}/access.log;
-    client_body_temp_path {work}/tmp-body; proxy_temp_path {work}/tmp-proxy; fastcgi_temp_path {work}/tmp-fcgi;
-    uwsgi_temp_path {work}/tmp-uwsgi; scgi_temp_path {work}/tmp-scgi;
+    access_log {work}/access.log; {temp_paths(work)}
     include {work}/site.conf;
 }}""")
             nginx = subprocess.Popen([NGINX, "-p", str(work), "-c", str(work / "nginx.conf")],
