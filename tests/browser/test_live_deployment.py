@@ -12,6 +12,7 @@ from selenium.webdriver.common.by import By
 
 from services.indicator_math import format_number
 from tests.browser.test_map import layer_count
+from tests.browser.waiting import wait_until
 from tests.fakes.servers import (AIR_TYPE, CkanServer, FileServer, NgsiLdServer, ResourceFile, aed_rows,
                                  air_quality_entities, csv_bytes)
 from tests.live_config import get_json, live_config, running_app
@@ -63,15 +64,6 @@ def notices(dash_duo) -> str:
     return text(dash_duo, ".mk-notice")
 
 
-def wait_for(condition, what: str, timeout: float = 20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if condition():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"never: {what}")
-
-
 POPULATION_CARD = ".mk-kpi:has(a[href='/dashboard/population'])"
 CRIME_CARD = ".mk-kpi:has(a[href='/dashboard/crime'])"
 
@@ -80,10 +72,10 @@ def test_live_data_on_every_page_and_an_honest_notice_when_the_upstreams_die(das
     base, ckan, broker = live
     # ---- the map: the live layers' own data, the readings of a broker station
     open_page(dash_duo, f"{base}/map?sel=air-quality:27100100", ".leaflet-container")
-    wait_for(lambda: layer_count(dash_duo, "aed") == (3, 3), "3 AEDs from the catalog")
-    wait_for(lambda: layer_count(dash_duo, "air-quality") == (3, 3), "3 stations from the broker")
+    wait_until(lambda: layer_count(dash_duo, "aed") == (3, 3), "3 AEDs from the catalog")
+    wait_until(lambda: layer_count(dash_duo, "air-quality") == (3, 3), "3 stations from the broker")
     dash_duo.wait_for_text_to_equal("#details-title", "国設大阪", timeout=20)
-    wait_for(lambda: "41.5 µg/m³" in text(dash_duo, ".mk-details"), "the station's PM2.5 reading")
+    wait_until(lambda: "41.5 µg/m³" in text(dash_duo, ".mk-details"), "the station's PM2.5 reading")
     details = text(dash_duo, ".mk-details")
     assert "高い" in details and "11-25 11:00" in details
     # nothing missing or failed (past the 10 s ttl on a busy machine, at most "new data is being fetched")
@@ -117,16 +109,16 @@ def test_live_data_on_every_page_and_an_honest_notice_when_the_upstreams_die(das
         return all((datasets[d]["status"], datasets[d]["code"]) == ("stale", "refresh_failed")
                    for d in ("aed", "air-quality", "population"))
 
-    wait_for(all_failed, "aed, air-quality and population reported stale, their refresh failed", timeout=75)
+    wait_until(all_failed, "aed, air-quality and population reported stale, their refresh failed", timeout=75)
     open_page(dash_duo, f"{base}/map", ".leaflet-container")
-    wait_for(lambda: layer_count(dash_duo, "aed") == (3, 3), "the last good AEDs still on the map")
+    wait_until(lambda: layer_count(dash_duo, "aed") == (3, 3), "the last good AEDs still on the map")
     shown = notices(dash_duo)
     assert "「AED設置場所」は最新のデータを取得できなかったため" in shown
     assert "「大気測定局」は最新のデータを取得できなかったため" in shown
     details_link = dash_duo.driver.find_element(By.CSS_SELECTOR, ".mk-notice a")
     assert details_link.get_attribute("href").endswith("/data#dataset-aed")
     details_link.click()  # to the dataset's entry on /data, with the reason
-    wait_for(lambda: dash_duo.driver.execute_script("return document.activeElement.id") == "dataset-aed",
+    wait_until(lambda: dash_duo.driver.execute_script("return document.activeElement.id") == "dataset-aed",
              "/data scrolled to the AED entry")
     assert "最新のデータではありません。前回取得したデータを表示しています。" in text(dash_duo, "#dataset-aed")
     assert dash_duo.driver.execute_script(

@@ -11,6 +11,8 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+from tests.browser.waiting import wait_until
+
 pytestmark = pytest.mark.browser
 
 
@@ -81,15 +83,6 @@ def load_blocking(dash_duo, path, blocked):
                    f"markers on {path} with {blocked} blocked")
     finally:
         driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
-
-
-def wait_until(condition, what, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"never: {what}")
 
 
 def map_box(dash_duo, selector):
