@@ -43,7 +43,7 @@ def test_each_page_is_titled_in_its_own_language(dash_duo, dash_app, ctx):
     for path, drawn, title in [
         ("/dashboard/crime", "#ind-series .main-svg", f"{crime['ja']} — 見える化 大阪"),
         ("/dashboard/crime?lang=en", "#ind-series .main-svg", f"{crime['en']} — Mieruka Osaka"),
-        ("/map?lang=en", ".leaflet-container", "Map — Mieruka Osaka"),
+        ("/map?lang=en", "#map .leaflet-container", "Map — Mieruka Osaka"),
         ("/data", "#dataset-toilets", "データ一覧 — 見える化 大阪"),
     ]:
         dash_duo.driver.get(f"{dash_duo.server_url}{path}")

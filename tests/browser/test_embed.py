@@ -46,8 +46,8 @@ def test_an_allowed_site_shows_the_embedded_map_and_any_other_is_refused(dash_du
         with running_app(ROOT / "config" / "osaka.toml", tmp_path / "cache", MIERUKA_TILE_URL=LOCAL_TILES,
                          MIERUKA_FRAME_ANCESTORS=f"'self' {prefecture.url}") as base:
             dash_duo.driver.get(host_page(prefecture, f"{base}/map?layers=aed&embed=1"))
-            wait_in_frame(dash_duo, "return document.querySelector('.mk-marker-aed, .mk-cluster-aed');",
-                          "the AED markers")
+            wait_in_frame(dash_duo, "return document.querySelector('#map .mk-marker-aed, #map .mk-cluster-aed');",
+                          "the AED markers on Dash's page")
             shown = in_frame(dash_duo, """return {
                 nav: !!document.querySelector('.mk-nav'),
                 open: document.querySelector('.mk-embed-open').href,

@@ -25,7 +25,7 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 
 from registry import load_deployment
-from tests.browser.test_live_deployment import wait_for
+from tests.browser.waiting import wait_until
 from tests.conftest import LOCAL_TILES
 from tests.fakes.servers import AIR_TYPE, CkanServer, NgsiLdServer, ResourceFile, air_quality_entities, csv_bytes
 from tests.live_config import live_config, running_app
@@ -352,8 +352,8 @@ def test_the_map_list_view_and_every_places_details_show_the_text_and_run_nothin
             name = dash_duo.driver.execute_script(
                 "const b = document.querySelectorAll('#list-table tbody th button')[arguments[0]];"
                 "b.scrollIntoView({block: 'center'}); b.click(); return b.textContent;", position)
-            wait_for(lambda: page_text(dash_duo, "#details-title") == name, f"the details of {lid} row {position}")
-            wait_for(lambda: "sel=" in dash_duo.driver.current_url, "the selection in the address")
+            wait_until(lambda: page_text(dash_duo, "#details-title") == name, f"the details of {lid} row {position}")
+            wait_until(lambda: "sel=" in dash_duo.driver.current_url, "the selection in the address")
             selected = urllib.parse.parse_qs(urllib.parse.urlsplit(dash_duo.driver.current_url).query)["sel"][0]
             assert selected.partition(":")[0] == lid
             rid = selected.partition(":")[2]
@@ -372,7 +372,7 @@ def test_the_embedded_map_data_about_and_home_show_the_text_and_run_nothing(dash
         props = strict_json(fetch(f"{base}/api/v1/layers/{lid}.geojson"))["features"][0]["properties"]
         query = urllib.parse.urlencode({"lang": lang, "layers": lid, "embed": 1, "sel": f"{lid}:{props['id']}"})
         open_page(dash_duo, f"{base}/map?{query}", "#details-title")
-        wait_for(lambda: page_text(dash_duo, "#details-title") == props["name"], f"the embedded details of {lid}")
+        wait_until(lambda: page_text(dash_duo, "#details-title") == props["name"], f"the embedded details of {lid}")
         details = page_text(dash_duo, "#details")
         for text in shown_texts(props, layers[lid]):
             assert text in details, (lid, text[:80])

@@ -71,7 +71,7 @@ CRIME_CARD = ".mk-kpi:has(a[href='/dashboard/crime'])"
 def test_live_data_on_every_page_and_an_honest_notice_when_the_upstreams_die(dash_duo, live):
     base, ckan, broker = live
     # ---- the map: the live layers' own data, the readings of a broker station
-    open_page(dash_duo, f"{base}/map?sel=air-quality:27100100", ".leaflet-container")
+    open_page(dash_duo, f"{base}/map?sel=air-quality:27100100", "#map .leaflet-container")
     wait_until(lambda: layer_count(dash_duo, "aed") == (3, 3), "3 AEDs from the catalog")
     wait_until(lambda: layer_count(dash_duo, "air-quality") == (3, 3), "3 stations from the broker")
     dash_duo.wait_for_text_to_equal("#details-title", "国設大阪", timeout=20)
@@ -110,7 +110,7 @@ def test_live_data_on_every_page_and_an_honest_notice_when_the_upstreams_die(das
                    for d in ("aed", "air-quality", "population"))
 
     wait_until(all_failed, "aed, air-quality and population reported stale, their refresh failed", timeout=75)
-    open_page(dash_duo, f"{base}/map", ".leaflet-container")
+    open_page(dash_duo, f"{base}/map", "#map .leaflet-container")
     wait_until(lambda: layer_count(dash_duo, "aed") == (3, 3), "the last good AEDs still on the map")
     shown = notices(dash_duo)
     assert "「AED設置場所」は最新のデータを取得できなかったため" in shown

@@ -63,7 +63,7 @@ def open_map(dash_duo, dash_app, query="", width=1280):
     dash_duo.driver.set_window_size(width, 900)
     dash_duo.start_server(dash_app)
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/map{query}")
-    dash_duo.wait_for_element(".leaflet-container")
+    dash_duo.wait_for_element("#map .leaflet-container")  # Dash's page holding the map, not the early copy
 
 
 def dash_requests(dash_duo):

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from services.areas import AreaTable
-from tests.browser.test_live_deployment import wait_for
+from tests.browser.waiting import wait_until
 from tests.browser.test_map import layer_count
 from tests.conftest import LOCAL_TILES, ROOT
 from tests.live_config import get_json, running_app
@@ -87,16 +87,16 @@ def test_the_prefectures_own_places_and_real_evacuation_sites(prefecture) -> Non
 def test_the_map_shows_its_sites_and_says_nothing_of_osaka(dash_duo, prefecture) -> None:
     base = prefecture["base"]
     dash_duo.driver.get(f"{base}/map?layers=evacuation-sites")
-    dash_duo.wait_for_element(".leaflet-container", timeout=40)
-    wait_for(lambda: layer_count(dash_duo, "evacuation-sites")[0] > 100, "the evacuation sites counted", timeout=40)
-    wait_for(lambda: dash_duo.driver.execute_script(
+    dash_duo.wait_for_element("#map .leaflet-container", timeout=40)
+    wait_until(lambda: layer_count(dash_duo, "evacuation-sites")[0] > 100, "the evacuation sites counted", timeout=40)
+    wait_until(lambda: dash_duo.driver.execute_script(
         "return document.querySelectorAll('.mk-marker-evacuation-sites, .mk-cluster-evacuation-sites').length") > 0,
         "evacuation markers drawn", timeout=40)
     text = page_text(dash_duo)
     assert prefecture["ja"][:2] in dash_duo.driver.title  # 見える化 北海道 / 東京 / 沖縄 / 鳥取
     assert not OSAKA_WORDS.search(text), OSAKA_WORDS.search(text)
     dash_duo.driver.get(f"{base}/map?lang=en&layers=evacuation-sites")
-    dash_duo.wait_for_element(".leaflet-container", timeout=40)
+    dash_duo.wait_for_element("#map .leaflet-container", timeout=40)
     assert not OSAKA_WORDS.search(page_text(dash_duo))
 
 
@@ -119,7 +119,7 @@ def test_the_dashboards_draw_the_prefectures_municipalities_on_a_map(dash_duo, p
     base = prefecture["base"]
     dash_duo.driver.get(f"{base}/dashboard/population")
     dash_duo.wait_for_element("#ind-map", timeout=40)
-    wait_for(lambda: dash_duo.driver.execute_script(
+    wait_until(lambda: dash_duo.driver.execute_script(
         "return document.querySelectorAll('#ind-map .choroplethlayer path').length") >= prefecture["municipalities"] * 0.9,
         "a shape per municipality on the choropleth", timeout=60)
     assert "国土数値情報" in page_text(dash_duo)

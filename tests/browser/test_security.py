@@ -8,7 +8,7 @@ pytestmark = pytest.mark.browser
 
 PAGES = [
     ("/", ".mk-home, main"),
-    ("/map", ".leaflet-container .mk-cluster-toilets, .leaflet-container .mk-marker-toilets"),
+    ("/map", "#map .mk-cluster-toilets, #map .mk-marker-toilets"),
     ("/dashboard", ".mk-kpi-number"),
     ("/dashboard/crime", "#ind-series .main-svg"),
     ("/data", "#dataset-toilets"),
