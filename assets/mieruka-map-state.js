@@ -18,6 +18,17 @@
   }
   m.compose = compose;
 
+  /** The layers switched on, in the deployment's order (the order the view state keeps). */
+  m.layersOn = function (meta, on) {
+    return meta.layers.map(function (l) { return l.id; }).filter(function (id) { return (on || []).indexOf(id) >= 0; });
+  };
+
+  /** A panel element set as m.cb.panel says, at once (the static copy's, and Dash's page's
+   * when it takes the map over, before its own callback has run). */
+  m.foldPanel = function (panel) {
+    if (panel) panel.open = m.cb.panel();
+  };
+
   /**
    * All controls → [state, selected]; the map moves where a choice asks it to (a
    * municipality, a place picked from the list or near me).
@@ -27,7 +38,7 @@
   m.cb.state = function (layers, filterParts, q, area, base, view, click, closes, viewport, state, meta) {
     var dc = window.dash_clientside, nc = dc.no_update, ctx = dc.callback_context;
     var next = Object.assign({}, state);
-    next.layers = meta.layers.map(function (l) { return l.id; }).filter(function (id) { return (layers || []).indexOf(id) >= 0; });
+    next.layers = m.layersOn(meta, layers);
 
     // filters: gather parts per layer and filter, then compose
     var grouped = {};

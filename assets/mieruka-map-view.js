@@ -128,13 +128,17 @@
   /* The page Dash has made is on the screen: the map drawn in the static copy moves into it,
    * as it is (Leaflet keeps its layers and events across a move), and the copy goes. */
   function adopt(el) {
-    var panel = document.getElementById("map-panel");  // folded on a phone now, not a moment later
-    if (panel && m.cb.panel) panel.open = m.cb.panel();
+    m.foldPanel(document.getElementById("map-panel"));  // folded on a phone now, not a moment later
     el.appendChild(pane);
     host = el;
     removeBoot();
     map.invalidateSize({ pan: false });
     report();
+  }
+
+  /** Is the map still the one drawn in the static copy? */
+  function early() {
+    return !!map && !!host && host.id === BOOT;
   }
 
   function removeBoot() {
@@ -147,8 +151,8 @@
      * before Dash has started, in the static copy's box. */
     ensure: function (meta, state) {
       var el = document.getElementById("map");
+      if (el && early()) adopt(el);
       if (el && map && host === el) return true;
-      if (el && map && host && host.id === BOOT) { adopt(el); return true; }
       var target = el || document.getElementById(BOOT);
       if (!target) return false;
       if (map) { map.remove(); pane.remove(); layers = {}; here = null; spider = null; }
@@ -214,7 +218,7 @@
     /** Dash's page has mounted: the early map moves into it, or (no map there) the copy goes. */
     settle: function () {
       var el = document.getElementById("map");
-      if (el && map && host && host.id === BOOT) adopt(el);
+      if (el && early()) adopt(el);
       else removeBoot();
     },
 

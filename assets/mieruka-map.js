@@ -332,8 +332,7 @@
     if (input.closest("#layer-toggle")) {
       var on = state.layers.filter(function (id) { return id !== input.value; });
       if (input.checked) on.push(input.value);
-      return Object.assign({}, state, { layers: meta.layers.map(function (l) { return l.id; })
-        .filter(function (id) { return on.indexOf(id) >= 0; }) });
+      return Object.assign({}, state, { layers: m.layersOn(meta, on) });
     }
     var id;
     try { id = JSON.parse(input.name); } catch (err) { return null; }
@@ -562,8 +561,8 @@
   var boot = document.getElementById("mk-boot-data");
   if (boot) {
     try {
-      var start = JSON.parse(boot.textContent), panel = document.querySelector(".mk-boot .mk-panel");
-      if (panel) panel.open = m.cb.panel();  // folded on a phone, as Dash's page will have it
+      var start = JSON.parse(boot.textContent);
+      m.foldPanel(document.querySelector(".mk-boot .mk-panel"));  // as Dash's page will have it
       // Dash's scripts run after the frame that shows every layer's markers (mieruka-base.js)
       var then = function () { requestAnimationFrame(function () { setTimeout(m.startDash, 0); }); };
       m.cb.render(start.state, start.meta).then(then, then);

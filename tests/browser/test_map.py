@@ -40,11 +40,15 @@ def wait_for_summary(dash_duo, expected, timeout=25):
     raise AssertionError(f"count summary {summary(dash_duo)} never became {expected}")
 
 
-def layer_count(dash_duo, layer_id):
-    text = dash_duo.driver.execute_script(
-        "return document.getElementById(arguments[0]).textContent;",
+def layer_count_text(dash_duo, layer_id):
+    """The "shown / total" text of a layer's switch, as Dash's page writes it ('' before)."""
+    return dash_duo.driver.execute_script(
+        "var e = document.getElementById(arguments[0]); return e ? e.textContent : '';",
         json.dumps({"id": layer_id, "type": "layer-count"}, separators=(",", ":")))
-    shown, total = (int(n.replace(",", "")) for n in re.findall(r"[\d,]+", text))
+
+
+def layer_count(dash_duo, layer_id):
+    shown, total = (int(n.replace(",", "")) for n in re.findall(r"[\d,]+", layer_count_text(dash_duo, layer_id)))
     return shown, total
 
 
@@ -125,10 +129,8 @@ def test_dash_takes_the_early_map_over_where_it_stood(dash_duo, dash_app, client
     assert map_box(dash_duo, "#map") == pytest.approx(early, abs=1)
     assert len(dash_duo.find_elements(".leaflet-container")) == 1
     toilets = len(features(client, "toilets"))  # and Dash's own callbacks count what it shows
-    wait_until(lambda: re.sub(r"\D", "", dash_duo.driver.execute_script(
-        "return document.getElementById(arguments[0]).textContent;",
-        json.dumps({"id": "toilets", "type": "layer-count"}, separators=(",", ":")))) == f"{toilets}{toilets}",
-        "the toilets counted")
+    wait_until(lambda: re.sub(r"\D", "", layer_count_text(dash_duo, "toilets")) == f"{toilets}{toilets}",
+               "the toilets counted")
     assert dash_duo.get_logs() == []
 
 
