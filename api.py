@@ -4,6 +4,8 @@ GET /api/v1/layers               JSON list of layers with metadata
 GET /api/v1/layers/<id>.geojson  WGS84 FeatureCollection (pre-compressed, ETag);
                                  ?profile=map: only the fields the map filters on
 GET /api/v1/layers/<id>.points.json, .text.json   the map page's columns (services/layers.map_bodies)
+GET /api/v1/layers/<id>/chunks/<z>/<x>/<y>.json   a big layer's places in one tile (services/map_index.py)
+GET /api/v1/layers/<id>/summary.json              a big layer after filters: count, and per cell in view
 GET /api/v1/layers/<id>.csv      UTF-8 with BOM, opens in Excel
 GET /api/v1/indicators           JSON list of indicators with metadata
 GET /api/v1/indicators/<id>.json and .csv   long form; ?area=&from=&to=&per_capita=&measure=&breakdown=
@@ -38,7 +40,10 @@ from services.indicators import BadQuery
 from services.indicators import NotFound as IndicatorNotFound
 from services.indicators import PROFILE_COLUMNS
 from services.indicators import csv_bytes as indicator_csv_bytes
-from services.layers import PROFILES, LayerSnapshot, NotFound, csv_bytes
+from services import map_filters
+from services.layers import PROFILES, LayerSnapshot, NotFound, csv_bytes, tiles_version
+from services.map_index import CHUNK_Z, Box, local_now
+from services.map_state import map_query_view
 from services.prepared import Body, Prepared, negotiate
 from services.stored import health_report
 
@@ -60,15 +65,15 @@ def _http_date(moment: dt.datetime) -> str:
 
 
 def send_body(body: Body, mimetype: str, *, last_modified: dt.datetime,
-              headers: Mapping[str, str] | None = None) -> Response:
+              headers: Mapping[str, str] | None = None, version: str | None = None) -> Response:
     """The answer for a prepared body (services/prepared.Body), for every route that has one.
 
     - the encoding the request's Accept-Encoding prefers (br, gzip or none; q-values honoured),
       with `Vary: Accept-Encoding` and the strong ETag of that encoding;
     - 304 without a body when `If-None-Match` names that ETag (or is `*`, or a list holding it),
       or, without If-None-Match, when `If-Modified-Since` is not before `last_modified`;
-    - `Cache-Control`: IMMUTABLE when the URL's `v` parameter is the body's ETag (a versioned
-      URL, as the map loads a layer), else the short CACHE;
+    - `Cache-Control`: IMMUTABLE when the URL's `v` parameter is the body's ETag or `version`
+      (a versioned URL, as the map loads a layer or a chunk of one), else the short CACHE;
     - `Last-Modified`: `last_modified` (aware); `headers`: more headers for 200 and 304 alike
       (a CSV's Content-Disposition and Link).
     `mimetype` may carry a charset ("text/csv; charset=utf-8"). Flask-Compress leaves the
@@ -76,7 +81,8 @@ def send_body(body: Body, mimetype: str, *, last_modified: dt.datetime,
     encoding = negotiate(request.headers.get("Accept-Encoding"))
     tag = body.tag(encoding)
     common = {"ETag": tag, "Vary": "Accept-Encoding", "Last-Modified": _http_date(last_modified),
-              "Cache-Control": IMMUTABLE if request.args.get("v") == body.etag else CACHE, **(headers or {})}
+              "Cache-Control": IMMUTABLE if request.args.get("v") in (body.etag, version or body.etag) else CACHE,
+              **(headers or {})}
     if _not_modified(tag, last_modified):
         response = Response(status=304, headers=common)
     else:
@@ -247,7 +253,57 @@ def layer_map_part(layer_id: str, part: str):
     snap, error = _snapshot_or_error(layer_id)
     if error:
         return error
+    if snap.tiles is not None:
+        return _error(404, f"layer {layer_id!r} has {snap.count:,} places: the map gets it by chunks and summaries",
+                      chunks=f"/api/v1/layers/{layer_id}/chunks/{CHUNK_Z}/<x>/<y>.json",
+                      summary=f"/api/v1/layers/{layer_id}/summary.json")
     return send_body(snap.bodies[part], "application/json", last_modified=snap.fetched_at)
+
+
+def _tiled_or_error(layer_id: str):
+    snap, error = _snapshot_or_error(layer_id)
+    if error is None and snap.tiles is None:
+        error = _error(404, f"layer {layer_id!r} is sent whole, not by chunks",
+                       points=f"/api/v1/layers/{layer_id}.points.json")
+    return snap, error
+
+
+@api.get("/api/v1/layers/<layer_id>/chunks/<int:z>/<int:x>/<int:y>.json")
+def layer_chunk(layer_id: str, z: int, x: int, y: int):
+    """Every place of one tile of a big layer, as the map's columns (services/map_index.py)."""
+    snap, error = _tiled_or_error(layer_id)
+    if error:
+        return error
+    body = snap.tiles.chunk_body(x, y) if z == CHUNK_Z else None
+    if body is None:
+        return _error(404, f"layer {layer_id!r} has no places in tile {z}/{x}/{y}", chunk_zoom=CHUNK_Z)
+    return send_body(body, "application/json", last_modified=snap.fetched_at, version=tiles_version(snap))
+
+
+@api.get("/api/v1/layers/<layer_id>/summary.json")
+def layer_summary(layer_id: str):
+    """A big layer after the map's filters: its count, and per cell within the view's tiles
+    (services/map_index.TileIndex.summary). Query: z, bbox=x0,y0,x1,y1 (tiles at z), and the
+    map's own keys for this layer: f.<filter>=<value>, area, q (services/map_state.py)."""
+    snap, error = _tiled_or_error(layer_id)
+    if error:
+        return error
+    ctx = context()
+    try:
+        box = Box.parse(request.args.get("z"), request.args.get("bbox"))
+    except ValueError as exc:
+        return _error(400, str(exc))
+    view, problem = map_query_view(snap, request.args, ctx.areas)
+    if problem:
+        return _error(400, problem)
+    now = local_now(ctx.deployment.timezone)
+    timed = map_filters.time_dependent(view)
+    key = ("summary", snap.dataset, tiles_version(snap), box, view, (now.date, now.minutes) if timed else None)
+    body = prepared("query").get(key, lambda: Body.of(_json_bytes(snap.tiles.summary(snap.tiles.mask(view, now), box))))
+    # an answer that depends on the clock ("open now") is good for a minute
+    return send_body(body, "application/json", last_modified=snap.fetched_at,
+                     headers={"Cache-Control": "public, max-age=60"} if timed else None,
+                     version=None if timed else tiles_version(snap))
 
 
 @api.get("/api/v1/layers/<layer_id>.csv")

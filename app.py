@@ -193,8 +193,8 @@ class MierukaDash(dash.Dash):
 def map_preload_urls(args) -> list[str]:
     ctx = current_app.extensions["mieruka"]
     wanted = args.get("layers")
-    return [map_data_url(snap) for snap in ctx.layers.snapshots()
-            if wanted is None or snap.layer.id in wanted.split(",")]
+    return [url for snap in ctx.layers.snapshots()
+            if (wanted is None or snap.layer.id in wanted.split(",")) and (url := map_data_url(snap))]
 
 
 def place_words(deployment) -> dict[str, dict[str, str]]:

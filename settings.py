@@ -43,6 +43,7 @@ class Settings:
     public_url: str | None = None  # MIERUKA_PUBLIC_URL: the site's address, for links in pages' meta tags
     hsts_max_age: int = 0  # MIERUKA_HSTS: Strict-Transport-Security max-age in seconds (0: not sent)
     rate_limit: str | None = None  # MIERUKA_RATE_LIMIT: requests per client, e.g. "300/minute" (None: no limit)
+    map_tiled_over: int = 20_000  # MIERUKA_MAP_TILED_OVER: a layer with more places reaches the map by chunks and summaries (services/map_index.py)
     proxies: int = 0  # MIERUKA_PROXIES: reverse proxies in front (deploy/nginx.conf is one) whose X-Forwarded-For is believed
     api_keys: dict = field(default_factory=dict)  # variables named *_API_KEY, for sources' api_key_env
     user_agent: str = DEFAULT_USER_AGENT
@@ -111,6 +112,7 @@ class Settings:
             hsts_max_age=hsts_max_age,
             rate_limit=rate_limit,
             proxies=whole("MIERUKA_PROXIES", cls.proxies, 0),
+            map_tiled_over=whole("MIERUKA_MAP_TILED_OVER", cls.map_tiled_over, 0),
             frame_ancestors=frame_ancestors,
             config_path=Path(env.get("MIERUKA_CONFIG", cls.config_path)),
             port=whole("PORT", cls.port, 1),

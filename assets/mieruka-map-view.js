@@ -18,13 +18,24 @@
   var clicks = 0;
   var indexes = new WeakMap();  // features array → its supercluster index
 
+  // a big layer's summary cells (mieruka-map.js cellsOf) weigh as many places as their `n`
+  var WEIGHTED = Object.assign({
+    map: function (p) { return { n: p.n }; },
+    reduce: function (into, p) { into.n += p.n; },
+  }, CLUSTER);
+
   /** The index of a features array, built once (m.load builds it for the unfiltered layer as
    * soon as the data arrives, while Dash is still starting). */
   m.clusterIndex = function (features) {
     var index = indexes.get(features);
-    if (!index) { index = new Supercluster(CLUSTER).load(features); indexes.set(features, index); }
+    if (!index) { index = new Supercluster(features.weighted ? WEIGHTED : CLUSTER).load(features); indexes.set(features, index); }
     return index;
   };
+
+  /** How many places a cluster or a summary's cell stands for. */
+  function placesOf(p) {
+    return p.n !== undefined ? p.n : p.point_count;
+  }
 
   function setProps(id, props) {
     var dc = window.dash_clientside;
@@ -65,9 +76,10 @@
   }
 
   function clusterMarker(entry, feature, latlng) {
-    var h = entry.hideout, count = feature.properties.point_count, id = feature.properties.cluster_id;
+    var h = entry.hideout, count = placesOf(feature.properties), id = feature.properties.cluster_id;
     var marker = L.marker(latlng, { icon: m.clusterIcon(h, count), title: count.toLocaleString() + " " + h.title, keyboard: true });
     marker.on("click", function () {
+      if (!feature.properties.cluster) return map.setView(latlng, Math.min(map.getZoom() + 2, map.getMaxZoom()));  // a summary's cell
       var zoom = entry.index.getClusterExpansionZoom(id);
       if (zoom > CLUSTER.maxZoom || map.getZoom() >= CLUSTER.maxZoom) fanOut(entry, id, latlng);
       else map.setView(latlng, Math.min(zoom, map.getMaxZoom()));
@@ -97,7 +109,12 @@
 
   function keyOf(feature) {
     var p = feature.properties;
-    return p.cluster ? "c" + p.cluster_id : "p" + p.id;
+    return p.cluster ? "c" + p.cluster_id : p.id !== undefined ? "p" + p.id : "w" + feature.geometry.coordinates.join(",");
+  }
+
+  /** A summary's cell of several places is drawn as a cluster; any other feature as a place. */
+  function grouped(p) {
+    return p.cluster || p.n > 1;
   }
 
   /** Draw the clusters and places of one layer that fall in view (nothing off screen to tab to). */
@@ -110,7 +127,7 @@
       var key = keyOf(f), marker = entry.markers.get(key);
       if (!marker) {
         var c = f.geometry.coordinates, latlng = [c[1], c[0]];
-        marker = f.properties.cluster ? clusterMarker(entry, f, latlng) : pointMarker(entry, f, latlng);
+        marker = grouped(f.properties) ? clusterMarker(entry, f, latlng) : pointMarker(entry, f, latlng);
         fresh.push(marker);
       }
       next.set(key, marker);
@@ -163,7 +180,11 @@
       map = L.map(pane, { center: meta.view.center, zoom: meta.view.zoom, minZoom: 7, maxZoom: 18, keyboard: true });
       tiles = L.tileLayer(meta.tiles[state.base] || meta.tiles.pale, { attribution: meta.attribution, maxZoom: 18 }).addTo(map);
       L.control.scale({ position: "bottomleft", imperial: false }).addTo(map);
-      map.on("moveend", function () { redrawAll(); report(); });
+      map.on("moveend", function () {
+        redrawAll();
+        report();
+        if (m.onMove) m.onMove();  // big layers load what the new view needs (mieruka-map.js)
+      });
       map.on("zoomstart click", closeFan);
       report();
       return true;
@@ -193,6 +214,15 @@
         entry.markers = new Map();
         entry.index = entry.features = null;
       }
+    },
+
+    /** {zoom, bounds: {s, w, n, e}} of the map now, or null before there is one. */
+    viewport: function () {
+      if (!map) return null;
+      var b = map.getBounds();
+      return { zoom: Math.round(map.getZoom()),
+               bounds: { s: Math.max(-85, b.getSouth()), w: Math.max(-180, b.getWest()),
+                         n: Math.min(85, b.getNorth()), e: Math.min(180, b.getEast()) } };
     },
 
     /** Move to {center, zoom} or {bounds}. */

@@ -226,6 +226,128 @@
     return texts[layer.textUrl];
   }
 
+  /* ---------- big layers: chunks in view, and the server's summary below DETAIL_Z ---------- */
+
+  // A layer with `tiles` in its meta (services/layers.map_tiles) is never downloaded whole: once
+  // the view is zoomed in to tiles.detail, the chunks (tiles of zoom tiles.z) in view are loaded
+  // and filtered, clustered and listed here like a small layer; below that, the server's summary
+  // of the view (the filtered places counted per cell) is drawn as weighted clusters. Either
+  // way the count while a filter is on is the summary's (the whole layer's, not the view's).
+
+  function tileX(lon, z) { return Math.min(Math.pow(2, z) - 1, Math.max(0, Math.floor((lon + 180) / 360 * Math.pow(2, z)))); }
+  function tileY(lat, z) {
+    var r = Math.max(-85.05112878, Math.min(85.05112878, lat)) * Math.PI / 180;
+    var y = Math.floor((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2 * Math.pow(2, z));
+    return Math.min(Math.pow(2, z) - 1, Math.max(0, y));
+  }
+
+  /** Tiles x0..x1, y0..y1 of zoom z under bounds {s, w, n, e}, `pad` more on every side. */
+  function tileBox(b, z, pad) {
+    var last = Math.pow(2, z) - 1;
+    return { z: z, x0: Math.max(0, tileX(b.w, z) - pad), x1: Math.min(last, tileX(b.e, z) + pad),
+             y0: Math.max(0, tileY(b.n, z) - pad), y1: Math.min(last, tileY(b.s, z) + pad) };
+  }
+
+  function within(inner, outer) {
+    return inner.z === outer.z && inner.x0 >= outer.x0 && inner.x1 <= outer.x1 && inner.y0 >= outer.y0 && inner.y1 <= outer.y1;
+  }
+
+  var chunkData = {}, chunkSets = {}, summaries = {};
+
+  /** The features of the chunks of `layer` among tiles `box`: one array per set of chunks. */
+  function chunksIn(layer, box) {
+    var t = layer.tiles, urls = [];
+    t.chunks.forEach(function (c) {
+      if (c[0] >= box.x0 && c[0] <= box.x1 && c[1] >= box.y0 && c[1] <= box.y1) {
+        urls.push(t.chunk.replace("{x}", c[0]).replace("{y}", c[1]));
+      }
+    });
+    var key = urls.join(" "), set = chunkSets[layer.id];
+    if (set && set.key === key) return set.promise;
+    var promise = Promise.all(urls.map(function (url) {
+      if (!chunkData[url]) {
+        chunkData[url] = fetchJson(url).then(decode).catch(function (err) { delete chunkData[url]; throw err; });
+      }
+      return chunkData[url];
+    })).then(function (parts) { return [].concat.apply([], parts); });
+    chunkSets[layer.id] = { key: key, promise: promise };
+    return promise;
+  }
+
+  /** The summary query of a layer's filters, area and search (api.layer_summary). */
+  function summaryQuery(state, layer) {
+    var q = new URLSearchParams(), values = (state.filters || {})[layer.id] || {};
+    Object.keys(values).sort().forEach(function (fid) {
+      var v = values[fid];
+      if (v !== undefined && v !== null && v !== "" && v !== false) q.set("f." + fid, v === true ? "1" : String(v));
+    });
+    if (state.area) q.set("area", state.area);
+    if (state.q) q.set("q", state.q);
+    return q.toString();
+  }
+
+  /** The server's summary of `layer` for the view (z, its tiles padded by one), reused while
+   * the view stays within the tiles it covers and the filters are the same (`countOnly`: while
+   * the filters are the same, wherever the view is: the count is the whole layer's). */
+  function summaryOf(layer, state, view, countOnly) {
+    var query = summaryQuery(state, layer), need = tileBox(view.bounds, view.zoom, 0);
+    var last = summaries[layer.id];
+    if (last && last.query === query && (countOnly || within(need, last.box))) return last.promise;
+    var box = tileBox(view.bounds, view.zoom, 1);
+    var url = layer.tiles.summary + "&z=" + box.z + "&bbox=" + [box.x0, box.y0, box.x1, box.y1].join(",") + (query ? "&" + query : "");
+    var promise = fetchJson(url).then(function (body) { return { count: body.count, total: body.total, cells: cellsOf(body.cells) }; });
+    promise.catch(function () { if (summaries[layer.id] && summaries[layer.id].promise === promise) delete summaries[layer.id]; });
+    summaries[layer.id] = { query: query, box: box, promise: promise };
+    return promise;
+  }
+
+  /** A summary's cells as weighted points (m.clusterIndex sums their `n`); a cell of one place
+   * carries its id and name, and is drawn as that place. */
+  function cellsOf(cells) {
+    var out = cells.n.map(function (n, i) {
+      var p = { n: n };
+      if (cells.id[i] !== null) { p.id = cells.id[i]; p.name = cells.name[i]; }
+      return { type: "Feature", geometry: { type: "Point", coordinates: [cells.lon[i], cells.lat[i]] }, properties: p };
+    });
+    out.weighted = true;
+    return out;
+  }
+
+  /** A big layer's entry for the view: {all, shown, count, total}. */
+  function tiledEntry(layer, h, state, now) {
+    var view = m.view.viewport();
+    if (!view) return Promise.resolve({ all: [], shown: [], count: 0, total: layer.count });
+    var filtered = isActive(h);
+    if (view.zoom < layer.tiles.detail) {
+      return summaryOf(layer, state, view).then(function (s) {
+        return { all: s.cells, shown: s.cells, count: s.count, total: layer.count };
+      });
+    }
+    var box = tileBox(view.bounds, layer.tiles.z, 0);
+    return Promise.all([chunksIn(layer, box), filtered ? summaryOf(layer, state, view, true) : null]).then(function (both) {
+      var all = both[0], key = JSON.stringify(h) + (timeDependent(h) ? now.date + now.minutes : "");
+      var cached = shownCache[layer.id];
+      if (!cached || cached.key !== key || cached.all !== all) {
+        cached = shownCache[layer.id] = { key: key, all: all, shown: filtered ? all.filter(function (f) { return m.match(f.properties, h, now); }) : all };
+      }
+      return { all: all, shown: cached.shown, count: filtered ? both[1].count : layer.count, total: layer.count };
+    });
+  }
+
+  /** The features of a big layer near a position: its chunk and the eight around it. */
+  function tiledNear(layer, position) {
+    var z = layer.tiles.z, x = tileX(position.lon, z), y = tileY(position.lat, z);
+    return chunksIn(layer, { z: z, x0: x - 1, x1: x + 1, y0: y - 1, y1: y + 1 });
+  }
+
+  /** The features of a big layer loaded so far. */
+  function tiledLoaded(layer) {
+    var prefix = layer.tiles.chunk.split("{x}")[0];
+    return Promise.all(Object.keys(chunkData).filter(function (url) { return url.indexOf(prefix) === 0; })
+      .map(function (url) { return chunkData[url].catch(function () { return []; }); }))
+      .then(function (parts) { return [].concat.apply([], parts); });
+  }
+
   // Start downloading the layers the page's <link rel=preload> names (app.py) at once: they
   // are decoded while Dash is still starting.
   document.querySelectorAll('link[rel="preload"][as="fetch"][href*=".points.json"]').forEach(function (link) {
@@ -257,6 +379,9 @@
     var now = m.nowParts(meta.tz);
     return onLayers(state, meta).map(function (layer) {
       var h = m.layerView(state, meta, layer);
+      if (layer.tiles) {
+        return tiledEntry(layer, h, state, now).then(function (e) { return Object.assign(e, { layer: layer, hideout: h }); });
+      }
       var text = needText || !!h.q;
       return (text ? withText(layer) : m.load(layer.url)).then(function (all) {
         var key = JSON.stringify(h) + (text ? "+text" : "") + (timeDependent(h) ? now.date + now.minutes : "");
@@ -265,7 +390,7 @@
           var shown = isActive(h) ? all.filter(function (f) { return m.match(f.properties, h, now); }) : all;
           cached = shownCache[layer.id] = { key: key, all: all, shown: shown };
         }
-        return { layer: layer, hideout: h, all: all, shown: cached.shown };
+        return { layer: layer, hideout: h, all: all, shown: cached.shown, count: cached.shown.length, total: all.length };
       });
     });
   }
@@ -275,7 +400,7 @@
     var lid = selected.split(":")[0], rid = selected.slice(lid.length + 1);
     var layer = meta.layers.filter(function (l) { return l.id === lid; })[0];
     if (!layer) return Promise.resolve(null);
-    return m.load(layer.url).then(function (features) {
+    return (layer.tiles ? tiledLoaded(layer) : m.load(layer.url)).then(function (features) {
       return features.filter(function (f) { return String(f.properties.id) === rid; })[0] || null;
     });
   };
@@ -323,6 +448,12 @@
     });
     return Promise.all(each);
   }
+
+  /* A big layer's data depends on the view: after a move its chunks or summary follow at once
+   * (Dash's callbacks, told of the move, then find the same arrays drawn). */
+  m.onMove = function () {
+    if (drawn && onLayers(drawn.state, drawn.meta).some(function (l) { return l.tiles; })) draw(drawn.state, drawn.meta);
+  };
 
   /* A layer switch or a filter's checkbox redraws the map at once, from the box as it now
    * stands, without waiting for Dash's callbacks: they compose the same state a moment later
@@ -373,8 +504,8 @@
       return draw(state, meta).then(function (entries) {
         var shown = 0, total = 0, counted = {};
         entries.forEach(function (e) {
-          shown += e.shown.length; total += e.all.length;
-          counted[e.layer.id] = e.shown.length.toLocaleString() + " / " + e.all.length.toLocaleString();
+          shown += e.count; total += e.total;
+          counted[e.layer.id] = e.count.toLocaleString() + " / " + e.total.toLocaleString();
         });
         var on = entries.map(function (e) { return e.layer; });
         var perLayer = meta.layers.map(function (l) { return counted[l.id] || l.count.toLocaleString(); });
@@ -399,8 +530,9 @@
       if (state.view !== "list") return window.dash_clientside.no_update;
       var lang = meta.lang, b = boundsOf(viewport);
       return shownOf(state, meta, true).then(function (entries) {
-        var rows = [];
+        var rows = [], zoomIn = [];
         entries.forEach(function (entry) {
+          if (entry.shown.weighted) { zoomIn.push(entry.layer.title); return; }  // counted per cell, not yet listed
           entry.shown.forEach(function (f) {
             var c = f.geometry.coordinates;
             if (b && (c[1] < b.s || c[1] > b.n || c[0] < b.w || c[0] > b.e)) return;
@@ -441,6 +573,7 @@
                       [el("Caption", {}, caption), el("Thead", {}, head), el("Tbody", {}, body)])];
         if (!total) out.push(el("P", { className: "mk-empty" }, meta.text.listEmpty));
         if (total > limit) out.push(el("P", { className: "mk-more" }, meta.text.listMore.replace("{count}", (total - limit).toLocaleString())));
+        if (zoomIn.length) out.push(el("P", { className: "mk-more" }, meta.text.listZoomIn.replace("{layers}", zoomIn.join(meta.lang === "en" ? ", " : "、"))));
         return out;
       });
     },
@@ -470,7 +603,16 @@
         var msg = position.error === "unsupported" ? meta.text.geoUnsupported : meta.text.geoError;
         return el("P", { className: "mk-error", role: "alert" }, msg);
       }
+      var now = m.nowParts(meta.tz);
       return shownOf(state, meta, false).then(function (entries) {
+        // a big layer: its places around the position, not the view's
+        return Promise.all(entries.map(function (entry) {
+          if (!entry.layer.tiles) return entry;
+          return tiledNear(entry.layer, position).then(function (all) {
+            return Object.assign({}, entry, { shown: all.filter(function (f) { return m.match(f.properties, entry.hideout, now); }) });
+          });
+        }));
+      }).then(function (entries) {
         var best = [];
         entries.forEach(function (entry) {
           entry.shown.forEach(function (f) {

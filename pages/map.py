@@ -16,7 +16,7 @@ from i18n import lang_or_default, t, text_of
 from request_guard import checked
 from services.map_state import LayerFacts, area_members, area_view, layer_meta, parse_view
 from services.context import GSI_ATTRIBUTION, context
-from services.layers import map_data_url
+from services.layers import map_data_url, map_tiles
 
 dash.register_page(__name__, path="/map", title="地図 — 見える化", name="map")
 
@@ -33,7 +33,8 @@ def layout(**params):
     # layers whose source has never delivered are left off the map, with a notice
     shown = tuple(layer for layer in dep.layers if layer.id in snapshots)
     layers_meta = [layer_meta(layer, lang, map_data_url(snapshots[layer.id]), map_data_url(snapshots[layer.id], "text"),
-                              snapshots[layer.id].months, snapshots[layer.id].count, snapshots[layer.id].coverage)
+                              snapshots[layer.id].months, snapshots[layer.id].count, snapshots[layer.id].coverage,
+                              map_tiles(snapshots[layer.id]))
                    for layer in shown]
     meta = {
         "lang": lang, "tz": dep.timezone, "layers": layers_meta,
@@ -45,7 +46,7 @@ def layout(**params):
             "layer": t("map.list_layer", lang), "area": text_of(dep.field_labels["area_name"], lang),
             "address": text_of(dep.field_labels["address"], lang), "sortBy": t("map.sort_by", lang),
             "listCaption": t("map.list_caption", lang), "listEmpty": t("map.list_empty", lang),
-            "listMore": t("map.list_more", lang), "nearTitle": t("map.near_title", lang),
+            "listMore": t("map.list_more", lang), "listZoomIn": t("map.list_zoom_in", lang), "nearTitle": t("map.near_title", lang),
             "nearNone": t("map.near_none", lang), "geoError": t("map.geo_error", lang),
             "geoUnsupported": t("map.geo_unsupported", lang),
             "uncovered": t("map.uncovered", lang),

@@ -24,6 +24,7 @@ from registry import Deployment, LayerSpec
 from services.areas import AreaTable
 from services.boundaries import bundled_boundaries_path
 from services.locate import AreaLocator
+from services.map_index import CELL_DEPTH, CHUNK_Z, DETAIL_Z, MAX_SPAN, TileIndex
 from services.prepared import Body  # one body in every encoding (also imported from here)
 from services.stored import StoredViews, available, dataset_metadata, health_report
 from settings import Settings
@@ -63,6 +64,9 @@ class LayerSnapshot:
     dataset: str = ""  # its key in the shared store
     stamp: str | None = None  # the store's stamp when this copy was read
     coverage: tuple[str, ...] | None = None  # the municipalities (and their wards) the data covers; None: all
+    # a layer too big to send whole (Settings.map_tiled_over): the map asks for chunks and summaries
+    # (services/map_index.py), and `bodies` has no "points" and "text"
+    tiles: TileIndex | None = None
 
     def covered_municipalities(self, areas: AreaTable) -> tuple:
         """The municipalities whose data the layer has, in table order (wards left out)."""
@@ -177,9 +181,13 @@ class LayerService:
         sample = layer.source.sample
         metadata = dataset_metadata(layer, data_date=data_date_of(source_modified, fetched_at),
                                     source_url=stored.meta.get("source_url"), sample=sample)
+        months = _months(layer, records)
+        tiled = len(records) > self.settings.map_tiled_over
         bodies = {"full": Body.of(geojson_bytes(layer, records, metadata=metadata)),  # the download says what it is
                   "map": Body.of(geojson_bytes(layer, records, map_fields(layer))),  # slim, for other maps
-                  **map_bodies(layer, records)}
+                  **({} if tiled else map_bodies(layer, records))}
+        tiles = TileIndex(layer, records, months[-1] if months else None,
+                          lambda chunk: chunk_columns(layer, chunk)) if tiled else None
         return LayerSnapshot(
             layer=layer,
             records=tuple(records),
@@ -188,12 +196,13 @@ class LayerService:
             source_modified=source_modified,
             sample=sample,
             options=_filter_options(layer, records),
-            months=_months(layer, records),
+            months=months,
             bodies=bodies,
             health=health,
             source_url=stored.meta.get("source_url"),
             dataset=stored.dataset,
             coverage=coverage_of(layer, self.areas),
+            tiles=tiles,
         )
 
 
@@ -237,9 +246,30 @@ def _months(layer: LayerSpec, records: list[dict[str, Any]]) -> tuple[str, ...]:
     return tuple(sorted(months))
 
 
-def map_data_url(snapshot: LayerSnapshot, part: str = "points") -> str:
-    """The URL the map page loads a layer's `part` ("points" or "text") from, versioned for caching."""
-    return f"/api/v1/layers/{snapshot.layer.id}.{part}.json?v={snapshot.bodies[part].etag}"
+def map_data_url(snapshot: LayerSnapshot, part: str = "points") -> str | None:
+    """The URL the map page loads a layer's `part` ("points" or "text") from, versioned for
+    caching; None for a layer sent by chunks (map_tiles)."""
+    body = snapshot.bodies.get(part)
+    return f"/api/v1/layers/{snapshot.layer.id}.{part}.json?v={body.etag}" if body else None
+
+
+def tiles_version(snapshot: LayerSnapshot) -> str:
+    """What names a chunked layer's chunks and summaries: its map GeoJSON's hash (the same
+    records and fields)."""
+    return snapshot.bodies["map"].etag
+
+
+def map_tiles(snapshot: LayerSnapshot) -> dict[str, Any] | None:
+    """How the map gets a layer too big to send whole (services/map_index.py), for the page's
+    meta: the chunks' zoom, the zoom from which they are drawn, those that have places
+    ([x, y, places]), and URL templates ({x}, {y}; the summary's query is the browser's)."""
+    if snapshot.tiles is None:
+        return None
+    base, version = f"/api/v1/layers/{snapshot.layer.id}", tiles_version(snapshot)
+    return {"z": CHUNK_Z, "detail": DETAIL_Z, "cellDepth": CELL_DEPTH, "maxSpan": MAX_SPAN,
+            "chunks": snapshot.tiles.chunk_keys(),
+            "chunk": f"{base}/chunks/{CHUNK_Z}/{{x}}/{{y}}.json?v={version}",
+            "summary": f"{base}/summary.json?v={version}"}
 
 
 def map_bodies(layer: LayerSpec, records: list[dict[str, Any]]) -> dict[str, Body]:
@@ -251,24 +281,42 @@ def map_bodies(layer: LayerSpec, records: list[dict[str, Any]]) -> dict[str, Bod
     (positions of neighbouring rows are close: small numbers); the columns hold what markers,
     filters and counts read. "text": `{"layer", "n", "columns"}` with MAP_TEXT_FIELDS, read by
     search and the list view only. Rows in the same order in both; None is JSON null."""
+    text, point_fields = _map_field_parts(layer)
+    points = {**map_columns(layer, records, point_fields), **_positions(records)}
+    texts = map_columns(layer, records, text)
+    return {part: Body.of(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+            for part, body in (("points", points), ("text", texts))}
+
+
+def chunk_columns(layer: LayerSpec, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """A big layer's chunk (services/map_index.py): the points body's form with the text
+    columns in it too, as a chunk is only asked for when its places are in view."""
+    text, point_fields = _map_field_parts(layer)
+    return {**map_columns(layer, records, point_fields + text), **_positions(records)}
+
+
+def _map_field_parts(layer: LayerSpec) -> tuple[list[str], list[str]]:
+    """(text fields, point fields) of the map's fields: "id" first among the point fields."""
     fields = map_fields(layer)
     text = [f for f in MAP_TEXT_FIELDS if f in fields and not _filtered_on(layer, f)]
-    point_fields = ["id"] + sorted(f for f in fields if f not in text and f != "id")
+    return text, ["id"] + sorted(f for f in fields if f not in text and f != "id")
+
+
+def _positions(records: list[dict[str, Any]]) -> dict[str, Any]:
     lons, lats, last = [], [], (0, 0)
     for r in records:
         x, y = round(r["lon"] * MAP_COORD_SCALE), round(r["lat"] * MAP_COORD_SCALE)
         lons.append(x - last[0])
         lats.append(y - last[1])
         last = (x, y)
+    return {"scale": MAP_COORD_SCALE, "lon": lons, "lat": lats}
 
+
+def map_columns(layer: LayerSpec, records: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
     def column(name: str) -> list:
         return [str(r["id"]) for r in records] if name == "id" else [r.get(name) for r in records]
 
-    points = {"layer": layer.id, "n": len(records), "scale": MAP_COORD_SCALE, "lon": lons, "lat": lats,
-              "columns": {name: column(name) for name in point_fields}}
-    texts = {"layer": layer.id, "n": len(records), "columns": {name: column(name) for name in text}}
-    return {part: Body.of(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-            for part, body in (("points", points), ("text", texts))}
+    return {"layer": layer.id, "n": len(records), "columns": {name: column(name) for name in names}}
 
 
 def _filtered_on(layer: LayerSpec, name: str) -> bool:

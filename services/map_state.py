@@ -163,15 +163,47 @@ def _valid_filter_value(layer: LayerSpec, filter_id: str, value: str, facts: Lay
     return False
 
 
-def layer_meta(layer: LayerSpec, lang: str, url: str, text_url: str, months: tuple[str, ...], count: int,
-               coverage: tuple[str, ...] | None = None) -> dict[str, Any]:
+def map_query_view(snapshot, params: Mapping[str, Any], areas: AreaTable) -> tuple[Any, str | None]:
+    """A big layer's summary query (api.layer_summary: `f.<filter>`, `area`, `q`, the map's own
+    keys for one layer) → (services.map_filters.LayerView, None), or (None, what is wrong)."""
+    from services import map_filters  # only the API needs it
+
+    layer, values = snapshot.layer, {}
+    facts = LayerFacts(snapshot.options, snapshot.months)
+    for key, value in params.items():
+        if not key.startswith("f."):
+            continue
+        spec = layer.filter(key[2:])
+        if spec is None:
+            known = ", ".join(f.id for f in layer.filters) or "none"
+            return None, f"unknown filter {key[2:]!r} of layer {layer.id!r} (its filters: {known})"
+        if not _valid_filter_value(layer, spec.id, str(value), facts):
+            return None, f"{key}={str(value)[:40]!r} is not a value of that filter"
+        values[spec.id] = str(value)
+    members = None
+    if params.get("area"):
+        area = areas.get(params["area"])
+        if area is None or area.kind == "prefecture":
+            return None, f"area={str(params['area'])[:40]!r} is not a municipality or ward code"
+        members = [area.code] + [w.code for w in areas.wards(area.code)]
+    q = str(params.get("q") or "")
+    if len(q) > MAX_QUERY:
+        return None, f"q may be at most {MAX_QUERY} characters"
+    latest = snapshot.months[-1] if snapshot.months else None
+    return map_filters.layer_view(layer, values, members, q, latest), None
+
+
+def layer_meta(layer: LayerSpec, lang: str, url: str | None, text_url: str | None, months: tuple[str, ...], count: int,
+               coverage: tuple[str, ...] | None = None, tiles: dict[str, Any] | None = None) -> dict[str, Any]:
     """What the browser needs of a layer: `url`, `text_url` its points and text
-    (services/layers.map_bodies); `coverage`: the only areas it has data for (None: all)."""
+    (services/layers.map_bodies), or for a big layer `tiles` (services/layers.map_tiles) and
+    no URLs; `coverage`: the only areas it has data for (None: all)."""
     return {
         "id": layer.id, "title": text_of(layer.title, lang), "icon": layer.icon, "shape": layer.shape,
         "colour": layer.colour, "url": url, "textUrl": text_url, "latest": months[-1] if months else None, "count": count,
         "filters": [{"id": f.id, "kind": f.kind, "fields": list(f.fields)} for f in layer.filters],
         "coverage": list(coverage) if coverage is not None else None,
+        "tiles": tiles,
     }
 
 
