@@ -248,8 +248,12 @@
              y0: Math.max(0, tileY(b.n, z) - pad), y1: Math.min(last, tileY(b.s, z) + pad) };
   }
 
-  function within(inner, outer) {
-    return inner.z === outer.z && inner.x0 >= outer.x0 && inner.x1 <= outer.x1 && inner.y0 >= outer.y0 && inner.y1 <= outer.y1;
+  /** Does a summary of tiles `box` serve a view of bounds `b` at `zoom`? Its cells are fine
+   * enough for one zoom step in (services/map_index.CELL_DEPTH), and they must cover the view. */
+  function serves(box, b, zoom) {
+    if (zoom < box.z || zoom > box.z + 1) return false;
+    var need = tileBox(b, box.z, 0);
+    return need.x0 >= box.x0 && need.x1 <= box.x1 && need.y0 >= box.y0 && need.y1 <= box.y1;
   }
 
   var chunkData = {}, chunkSets = {}, summaries = {};
@@ -287,12 +291,11 @@
   }
 
   /** The server's summary of `layer` for the view (z, its tiles padded by one), reused while
-   * the view stays within the tiles it covers and the filters are the same (`countOnly`: while
-   * the filters are the same, wherever the view is: the count is the whole layer's). */
+   * it serves the view and the filters are the same (`countOnly`: while the filters are the
+   * same, wherever the view is: the count is the whole layer's). */
   function summaryOf(layer, state, view, countOnly) {
-    var query = summaryQuery(state, layer), need = tileBox(view.bounds, view.zoom, 0);
-    var last = summaries[layer.id];
-    if (last && last.query === query && (countOnly || within(need, last.box))) return last.promise;
+    var query = summaryQuery(state, layer), last = summaries[layer.id];
+    if (last && last.query === query && (countOnly || serves(last.box, view.bounds, view.zoom))) return last.promise;
     var box = tileBox(view.bounds, view.zoom, 1);
     var url = layer.tiles.summary + "&z=" + box.z + "&bbox=" + [box.x0, box.y0, box.x1, box.y1].join(",") + (query ? "&" + query : "");
     var promise = fetchJson(url).then(function (body) { return { count: body.count, total: body.total, cells: cellsOf(body.cells) }; });

@@ -24,7 +24,7 @@ from registry import Deployment, LayerSpec
 from services.areas import AreaTable
 from services.boundaries import bundled_boundaries_path
 from services.locate import AreaLocator
-from services.map_index import CELL_DEPTH, CHUNK_Z, DETAIL_Z, MAX_SPAN, TileIndex
+from services.map_index import CHUNK_Z, DETAIL_Z, TileIndex
 from services.prepared import Body  # one body in every encoding (also imported from here)
 from services.stored import StoredViews, available, dataset_metadata, health_report
 from settings import Settings
@@ -266,8 +266,7 @@ def map_tiles(snapshot: LayerSnapshot) -> dict[str, Any] | None:
     if snapshot.tiles is None:
         return None
     base, version = f"/api/v1/layers/{snapshot.layer.id}", tiles_version(snapshot)
-    return {"z": CHUNK_Z, "detail": DETAIL_Z, "cellDepth": CELL_DEPTH, "maxSpan": MAX_SPAN,
-            "chunks": snapshot.tiles.chunk_keys(),
+    return {"z": CHUNK_Z, "detail": DETAIL_Z, "chunks": snapshot.tiles.chunk_keys(),
             "chunk": f"{base}/chunks/{CHUNK_Z}/{{x}}/{{y}}.json?v={version}",
             "summary": f"{base}/summary.json?v={version}"}
 

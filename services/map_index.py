@@ -11,7 +11,7 @@ map asks for:
   without a request.
 - `/api/v1/layers/<id>/summary.json?z=&bbox=&f.<filter>=&area=&q=`: the layer after its
   filters, counted in all and per cell (a tile CELL_DEPTH levels below the view's zoom,
-  ≈64 px) within the view's tiles; one request per view change. Below DETAIL_Z the browser
+  32 px) within the view's tiles; one request per view change, and none for a step in. Below DETAIL_Z the browser
   clusters these cells, weighted by their counts; at any zoom the count is the layer's
   "shown" figure while a filter is on.
 
@@ -35,7 +35,9 @@ from services.prepared import Body, Prepared
 
 CHUNK_Z = 10  # a chunk is one tile of this zoom: ≈ 0.35° of longitude
 DETAIL_Z = 12  # from this zoom on, the browser draws a chunked layer's places (a chunk is then ≥ 1,024 px)
-CELL_DEPTH = 2  # a summary counts per tile CELL_DEPTH levels below the view's zoom (256 / 4 = 64 px)
+# a summary counts per tile CELL_DEPTH levels below its zoom: 32 px there, 64 px one zoom in, so
+# that the browser clusters it well at both and a zoom step in needs no request
+CELL_DEPTH = 3
 MAX_SPAN = 64  # tiles a summary's box may span each way (a 4K screen is 16 tiles wide)
 MAX_ZOOM = 20
 _MASKS = 64  # filter masks kept per index

@@ -70,7 +70,13 @@ def test_zoomed_out_a_big_layer_is_the_servers_count_per_cell_and_a_filter_asks_
     asked = requests_of(dash_duo, "/aed/summary.json")
     assert len(asked) == 2 and "f.child_pads=1" in asked[-1]  # one request for the filter's view
     wait_until(lambda: 0 < sum(bubbles(dash_duo)) <= expected, "the clusters redrawn with the filter")
+    before_zoom = max(bubbles(dash_duo))
     assert "f.aed.child_pads=1" in dash_duo.driver.current_url
+    # a zoom step in is drawn from the same summary (its cells are fine enough): no request
+    dash_duo.find_element(".leaflet-control-zoom-in").click()
+    wait_until(lambda: "z=11" in dash_duo.driver.current_url, "the map one zoom step in")
+    wait_until(lambda: bubbles(dash_duo) and max(bubbles(dash_duo)) < before_zoom, "smaller clusters one step in")
+    assert len(requests_of(dash_duo, "/aed/summary.json")) == 2
     assert dash_duo.get_logs() == []
 
 
