@@ -42,6 +42,7 @@ bench: system setup
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends wrk nginx libnginx-mod-http-brotli-static; \
 	fi
 	$(VENV)/bin/python bench/map_load.py
+	$(VENV)/bin/python bench/map_summary.py
 	$(VENV)/bin/python bench/dashboard.py
 	$(VENV)/bin/python bench/importer.py
 	$(VENV)/bin/python bench/cold_start.py
