@@ -477,11 +477,32 @@
     return Object.assign({}, state, { filters: filters });
   }
 
+  /** Is `input` a box whose change quickState draws at once (a layer switch, a filter flag)? */
+  function quickBox(input) {
+    return !!drawn && !!input && input.type === "checkbox" && !!input.closest("#map-page") &&
+      !!quickState(input, drawn.state, drawn.meta);
+  }
+
   document.addEventListener("change", function (e) {
+    if (quickBox(e.target)) draw(quickState(e.target, drawn.state, drawn.meta), drawn.meta);
+  }, true);
+
+  /* Dash hears of such a click after the frame that shows its markers: its own handling of a
+   * click (the checklist's update, the callbacks it starts, ≈ 7 ms) would otherwise run before
+   * that frame. The click goes on (the box changes, the listener above redraws), but not on to
+   * Dash's page; after the next frame the box is set back and clicked again for Dash, which
+   * toggles the option as it does on every click it sees (the redraw then finds the same state). */
+  var replaying = false;
+  document.addEventListener("click", function (e) {
     var input = e.target;
-    if (!drawn || !input || input.type !== "checkbox" || !input.closest("#map-page")) return;
-    var next = quickState(input, drawn.state, drawn.meta);
-    if (next) draw(next, drawn.meta);
+    if (replaying || !window.dash_clientside || !window.dash_clientside.set_props || !quickBox(input)) return;
+    e.stopPropagation();
+    requestAnimationFrame(function () {
+      setTimeout(function () {
+        replaying = true;
+        try { input.checked = !input.checked; input.click(); } finally { replaying = false; }
+      }, 0);
+    });
   }, true);
 
   /* ---------- clientside callbacks ---------- */
