@@ -139,7 +139,9 @@
 
   function redrawAll() {
     closeFan();
-    Object.keys(layers).forEach(function (id) { if (layers[id].index) redraw(layers[id]); });
+    Object.keys(layers).forEach(function (id) {
+      if (layers[id].index && map.hasLayer(layers[id].group)) redraw(layers[id]);  // hidden ones catch up when shown
+    });
   }
 
   /* The page Dash has made is on the screen: the map drawn in the static copy moves into it,
@@ -196,7 +198,13 @@
       if (!map) return;
       var entry = layers[h.id];
       if (!entry) entry = layers[h.id] = { group: L.layerGroup().addTo(map), markers: new Map() };
-      if (entry.features === features && entry.index) return;
+      if (entry.features === features && entry.index) {
+        if (!map.hasLayer(entry.group)) {  // hidden, then shown as it was: its markers back, kept up with the view
+          entry.group.addTo(map);
+          redraw(entry);
+        }
+        return;
+      }
       entry.features = features;
       entry.group.clearLayers();
       entry.markers = new Map();
@@ -206,14 +214,10 @@
       redraw(entry);
     },
 
+    /** Take a layer off the map; its markers are kept for when it is shown again unchanged. */
     hide: function (id) {
       var entry = layers[id];
-      if (entry && map) {
-        map.removeLayer(entry.group);
-        entry.group.clearLayers();
-        entry.markers = new Map();
-        entry.index = entry.features = null;
-      }
+      if (entry && map) map.removeLayer(entry.group);
     },
 
     /** {zoom, bounds: {s, w, n, e}} of the map now, or null before there is one. */

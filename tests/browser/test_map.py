@@ -171,6 +171,19 @@ def test_a_layer_switched_off_leaves_the_map_before_dash_has_answered(dash_duo, 
     wait_for_summary(dash_duo, (total - toilets, total - toilets))
     assert markers_of(dash_duo, "toilets") == 0 and markers_of(dash_duo, "aed")
     assert not checkbox(dash_duo, "#layer-toggle", "toilets").is_selected()
+
+    # moved while hidden, then shown: the layer is drawn for the view it is shown in, not the one it left
+    dash_duo.find_element(".leaflet-control-zoom-in").click()
+    wait_until(lambda: "z=11" in dash_duo.driver.current_url, "the map one step in")
+    checkbox(dash_duo, "#layer-toggle", "toilets").click()
+    wait_for_summary(dash_duo, (total, total))
+    wait_until(lambda: markers_of(dash_duo, "toilets"), "the toilets back on the map")
+    outside = dash_duo.driver.execute_script("""
+        var box = document.querySelector('#map').getBoundingClientRect();
+        return Array.from(document.querySelectorAll('.mk-marker-toilets, .mk-cluster-toilets')).filter(function (e) {
+          var r = e.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
+          return x < box.left || x > box.right || y < box.top || y > box.bottom; }).length;""")
+    assert outside == 0, f"{outside} toilet markers drawn outside the view"
     assert dash_duo.get_logs() == []
 
 
