@@ -46,6 +46,8 @@ class IndicatorSnapshot:
     sample: bool
     by_key: dict[tuple[str, str, str], list[dict[str, Any]]] = field(repr=False)  # (measure, breakdown, area) → rows by period
     stations: dict[str, str] = field(default_factory=dict)  # station id → name (air)
+    # the periods of each series of by_key whose periods share one format (a window of it is bisected)
+    periods: dict[tuple[str, str, str], tuple[str, ...]] = field(default_factory=dict, repr=False)
     health: dict[str, Any] = field(default_factory=lambda: {"status": "ok", "reason": None, "age_s": None,
                                                             "code": None, "detail": None})
     report: RejectReport = field(default_factory=RejectReport)
@@ -69,6 +71,13 @@ class IndicatorSnapshot:
 
     def series(self, measure: str, area: str, breakdown: str = "") -> list[dict[str, Any]]:
         return self.by_key.get((measure, breakdown, area), [])
+
+    def window(self, measure: str, area: str, breakdown: str, start: str | None, end: str | None) -> list[dict[str, Any]]:
+        """The series' records whose period lies in [start, end] (indicator_math.window)."""
+        key = (measure, breakdown, area)
+        periods = self.periods.get(key)
+        series = self.by_key.get(key, [])
+        return im.window(series, start, end) if periods is None else im.window_sorted(series, periods, start, end)
 
     def areas(self, measure: str) -> list[str]:
         return sorted({a for (m, b, a) in self.by_key if m == measure and b == ""})
@@ -211,14 +220,17 @@ class IndicatorService:
                 record["municipality_code"] = row["area_code"]
             records.append(record)
             by_key.setdefault((record["measure"], record["breakdown"], area_code), []).append(record)
-        for series in by_key.values():
+        periods = {}
+        for key, series in by_key.items():
             series.sort(key=lambda r: r["period"])
+            if len({len(r["period"]) for r in series}) == 1:  # one format: sorted as text is sorted in time
+                periods[key] = tuple(r["period"] for r in series)
         stations = {}
         if any(r.get("station") for r in records):
             stations = {row["局番号"]: row["測定局名"]
                         for row in generate("air-quality-stations", self.areas, as_of, self.settings.sample_seed)}
         return IndicatorSnapshot(spec, tuple(records), fetched_at, as_of, spec.source.sample,
-                                 by_key, stations)
+                                 by_key, stations, periods=periods)
 
     # ---- queries ----
 
@@ -378,7 +390,7 @@ class IndicatorService:
             for code in wanted:
                 name = self.area_name(code, lang, stations)
                 for b in breakdowns:
-                    for r in im.window(snap.series(m.id, code, b), start, end):
+                    for r in snap.window(m.id, code, b, start, end):
                         value = r["value"]
                         if per_capita:
                             value = im.per_capita(value, self.population_at(code, r["period"], population),

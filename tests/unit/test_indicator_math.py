@@ -3,9 +3,11 @@ value is written next to it."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import math
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from services.indicator_math import (
     Change,
@@ -23,6 +25,7 @@ from services.indicator_math import (
     same_period_last_year,
     series,
     weighted_mean,
+    window_sorted,
     window,
 )
 
@@ -350,6 +353,21 @@ def test_window_keeps_none_values_and_identity():
 def test_window_bad_bound():
     with pytest.raises(ValueError):
         window(MONTHLY, "2025-13", None)
+    with pytest.raises(ValueError):
+        window_sorted(MONTHLY, tuple(periods(MONTHLY)), None, "2025-02-30")
+
+
+_DAYS = st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2027, 12, 31))
+_BOUND = st.one_of(st.none(), _DAYS.map(lambda d: d.isoformat()), _DAYS.map(lambda d: d.isoformat()[:7]),
+                   _DAYS.map(lambda d: d.isoformat()[:4]))
+
+
+@given(days=st.lists(_DAYS, max_size=40, unique=True), cut=st.sampled_from([10, 7, 4]), start=_BOUND, end=_BOUND)
+@settings(max_examples=300, deadline=None)
+def test_a_window_by_bisection_is_the_same_as_by_looking_at_every_record(days, cut, start, end):
+    series = sorted({rec(d.isoformat()[:cut], 1)["period"]: rec(d.isoformat()[:cut], 1) for d in days}.values(),
+                    key=lambda r: r["period"])
+    assert window_sorted(series, tuple(periods(series)), start, end) == window(series, start, end)
 
 
 # --------------------------------------------------------------------------- 9. latest_period
