@@ -328,12 +328,8 @@
     }
     var box = tileBox(view.bounds, layer.tiles.z, 0);
     return Promise.all([chunksIn(layer, box), filtered ? summaryOf(layer, state, view, true) : null]).then(function (both) {
-      var all = both[0], key = JSON.stringify(h) + (timeDependent(h) ? now.date + now.minutes : "");
-      var cached = shownCache[layer.id];
-      if (!cached || cached.key !== key || cached.all !== all) {
-        cached = shownCache[layer.id] = { key: key, all: all, shown: filtered ? all.filter(function (f) { return m.match(f.properties, h, now); }) : all };
-      }
-      return { all: all, shown: cached.shown, count: filtered ? both[1].count : layer.count, total: layer.count };
+      return { all: both[0], shown: filteredOf(layer, h, both[0], now, ""), count: filtered ? both[1].count : layer.count,
+               total: layer.count };
     });
   }
 
@@ -365,8 +361,20 @@
     return (h.filters || []).some(function (f) { return f.kind === "open_now" || f.kind === "date_window"; });
   }
 
-  // layer id → {key, shown}: the filtered features of the last hideout, reused by every view
+  // layer id → {key, all, shown}: the filtered features of the last hideout, reused by every view
   var shownCache = {};
+
+  /** `all` after hideout `h`'s filters: the same array again while they and `all` stay the same
+   * (`suffix` tells apart features whose text has been merged in since). */
+  function filteredOf(layer, h, all, now, suffix) {
+    var key = JSON.stringify(h) + suffix + (timeDependent(h) ? now.date + now.minutes : "");
+    var cached = shownCache[layer.id];
+    if (!cached || cached.key !== key || cached.all !== all) {
+      var shown = isActive(h) ? all.filter(function (f) { return m.match(f.properties, h, now); }) : all;
+      cached = shownCache[layer.id] = { key: key, all: all, shown: shown };
+    }
+    return cached.shown;
+  }
 
   /**
    * The shown layers with their features after the filters: Promise of [{layer, hideout,
@@ -387,13 +395,8 @@
       }
       var text = needText || !!h.q;
       return (text ? withText(layer) : m.load(layer.url)).then(function (all) {
-        var key = JSON.stringify(h) + (text ? "+text" : "") + (timeDependent(h) ? now.date + now.minutes : "");
-        var cached = shownCache[layer.id];
-        if (!cached || cached.key !== key || cached.all !== all) {
-          var shown = isActive(h) ? all.filter(function (f) { return m.match(f.properties, h, now); }) : all;
-          cached = shownCache[layer.id] = { key: key, all: all, shown: shown };
-        }
-        return { layer: layer, hideout: h, all: all, shown: cached.shown, count: cached.shown.length, total: all.length };
+        var shown = filteredOf(layer, h, all, now, text ? "+text" : "");
+        return { layer: layer, hideout: h, all: all, shown: shown, count: shown.length, total: all.length };
       });
     });
   }
