@@ -41,7 +41,7 @@ from services.indicators import NotFound as IndicatorNotFound
 from services.indicators import PROFILE_COLUMNS
 from services.indicators import csv_bytes as indicator_csv_bytes
 from services import map_filters
-from services.layers import PROFILES, LayerSnapshot, NotFound, csv_bytes, tiles_version
+from services.layers import PROFILES, LayerSnapshot, NotFound, csv_bytes
 from services.map_index import CHUNK_Z, Box, local_now
 from services.map_state import map_query_view
 from services.prepared import Body, Prepared, negotiate
@@ -212,9 +212,9 @@ def _listing(kind: str, present: list, missing: dict[str, dict], version: Callab
 
 
 def _layer_version(snap: LayerSnapshot) -> tuple:
-    """What a layer's answers are made of: its data (the full body's hash covers the records and
-    the metadata) and when it was fetched."""
-    return (snap.layer.id, snap.dataset, snap.fetched_at, snap.bodies["full"].etag)
+    """What a layer's answers are made of: its data (the snapshot's version covers the dataset,
+    when it was fetched and the metadata)."""
+    return (snap.layer.id, snap.dataset, snap.fetched_at, snap.version)
 
 
 @api.get("/api/v1/layers")
@@ -244,7 +244,7 @@ def layer_geojson(layer_id: str):
     profile = request.args.get("profile", "full")
     if profile not in PROFILES:
         return _error(400, f"unknown profile {profile!r}", known_profiles=", ".join(PROFILES))
-    return send_body(snap.bodies[profile], "application/geo+json", last_modified=snap.fetched_at)
+    return send_body(snap.geojson(profile), "application/geo+json", last_modified=snap.fetched_at)
 
 
 @api.get("/api/v1/layers/<layer_id>.<any(points, text):part>.json")
@@ -277,7 +277,7 @@ def layer_chunk(layer_id: str, z: int, x: int, y: int):
     body = snap.tiles.chunk_body(x, y) if z == CHUNK_Z else None
     if body is None:
         return _error(404, f"layer {layer_id!r} has no places in tile {z}/{x}/{y}", chunk_zoom=CHUNK_Z)
-    return send_body(body, "application/json", last_modified=snap.fetched_at, version=tiles_version(snap))
+    return send_body(body, "application/json", last_modified=snap.fetched_at, version=snap.version)
 
 
 @api.get("/api/v1/layers/<layer_id>/summary.json")
@@ -298,12 +298,12 @@ def layer_summary(layer_id: str):
         return _error(400, problem)
     now = local_now(ctx.deployment.timezone)
     timed = map_filters.time_dependent(view)
-    key = ("summary", snap.dataset, tiles_version(snap), box, view, (now.date, now.minutes) if timed else None)
+    key = ("summary", snap.dataset, snap.version, box, view, (now.date, now.minutes) if timed else None)
     body = prepared("query").get(key, lambda: Body.of(_json_bytes(snap.tiles.summary(snap.tiles.mask(view, now), box))))
     # an answer that depends on the clock ("open now") is good for a minute
     return send_body(body, "application/json", last_modified=snap.fetched_at,
                      headers={"Cache-Control": "public, max-age=60"} if timed else None,
-                     version=None if timed else tiles_version(snap))
+                     version=None if timed else snap.version)
 
 
 @api.get("/api/v1/layers/<layer_id>.csv")

@@ -12,8 +12,8 @@ threads) with a fresh MIERUKA_CACHE_DIR, until `/map` has answered and the evacu
 first data has been served in full — its columns (a small layer), or its summary of the first
 view (a big one); the cold work is reading the bundled snapshots, placing every site in its
 ward, building the bodies and indexes. "RSS per worker": each gunicorn worker's resident
-memory (VmRSS) after /map and every layer's map data have been asked for until both workers
-have answered them.
+memory (VmRSS) after /map and what it loads of every layer have been asked for until both
+workers have answered them (the GeoJSON downloads, made when first asked for, are not).
 """
 from __future__ import annotations
 
@@ -52,20 +52,17 @@ def get(url: str, timeout: float = 120) -> bytes:
         return response.read()
 
 
-def first_data_url(page: str) -> str:
-    """What the map asks first of the evacuation layer: its preloaded columns, or for a big
-    layer the summary of the first view (a desktop's tiles, one more on each side)."""
-    links = [u for u in re.findall(r'href="(/api/v1/layers/[^"]+)"', page) if "evacuation-sites" in u]
-    if links:
-        return links[0].replace("&amp;", "&")
+def map_data_urls(page: str) -> dict[str, str]:
+    """Layer id → what the map asks first of it: its preloaded columns, or for a big layer the
+    summary of the first view (a desktop's tiles, one more on each side)."""
     boot = re.search(r'<script type="application/json" id="mk-boot-data">(.*?)</script>', page, re.S)
     meta = json.loads(boot.group(1))["meta"]
-    tiles = next(layer["tiles"] for layer in meta["layers"] if layer["id"] == "evacuation-sites")
     (lat, lon), z = meta["view"]["center"], meta["view"]["zoom"]
     n = 2 ** z
     x = int((lon + 180) / 360 * n)
     y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return f"{tiles['summary']}&z={z}&bbox={x - 4},{y - 3},{x + 4},{y + 3}"
+    return {layer["id"]: layer["url"] or f"{layer['tiles']['summary']}&z={z}&bbox={x - 4},{y - 3},{x + 4},{y + 3}"
+            for layer in meta["layers"]}
 
 
 def worker_rss_mb(master: int) -> list[float]:
@@ -97,14 +94,14 @@ def cold_start(variables: dict[str, str]) -> tuple[float, list[float]]:
                     if app.poll() is not None or time.perf_counter() - started > 300:
                         raise RuntimeError(f"the app did not start: {variables}") from None
                     time.sleep(0.05)
-            body = json.loads(get(base + first_data_url(page)))
+            urls = map_data_urls(page)
+            body = json.loads(get(base + urls["evacuation-sites"]))
             assert body.get("n") or body.get("count"), "the evacuation layer is empty"
             first = time.perf_counter() - started
-            layers = [layer["id"] for layer in json.loads(get(f"{base}/api/v1/layers"))["layers"]]
             for _ in range(16):  # enough that both workers have answered every layer (4 threads each)
                 get(f"{base}/map")
-                for layer_id in layers:
-                    get(f"{base}/api/v1/layers/{layer_id}.geojson?profile=map")
+                for url in urls.values():
+                    get(base + url)
             return first, worker_rss_mb(app.pid)
         finally:
             app.terminate()

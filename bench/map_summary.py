@@ -61,7 +61,7 @@ def main() -> None:
     print(f"{'national' if national else 'Osaka, every layer big'}: {LAYER} {snap.count:,} places, "
           f"app and index ready in {time.perf_counter() - started:.1f} s", flush=True)
     base = f"/api/v1/layers/{LAYER}"
-    version = snap.bodies["map"].etag
+    version = snap.version
     chunks = snap.tiles.chunk_keys()
     hazards = [o.value for o in snap.layer.filter("hazard").options]
     kinds = [o.value for o in snap.layer.filter("kind").options]

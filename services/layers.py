@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
-from dataclasses import dataclass
-from typing import Any, Callable
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
 
 from data_sources import pipeline, snapshots
 from data_sources.normalise import RejectReport
@@ -56,8 +58,8 @@ class LayerSnapshot:
     sample: bool
     options: dict[str, tuple[str, ...]]  # filter id → values found in the data
     months: tuple[str, ...]  # months of monthly fields, newest last
-    # profile → GeoJSON: "full" (all canonical fields), "map" (what the map filters on); and the
-    # map page's own columns: "points" (positions and what markers and filters read), "text"
+    # the map page's own columns: "points" (positions and what markers and filters read), "text"
+    # (services/layers.map_bodies); the GeoJSON bodies are made when first asked for (geojson())
     bodies: dict[str, Body]
     health: dict[str, Any]  # {"status": ok|stale|failing, "reason", "age_s"} (refresh.health)
     source_url: str | None = None
@@ -67,6 +69,9 @@ class LayerSnapshot:
     # a layer too big to send whole (Settings.map_tiled_over): the map asks for chunks and summaries
     # (services/map_index.py), and `bodies` has no "points" and "text"
     tiles: TileIndex | None = None
+    version: str = ""  # names this data in caches and URLs: its dataset, when it was fetched, its metadata
+    _geojson: dict[str, Body] = field(default_factory=dict, repr=False, compare=False)
+    _geojson_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def covered_municipalities(self, areas: AreaTable) -> tuple:
         """The municipalities whose data the layer has, in table order (wards left out)."""
@@ -86,6 +91,19 @@ class LayerSnapshot:
     def metadata(self) -> dict[str, Any]:
         """The full GeoJSON's "metadata" member (services/stored.dataset_metadata)."""
         return dataset_metadata(self.layer, data_date=self.data_date, source_url=self.source_url, sample=self.sample)
+
+    def geojson(self, profile: str) -> Body:
+        """The layer as GeoJSON in `profile` (PROFILES): "full", every canonical field and the
+        metadata (the download); "map", the fields the map reads (for other maps). Made on the
+        first request and kept with the snapshot: a worker that never serves it never holds it
+        (GSI's 152,702 places: 5 s and 128 MB in all three encodings)."""
+        with self._geojson_lock:
+            body = self._geojson.get(profile)
+            if body is None:
+                raw = (geojson_bytes(self.layer, self.records, metadata=self.metadata) if profile == "full"
+                       else geojson_bytes(self.layer, self.records, map_fields(self.layer)))
+                body = self._geojson[profile] = Body.of(raw)
+        return body
 
     def record(self, record_id: str) -> dict[str, Any] | None:
         return next((r for r in self.records if str(r["id"]) == str(record_id)), None)
@@ -183,9 +201,9 @@ class LayerService:
                                     source_url=stored.meta.get("source_url"), sample=sample)
         months = _months(layer, records)
         tiled = len(records) > self.settings.map_tiled_over
-        bodies = {"full": Body.of(geojson_bytes(layer, records, metadata=metadata)),  # the download says what it is
-                  "map": Body.of(geojson_bytes(layer, records, map_fields(layer))),  # slim, for other maps
-                  **({} if tiled else map_bodies(layer, records))}
+        bodies = {} if tiled else map_bodies(layer, records)
+        version = hashlib.sha256(json.dumps([stored.dataset, fetched_at.isoformat(), len(records), metadata],
+                                            ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()[:20]
         tiles = TileIndex(layer, records, months[-1] if months else None,
                           lambda chunk: chunk_columns(layer, chunk)) if tiled else None
         return LayerSnapshot(
@@ -203,6 +221,7 @@ class LayerService:
             dataset=stored.dataset,
             coverage=coverage_of(layer, self.areas),
             tiles=tiles,
+            version=version,
         )
 
 
@@ -253,19 +272,13 @@ def map_data_url(snapshot: LayerSnapshot, part: str = "points") -> str | None:
     return f"/api/v1/layers/{snapshot.layer.id}.{part}.json?v={body.etag}" if body else None
 
 
-def tiles_version(snapshot: LayerSnapshot) -> str:
-    """What names a chunked layer's chunks and summaries: its map GeoJSON's hash (the same
-    records and fields)."""
-    return snapshot.bodies["map"].etag
-
-
 def map_tiles(snapshot: LayerSnapshot) -> dict[str, Any] | None:
     """How the map gets a layer too big to send whole (services/map_index.py), for the page's
     meta: the chunks' zoom, the zoom from which they are drawn, those that have places
     ([x, y, places]), and URL templates ({x}, {y}; the summary's query is the browser's)."""
     if snapshot.tiles is None:
         return None
-    base, version = f"/api/v1/layers/{snapshot.layer.id}", tiles_version(snapshot)
+    base, version = f"/api/v1/layers/{snapshot.layer.id}", snapshot.version
     return {"z": CHUNK_Z, "detail": DETAIL_Z, "chunks": snapshot.tiles.chunk_keys(),
             "chunk": f"{base}/chunks/{CHUNK_Z}/{{x}}/{{y}}.json?v={version}",
             "summary": f"{base}/summary.json?v={version}"}
@@ -333,7 +346,7 @@ def map_fields(layer: LayerSpec) -> set[str]:
     return fields
 
 
-def geojson_bytes(layer: LayerSpec, records: list[dict[str, Any]], fields: set[str] | None = None,
+def geojson_bytes(layer: LayerSpec, records: Sequence[dict[str, Any]], fields: set[str] | None = None,
                   metadata: dict[str, Any] | None = None) -> bytes:
     """A compact WGS84 FeatureCollection; properties hold the canonical fields (or `fields`);
     `metadata` (title, credit, licence, data date, source, sample) as a top-level member."""

@@ -115,7 +115,7 @@ def test_a_versioned_url_is_immutable_and_a_stale_version_is_not(client, ctx) ->
         "public, max-age=31536000, immutable"
     for other in (LAYER_MAP, LAYER_MAP + "&v=0123456789abcdef0123", "/api/v1/layers", "/api/v1/indicators/crime.json"):
         assert _get(client, other, "br").headers["Cache-Control"] == "public, max-age=300", other
-    etag = ctx.layers.snapshot("aed").bodies["full"].etag
+    etag = ctx.layers.snapshot("aed").geojson("full").etag
     assert _get(client, f"/api/v1/layers/aed.geojson?v={etag}").headers["Cache-Control"].endswith("immutable")
 
 
@@ -141,7 +141,7 @@ def test_a_warm_request_prepares_nothing(client, ctx, monkeypatch) -> None:
 
 
 def test_the_layer_bodies_are_the_snapshots_own_bytes(client, ctx) -> None:
-    body = ctx.layers.snapshot("toilets").bodies["map"]
+    body = ctx.layers.snapshot("toilets").geojson("map")
     for encoding in ("br", "gzip", "identity"):
         assert _get(client, LAYER_MAP, encoding).get_data() == body.encoded(encoding)
 

@@ -60,6 +60,16 @@ def test_a_big_layer_is_chunked_and_a_small_one_is_sent_whole(service) -> None:
     assert toilets.count <= TILED_OVER and toilets.tiles is None and "points" in toilets.bodies
 
 
+def test_a_layers_geojson_is_made_when_first_asked_for_and_then_kept(service) -> None:
+    snap = service.snapshot("medical")  # not asked for by any test before
+    assert snap._geojson == {}  # a worker that serves only the map never holds it
+    body = snap.geojson("map")
+    assert snap.geojson("map") is body and set(snap._geojson) == {"map"}
+    features = json.loads(body.raw)["features"]
+    assert len(features) == snap.count and "metadata" not in json.loads(body.raw)
+    assert json.loads(snap.geojson("full").raw)["metadata"]["title"]
+
+
 def test_the_chunks_hold_every_place_once_in_its_own_tile_with_all_the_maps_columns(aed) -> None:
     seen: dict[str, tuple[float, float]] = {}
     for x, y, places in aed.tiles.chunk_keys():
