@@ -89,11 +89,11 @@ _DASH_SCRIPT = re.compile(r'<script src="([^"]*/_dash-component-suites/[^"]*)"><
 LATER = "text/x-mieruka-later"  # a type no browser runs or fetches (assets/mieruka-base.js)
 
 
-def _dash_scripts_later(scripts: str) -> tuple[str, list[str]]:
+def _dash_scripts_later(scripts: str) -> str:
     """The page's scripts with Dash's own (React, the renderer, the component suites) in their
-    place but of a type that does not run, and their URLs: assets/mieruka-base.js runs them, in
-    this order, once the map is drawn."""
-    return _DASH_SCRIPT.sub(f'<script type="{LATER}" src="\\1"></script>\n', scripts), _DASH_SCRIPT.findall(scripts)
+    place but of a type that neither runs nor is fetched: assets/mieruka-base.js fetches them
+    once the map's data is in and runs them, in this order, once the map is drawn."""
+    return _DASH_SCRIPT.sub(f'<script type="{LATER}" src="\\1"></script>\n', scripts)
 
 
 def first_values(layout):
@@ -164,9 +164,9 @@ class MierukaDash(dash.Dash):
                 for url in map_preload_urls(request.args))
             shell = self.boot_shell()
             if shell:
-                # the map first: Dash's scripts are fetched at once but run once it is drawn
-                kwargs["scripts"], later = _dash_scripts_later(kwargs["scripts"])
-                kwargs["metas"] += "".join(f'<link rel="preload" as="script" href="{src}">' for src in later)
+                # the map first: Dash's scripts are fetched once the layers' data is in (the
+                # network is the map's until then) and run once the map is drawn
+                kwargs["scripts"] = _dash_scripts_later(kwargs["scripts"])
                 kwargs["app_entry"] = shell + kwargs["app_entry"]
                 # its start-up line stays, as text (Dash checks the page has it): mieruka-base.js
                 # starts the renderer after the scripts above

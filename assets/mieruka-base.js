@@ -41,26 +41,38 @@
     syncTitle();
   }).observe(document.documentElement, {childList: true, subtree: true, characterData: true});
 
-  /* On /map, Dash's own scripts (React, its renderer, the components) are fetched with the
-   * page but run only once the map is drawn (app.py gives them a type that does not run and
-   * leaves the renderer's start as text): the map is what a visitor came for, and running
-   * them first would hold its drawing back by their whole run time. m.startDash runs them in
-   * their order and starts Dash's renderer after the last; the map calls it once every layer
-   * is drawn, and a timer does 3 s after the page began if the map's data is slow to come (on
-   * a slow phone the drawing itself takes over 1.5 s, and Dash run in its middle delays both).
-   * Other pages start as usual. */
-  var dashStarted = false;
+  /* On /map, Dash's own scripts (React, its renderer, the components) are left out of the
+   * page's start (app.py gives them a type that neither runs nor is fetched, and leaves the
+   * renderer's start as text): the map is what a visitor came for. m.fetchDash asks for them
+   * once the map's data is in (mieruka-map.js: until then the connections are the map's), and
+   * m.startDash runs them in their order and starts Dash's renderer after the last; the map
+   * calls it once every layer is drawn, and a timer does 3 s after the page began if the map's
+   * data is slow to come (on a slow phone the drawing itself takes over 1.5 s, and Dash run in
+   * its middle delays both). Other pages start as usual. */
+  var held = function () { return document.querySelectorAll('script[type="text/x-mieruka-later"]'); };
+  var dashFetched = false, dashStarted = false;
+  m.fetchDash = function () {
+    if (dashFetched) return;
+    dashFetched = true;
+    held().forEach(function (script) {
+      var link = document.createElement("link");
+      link.rel = "preload";
+      link.as = "script";
+      link.href = script.getAttribute("src");
+      document.head.appendChild(link);
+    });
+  };
   m.startDash = function () {
-    var waiting = document.querySelectorAll('script[type="text/x-mieruka-later"]');
+    var waiting = held();
     if (dashStarted || !waiting.length) return;
     dashStarted = true;
     var last = null;
-    waiting.forEach(function (held) {
-      var script = document.createElement("script");
-      script.src = held.getAttribute("src");
-      script.async = false;  // in order, as the page would have run them
-      held.replaceWith(script);
-      last = script;
+    waiting.forEach(function (script) {
+      var run = document.createElement("script");
+      run.src = script.getAttribute("src");
+      run.async = false;  // in order, as the page would have run them
+      script.replaceWith(run);
+      last = run;
     });
     last.addEventListener("load", function () { window.renderer = new window.DashRenderer(); });
   };

@@ -349,9 +349,11 @@
 
   // Start downloading the layers the page's <link rel=preload> names (app.py) at once: they
   // are decoded while Dash is still starting.
-  document.querySelectorAll('link[rel="preload"][as="fetch"][href*=".points.json"]').forEach(function (link) {
-    m.load(link.getAttribute("href")).catch(function () {});
-  });
+  // Dash's scripts are asked for once these are in (mieruka-base.js m.fetchDash).
+  var preloaded = Array.prototype.map.call(
+    document.querySelectorAll('link[rel="preload"][as="fetch"][href*=".points.json"]'),
+    function (link) { return m.load(link.getAttribute("href")).catch(function () {}); });
+  if (document.getElementById("mk-boot-data")) Promise.all(preloaded).then(m.fetchDash);
 
   function onLayers(state, meta) {
     return meta.layers.filter(function (l) { return state.layers.indexOf(l.id) >= 0; });

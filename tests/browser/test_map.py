@@ -112,6 +112,19 @@ def test_the_map_shows_its_markers_before_dash_has_started(dash_duo, dash_app):
     assert [box.is_selected() for box in switches].count(True) == 1
 
 
+def test_dash_scripts_are_fetched_once_the_layers_data_is_in(dash_duo, dash_app):
+    """Until the map's data has arrived the connections are its own: Dash's scripts are asked
+    for after the last layer's columns (mieruka-base.js m.fetchDash), and Dash still starts."""
+    open_map(dash_duo, dash_app)
+    first_dash, last_layer = dash_duo.driver.execute_script("""
+        var all = performance.getEntriesByType('resource');
+        var dash = all.filter(e => e.name.includes('/_dash-component-suites/')).map(e => e.startTime);
+        var layers = all.filter(e => e.name.includes('.points.json')).map(e => e.responseEnd);
+        return [Math.min.apply(null, dash), Math.max.apply(null, layers)];""")
+    assert first_dash >= last_layer
+    assert dash_duo.get_logs() == []
+
+
 @pytest.mark.parametrize("width", [1280, 390])
 def test_dash_takes_the_early_map_over_where_it_stood(dash_duo, dash_app, client, width):
     """The early map is the page's map: the same box, one Leaflet map, its markers kept."""

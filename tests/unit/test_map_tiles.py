@@ -12,6 +12,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from services import map_filters
 from services.layers import LayerService
@@ -222,3 +223,26 @@ def test_a_summary_query_it_cannot_answer_gets_400_with_the_reason(app_url, quer
     status, headers, body = fetch(f"{app_url}/api/v1/layers/aed/summary.json?{query}")
     assert status == 400 and headers["Content-Type"].startswith("application/json")
     assert message in json.loads(body)["error"]["message"]
+
+
+_VALUES = st.one_of(
+    st.sampled_from(["", "1", "0", "7", "12", "21", "-1", "1e9", "nan", "112,50,113,51", "3589,1626,3590,1627",
+                     "0,0,0,0", "-1,0,0,0", "1,1,1", "a,b,c,d", "271004", "27100", "270008", "あ", "%00", "\x00"]),
+    st.text(max_size=40),
+)
+_KEYS = ["z", "bbox", "f.child_pads", "f.available_24h", "f.nope", "area", "q", "v", "zz"]
+
+
+def test_the_summary_and_chunk_routes_answer_any_query_without_a_server_error(app_url) -> None:
+    @settings(max_examples=150, deadline=None)
+    @given(query=st.lists(st.tuples(st.sampled_from(_KEYS), _VALUES), max_size=6).map(urllib.parse.urlencode),
+           tile=st.tuples(st.integers(-5, 2 ** 11), st.integers(-5, 2 ** 11), st.integers(-1, 25)))
+    def run(query, tile):
+        for url in (f"{app_url}/api/v1/layers/aed/summary.json?{query}",
+                    f"{app_url}/api/v1/layers/aed/chunks/{tile[2]}/{tile[0]}/{tile[1]}.json?{query}"):
+            status, headers, body = fetch(url)
+            assert status < 500, (url, body[:200])
+            if status >= 400:
+                assert json.loads(body)["error"]["status"] == status, url
+
+    run()
