@@ -602,7 +602,8 @@
                       [el("Caption", {}, caption), el("Thead", {}, head), el("Tbody", {}, body)])];
         if (!total) out.push(el("P", { className: "mk-empty" }, meta.text.listEmpty));
         if (total > limit) out.push(el("P", { className: "mk-more" }, meta.text.listMore.replace("{count}", (total - limit).toLocaleString())));
-        if (zoomIn.length) out.push(el("P", { className: "mk-more" }, meta.text.listZoomIn.replace("{layers}", zoomIn.join(meta.lang === "en" ? ", " : "、"))));
+        // first, where it is read before the rows: which layers the list leaves out until zoomed in
+        if (zoomIn.length) out.unshift(el("P", { className: "mk-more" }, meta.text.listZoomIn.replace("{layers}", zoomIn.join(meta.lang === "en" ? ", " : "、"))));
         return out;
       });
     },

@@ -130,6 +130,10 @@ def test_zoomed_out_the_list_says_to_zoom_in_for_a_big_layer(dash_duo, tiled) ->
     dash_duo.wait_for_element("#list-table", timeout=40)
     wait_until(lambda: "AED" in " ".join(e.text for e in dash_duo.driver.find_elements(By.CSS_SELECTOR, ".mk-more")),
                "the note that the AEDs are listed when zoomed in", timeout=40)
+    # the note comes before the rows, where it is read first
+    assert dash_duo.driver.execute_script(
+        "var note = document.querySelector('.mk-more'), table = document.querySelector('#list-table');"
+        "return !!(note.compareDocumentPosition(table) & Node.DOCUMENT_POSITION_FOLLOWING);")
     layers = {r.text for r in dash_duo.driver.find_elements(By.CSS_SELECTOR, "#list-table tbody td:nth-of-type(1)")}
     assert layers and all("AED" not in text for text in layers)  # the toilets are listed, the AEDs are not
 
