@@ -9,6 +9,7 @@ import re
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from services.map_index import tile_bounds
 from tests.browser.test_map import layer_count, summary
@@ -77,6 +78,27 @@ def test_zoomed_out_a_big_layer_is_the_servers_count_per_cell_and_a_filter_asks_
     wait_until(lambda: "z=11" in dash_duo.driver.current_url, "the map one zoom step in")
     wait_until(lambda: bubbles(dash_duo) and max(bubbles(dash_duo)) < before_zoom, "smaller clusters one step in")
     assert len(requests_of(dash_duo, "/aed/summary.json")) == 2
+    assert dash_duo.get_logs() == []
+
+
+def test_a_search_over_a_big_layer_is_counted_by_the_server_as_the_browser_would(dash_duo, tiled) -> None:
+    """Zoomed out, the AEDs matching a search are counted on the server (services/map_filters,
+    the browser's own predicate's twin): full-width, katakana and spaces find the same places."""
+    from services.map_filters import search_key
+
+    word = "コミュニティ　センター"  # katakana and a full-width space: the key is こみゅにてぃせんたー
+    expected = sum(1 for f in tiled["aed"] if search_key(word) in search_key(
+        " ".join(str(f["properties"].get(k) or "") for k in ("name", "name_kana", "address"))))
+    assert 0 < expected < 9000
+    open_map(dash_duo, tiled["base"], "?layers=aed")
+    wait_until(lambda: layer_count_text_ok(dash_duo), "the AED count", timeout=40)
+    search = dash_duo.find_element("#map-search")
+    search.send_keys(word)
+    search.send_keys(Keys.ENTER)
+    wait_until(lambda: layer_count(dash_duo, "aed") == (expected, 9000), f"the count {expected} / 9,000", timeout=40)
+    asked = requests_of(dash_duo, "/aed/summary.json")
+    assert len(asked) == 2 and "q=" in asked[-1]
+    wait_until(lambda: 0 < sum(bubbles(dash_duo)) <= expected, "the clusters of the places found")
     assert dash_duo.get_logs() == []
 
 
