@@ -123,15 +123,15 @@ def filter_controls(layer: LayerSpec, values: dict[str, str], lang: str,
             continue
         label = text_of(spec.label, lang)
         parts = _parts(spec.kind, values.get(spec.id, ""))
+        # the options the config names (with their labels), else the values found in the data
+        options = [{"label": text_of(o.label, lang), "value": o.value} for o in spec.options] or \
+            [{"label": v, "value": v} for v in data_options.get(spec.id, ())]
         if spec.kind in ("flag", "choice"):
-            options = [{"label": text_of(o.label, lang), "value": o.value} for o in spec.options] or \
-                [{"label": v, "value": v} for v in data_options.get(spec.id, ())]
             control = _radio(ids.filter(lid, spec.id, "value"), [{"label": any_label, "value": ""}] + options,
                              parts["value"], label)
         elif spec.kind == "contains":
             control = dropdown(lang, id=ids.filter(lid, spec.id, "value"), value=parts["value"] or None,
-                                   options=[{"label": v, "value": v} for v in data_options.get(spec.id, ())],
-                                   placeholder=any_label, clearable=True, searchable=True)
+                               options=options, placeholder=any_label, clearable=True, searchable=True)
         elif spec.kind == "vacancy":
             control = html.Div([
                 _radio(ids.filter(lid, spec.id, "age"),

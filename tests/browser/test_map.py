@@ -217,6 +217,23 @@ def test_a_filter_narrows_to_the_expected_number_without_a_server_request(dash_d
     assert dash_duo.get_logs() == []
 
 
+def test_a_filter_with_configured_options_is_offered_and_kept_from_the_url(dash_duo, dash_app, client):
+    """The evacuation layer's type (a `contains` filter whose options the config names) offers
+    those options, and a value from the address survives Dash's start (it was dropped as not
+    among the dropdown's options, which were only the data's own values)."""
+    rows = features(client, "evacuation-sites")
+    shelters = sum(1 for f in rows if "指定避難所" in (f["properties"].get("kind") or []))
+    assert 0 < shelters < len(rows)
+    open_map(dash_duo, dash_app, "?layers=evacuation-sites&f.evacuation-sites.kind=" + urllib.parse.quote("指定避難所"))
+    wait_for_summary(dash_duo, (shelters, len(rows)))
+    # Dash's own state callback has run on the page's controls (it writes the view into the address)
+    wait_until(lambda: "lat=" in dash_duo.driver.current_url, "Dash's state written to the address")
+    assert summary(dash_duo) == (shelters, len(rows))
+    assert "指定避難所（避難生活を送る施設）" in dash_duo.find_element("#filters-evacuation-sites").text
+    assert "f.evacuation-sites.kind=" in dash_duo.driver.current_url
+    assert dash_duo.get_logs() == []
+
+
 def test_the_url_restores_the_same_view(dash_duo, dash_app, client):
     rows = features(client, "nursery-vacancies")
     months = sorted(rows[0]["properties"]["vacancies"])
