@@ -274,6 +274,8 @@
       }
       return chunkData[url];
     })).then(function (parts) { return [].concat.apply([], parts); });
+    // a chunk that failed is asked for again at the next view change, not remembered as failed
+    promise.catch(function () { if (chunkSets[layer.id] && chunkSets[layer.id].promise === promise) delete chunkSets[layer.id]; });
     chunkSets[layer.id] = { key: key, promise: promise };
     return promise;
   }

@@ -147,6 +147,24 @@ def test_zoomed_in_a_big_layer_comes_by_chunks_and_is_filtered_and_listed_in_the
     assert dash_duo.get_logs() == []
 
 
+def test_a_chunk_that_failed_to_arrive_is_asked_for_again_at_the_next_move(dash_duo, tiled) -> None:
+    driver = dash_duo.driver
+    driver.set_window_size(1280, 900)
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/aed/chunks/*"]})
+    try:
+        driver.get(f"{tiled['base']}/map?layers=aed&lat=34.69374&lon=135.50218&z=13")
+        dash_duo.wait_for_element("#map .leaflet-container", timeout=40)
+        wait_until(lambda: requests_of(dash_duo, "/aed/chunks/"), "the chunks asked for (and refused)", timeout=40)
+        assert driver.execute_script("return document.querySelectorAll('.mk-marker-aed, .mk-cluster-aed').length") == 0
+    finally:
+        driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+    driver.execute_script("window.mieruka.view.go({center: [34.69384, 135.50228], zoom: 13});")  # a small move
+    wait_until(lambda: driver.execute_script(
+        "return document.querySelectorAll('.mk-marker-aed, .mk-cluster-aed').length") > 0, "the AEDs drawn after the move",
+        timeout=40)
+
+
 def test_zoomed_out_the_list_says_to_zoom_in_for_a_big_layer(dash_duo, tiled) -> None:
     open_map(dash_duo, tiled["base"], "?layers=aed,toilets&view=list")
     dash_duo.wait_for_element("#list-table", timeout=40)
