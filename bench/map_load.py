@@ -58,6 +58,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from selenium import webdriver  # noqa: E402
+from tests.nginx_proxy import site_config, temp_paths  # noqa: E402  (deploy/nginx.conf on loopback)
 from selenium.webdriver.chrome.options import Options  # noqa: E402
 
 PY = sys.executable
@@ -396,6 +397,38 @@ def start_nginx(work: Path, root: Path) -> tuple[subprocess.Popen, int]:
     return proc, port
 
 
+PROXY_CONF = """
+worker_processes 2;
+daemon off;
+pid {work}/proxy.pid;
+error_log {work}/proxy-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  types {{ text/html html; application/javascript js; text/css css; image/png png; }}
+  default_type application/octet-stream;
+  access_log off;
+  {temp}
+  {site}
+}}
+"""
+
+
+def start_proxy(work: Path, name: str, app_port: int) -> tuple[subprocess.Popen, int]:
+    """deploy/nginx.conf as shipped, in front of the app (as the README's deployment has it):
+    it keeps what the app marks cacheable (assets, layer data) and passes pages and callbacks."""
+    folder = work / f"proxy-{name}"
+    (folder / "cache").mkdir(parents=True)
+    for path in [work, folder, *folder.rglob("*")]:
+        path.chmod(0o777 if path != work else 0o755)  # nginx's workers run as another user
+    port = free_port()
+    conf = folder / "nginx.conf"
+    conf.write_text(PROXY_CONF.format(work=folder, temp=temp_paths(folder),
+                                      site=site_config(port, app_port, folder / "cache")), encoding="utf-8")
+    proc = start(["nginx", "-p", str(folder), "-c", str(conf)], dict(os.environ))
+    wait_ready(f"http://127.0.0.1:{port}/healthz", timeout=20)
+    return proc, port
+
+
 # --------------------------------------------------------------------------- figures
 
 
@@ -518,6 +551,8 @@ def main() -> None:
     parser.add_argument("--only", default="osaka,100k,national", help="scenarios, comma-separated: osaka,100k,national")
     parser.add_argument("--timeout", type=float, default=120, help="seconds a page load may take before it counts as a timeout")
     parser.add_argument("--plain-page", type=Path, default=PLAIN_PAGE, help="folder of plain-leaflet.html and its package.json")
+    parser.add_argument("--behind-proxy", action="store_true",
+                        help="the app behind deploy/nginx.conf as shipped (the deployment), not gunicorn alone")
     args = parser.parse_args()
     scenarios = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = set(scenarios) - {"osaka", "100k", "national"}
@@ -547,7 +582,10 @@ def main() -> None:
             procs.append(app)
             try:
                 folder, ids, points = plain_layers(plain, name, app_port)
-                app_url = f"http://127.0.0.1:{app_port}/map"
+                if args.behind_proxy:
+                    proxy, proxy_port = start_proxy(work, name, app_port)
+                    procs.append(proxy)
+                app_url = f"http://127.0.0.1:{proxy_port if args.behind_proxy else app_port}/map"
                 plain_url = f"http://127.0.0.1:{nginx_port}/{folder}/plain-leaflet.html?layers={','.join(ids)}"
                 run_once(app_url, DESKTOP, args.timeout, "app")  # warm-up, untimed
                 results = {page: {"desktop": [], "phone": []} for page in ("app", "plain")}
