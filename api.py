@@ -23,7 +23,6 @@ everything they are made of (the snapshots' versions and health, a normalised qu
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import threading
 from email.utils import format_datetime
@@ -44,7 +43,7 @@ from services import map_filters
 from services.layers import PROFILES, LayerSnapshot, NotFound, csv_bytes
 from services.map_index import CHUNK_Z, Box, local_now
 from services.map_state import map_query_view
-from services.prepared import Body, Prepared, negotiate
+from services.prepared import Body, Prepared, json_bytes as _json_bytes, negotiate
 from services.stored import health_report
 
 log = logging.getLogger(__name__)
@@ -54,10 +53,6 @@ CACHE = "public, max-age=300"
 IMMUTABLE = "public, max-age=31536000, immutable"
 #: how long /healthz keeps its answer (the Redis ping and the datasets' states) before working it out again
 HEALTH_S = 2.0
-
-
-def _json_bytes(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _http_date(moment: dt.datetime) -> str:
@@ -206,7 +201,7 @@ def _listing(kind: str, present: list, missing: dict[str, dict], version: Callab
     states."""
     key = (kind, tuple((version(s), _frozen(s.health)) for s in present),
            tuple((dataset_id, _frozen(report)) for dataset_id, report in missing.items()))
-    body = prepared("snapshot").get(key, lambda: Body.of(_json_bytes(build())))
+    body = prepared("snapshot").get(key, lambda: Body.of_json(build()))
     modified = max((s.fetched_at for s in present), default=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
     return send_body(body, "application/json", last_modified=modified)
 
@@ -214,7 +209,7 @@ def _listing(kind: str, present: list, missing: dict[str, dict], version: Callab
 def _layer_version(snap: LayerSnapshot) -> tuple:
     """What a layer's answers are made of: its data (the snapshot's version covers the dataset,
     when it was fetched and the metadata)."""
-    return (snap.layer.id, snap.dataset, snap.fetched_at, snap.version)
+    return (snap.layer.id, snap.version)
 
 
 @api.get("/api/v1/layers")
@@ -298,8 +293,8 @@ def layer_summary(layer_id: str):
         return _error(400, problem)
     now = local_now(ctx.deployment.timezone)
     timed = map_filters.time_dependent(view)
-    key = ("summary", snap.dataset, snap.version, box, view, (now.date, now.minutes) if timed else None)
-    body = prepared("query").get(key, lambda: Body.of(_json_bytes(snap.tiles.summary(snap.tiles.mask(view, now), box))))
+    key = ("summary", snap.version, box, view, (now.date, now.minutes) if timed else None)
+    body = prepared("query").get(key, lambda: Body.of_json(snap.tiles.summary(snap.tiles.mask(view, now), box)))
     # an answer that depends on the clock ("open now") is good for a minute
     return send_body(body, "application/json", last_modified=snap.fetched_at,
                      headers={"Cache-Control": "public, max-age=60"} if timed else None,

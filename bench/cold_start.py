@@ -24,7 +24,6 @@ import os
 import re
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request

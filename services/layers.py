@@ -27,7 +27,7 @@ from services.areas import AreaTable
 from services.boundaries import bundled_boundaries_path
 from services.locate import AreaLocator
 from services.map_index import CHUNK_Z, DETAIL_Z, TileIndex
-from services.prepared import Body  # one body in every encoding (also imported from here)
+from services.prepared import Body, json_bytes  # one body in every encoding (Body also imported from here)
 from services.stored import StoredViews, available, dataset_metadata, health_report
 from settings import Settings
 
@@ -296,8 +296,7 @@ def map_bodies(layer: LayerSpec, records: list[dict[str, Any]]) -> dict[str, Bod
     text, point_fields = _map_field_parts(layer)
     points = {**map_columns(layer, records, point_fields), **_positions(records)}
     texts = map_columns(layer, records, text)
-    return {part: Body.of(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-            for part, body in (("points", points), ("text", texts))}
+    return {"points": Body.of_json(points), "text": Body.of_json(texts)}
 
 
 def chunk_columns(layer: LayerSpec, records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -360,7 +359,7 @@ def geojson_bytes(layer: LayerSpec, records: Sequence[dict[str, Any]], fields: s
                          "properties": props})
     collection = {"type": "FeatureCollection", "layer": layer.id,
                   **({"metadata": metadata} if metadata is not None else {}), "features": features}
-    return json.dumps(collection, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return json_bytes(collection)
 
 
 def csv_columns(layer: LayerSpec) -> list[str]:

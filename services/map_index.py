@@ -21,7 +21,6 @@ predicates; one boolean mask per filter value is kept, so a combination costs an
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -133,7 +132,7 @@ class TileIndex:
 
         def build() -> Body:
             body = {"chunk": [CHUNK_Z, x, y], **self._chunk_columns([self.records[i] for i in rows])}
-            return Body.of(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+            return Body.of_json(body)
 
         return self.bodies.get((x, y), build)
 

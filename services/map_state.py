@@ -22,6 +22,7 @@ from typing import Any, Mapping
 
 from i18n import LANGUAGES, text_of
 from registry import Deployment, LayerSpec
+from services import map_filters
 from services.areas import AreaTable
 
 BASEMAPS = ("pale", "std", "photo")
@@ -166,8 +167,6 @@ def _valid_filter_value(layer: LayerSpec, filter_id: str, value: str, facts: Lay
 def map_query_view(snapshot, params: Mapping[str, Any], areas: AreaTable) -> tuple[Any, str | None]:
     """A big layer's summary query (api.layer_summary: `f.<filter>`, `area`, `q`, the map's own
     keys for one layer) → (services.map_filters.LayerView, None), or (None, what is wrong)."""
-    from services import map_filters  # only the API needs it
-
     layer, values = snapshot.layer, {}
     facts = LayerFacts(snapshot.options, snapshot.months)
     for key, value in params.items():

@@ -15,10 +15,11 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
+import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Callable, Hashable
+from typing import Any, Callable, Hashable
 
 import brotli
 
@@ -44,6 +45,11 @@ class _Count:
 PREPARED = _Count()
 
 
+def json_bytes(value: Any) -> bytes:
+    """`value` as the API writes JSON: compact, UTF-8, characters as themselves."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 @dataclass(frozen=True)
 class Body:
     """One pre-serialised body: raw, gzipped and brotli-compressed, with its ETag (a hash of raw)."""
@@ -59,6 +65,11 @@ class Body:
         quality = 11 if len(raw) < BROTLI_BEST_UNDER else BROTLI_FAST_QUALITY
         return cls(raw, gzip.compress(raw, compresslevel=6, mtime=0), hashlib.sha256(raw).hexdigest()[:20],
                    brotli.compress(raw, quality=quality))
+
+    @classmethod
+    def of_json(cls, value: Any) -> "Body":
+        """`value` as compact UTF-8 JSON (no spaces, characters as themselves), prepared."""
+        return cls.of(json_bytes(value))
 
     def encoded(self, encoding: str) -> bytes:
         """The bytes for `encoding` ("br", "gzip" or "identity")."""
