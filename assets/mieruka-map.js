@@ -24,6 +24,11 @@
     return out.toLowerCase().replace(/\s+/g, "");
   };
 
+  /** A count as the browser's language writes it (one formatter: making one per number costs
+   * more than drawing the marker that shows it). */
+  var counts = new Intl.NumberFormat();
+  m.count = function (n) { return counts.format(n); };
+
   m.escape = function (text) {
     return String(text == null ? "" : text).replace(/[&<>"']/g, function (c) {
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
@@ -32,12 +37,17 @@
 
   /* ---------- time in the deployment's time zone ---------- */
 
+  // one formatter per time zone: making one costs more than a layer's filtering on a phone
+  var clocks = {};
   m.nowParts = function (timeZone) {
-    var parts = {};
-    new Intl.DateTimeFormat("en-GB", {
-      timeZone: timeZone || "Asia/Tokyo", weekday: "short", year: "numeric", month: "2-digit",
-      day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
-    }).formatToParts(new Date()).forEach(function (p) { parts[p.type] = p.value; });
+    var tz = timeZone || "Asia/Tokyo", parts = {};
+    if (!clocks[tz]) {
+      clocks[tz] = new Intl.DateTimeFormat("en-GB", {
+        timeZone: tz, weekday: "short", year: "numeric", month: "2-digit",
+        day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+      });
+    }
+    clocks[tz].formatToParts(new Date()).forEach(function (p) { parts[p.type] = p.value; });
     var weekday = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].indexOf(parts.weekday);
     return {
       weekday: weekday,
@@ -191,10 +201,45 @@
     return features;
   }
 
+  /* Whole layers' bodies are taken in as bytes when they arrive and parsed here, in turn: the
+   * first to arrive at once, so that its markers are drawn (and painted) before any other layer
+   * is parsed; those arriving meanwhile together, in tasks of about SLICE_MS (each layer drawn
+   * as soon as its task is over), so that the page is never held for long nor repainted per layer. */
+  var SLICE_MS = 50;
+  var waiting = [], slicing = false, first = true, utf8 = new TextDecoder();
+  var nextTask = (function () {
+    var channel = new MessageChannel(), then = [];
+    channel.port1.onmessage = function () { then.shift()(); };
+    return function (fn) { then.push(fn); channel.port2.postMessage(0); };
+  })();
+
+  function readSlice() {
+    var start = performance.now();
+    do {
+      var job = waiting.shift();
+      try { job.resolve(decode(JSON.parse(utf8.decode(job.bytes)))); } catch (err) { job.reject(err); }
+    } while (waiting.length && performance.now() - start < SLICE_MS);
+    slicing = waiting.length > 0;
+    if (slicing) nextTask(readSlice);
+  }
+
+  function readInTurn(url) {
+    return fetch(url, { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) throw new Error(url + ": " + r.status);
+      return r.arrayBuffer();
+    }).then(function (bytes) {
+      return new Promise(function (resolve, reject) {
+        waiting.push({ bytes: bytes, resolve: resolve, reject: reject });
+        if (slicing) return;
+        slicing = true;
+        if (first) { first = false; readSlice(); } else { nextTask(readSlice); }
+      });
+    });
+  }
+
   m.load = function (url) {
     if (!data[url]) {
-      data[url] = fetchJson(url).then(function (body) {
-        var features = decode(body);
+      data[url] = readInTurn(url).then(function (features) {
         // cluster it while Dash fetches its layout: once the scripts have run (the preloads
         // arrive before them)
         if (document.readyState === "loading") {
@@ -391,9 +436,11 @@
 
   /** shownOf's entries, one promise per layer: each settles when its own data is in. */
   function shownEach(state, meta, needText) {
-    var now = m.nowParts(meta.tz);
-    return onLayers(state, meta).map(function (layer) {
-      var h = m.layerView(state, meta, layer);
+    var wanted = onLayers(state, meta).map(function (layer) { return { layer: layer, h: m.layerView(state, meta, layer) }; });
+    // the clock only where a filter needs it: its first reading loads the time zone's rules
+    var now = wanted.some(function (s) { return timeDependent(s.h); }) ? m.nowParts(meta.tz) : null;
+    return wanted.map(function (s) {
+      var layer = s.layer, h = s.h;
       if (layer.tiles) {
         return tiledEntry(layer, h, state, now).then(function (e) { return Object.assign(e, { layer: layer, hideout: h }); });
       }
@@ -536,11 +583,11 @@
         var shown = 0, total = 0, counted = {};
         entries.forEach(function (e) {
           shown += e.count; total += e.total;
-          counted[e.layer.id] = e.count.toLocaleString() + " / " + e.total.toLocaleString();
+          counted[e.layer.id] = m.count(e.count) + " / " + m.count(e.total);
         });
         var on = entries.map(function (e) { return e.layer; });
-        var perLayer = meta.layers.map(function (l) { return counted[l.id] || l.count.toLocaleString(); });
-        var summary = meta.text.count.replace("{shown}", shown.toLocaleString()).replace("{total}", total.toLocaleString());
+        var perLayer = meta.layers.map(function (l) { return counted[l.id] || m.count(l.count); });
+        var summary = meta.text.count.replace("{shown}", m.count(shown)).replace("{total}", m.count(total));
         // a layer that only some municipalities publish says so for an area it has no data of
         var members = state.area ? (meta.areaMembers[state.area] || [state.area]) : null;
         if (members) {
@@ -599,11 +646,11 @@
             el("Td", {}, r.p.address || "—"),
           ]);
         });
-        var caption = meta.text.listCaption.replace("{count}", total.toLocaleString());
+        var caption = meta.text.listCaption.replace("{count}", m.count(total));
         var out = [el("Table", { className: "mk-table", id: "list-table" },
                       [el("Caption", {}, caption), el("Thead", {}, head), el("Tbody", {}, body)])];
         if (!total) out.push(el("P", { className: "mk-empty" }, meta.text.listEmpty));
-        if (total > limit) out.push(el("P", { className: "mk-more" }, meta.text.listMore.replace("{count}", (total - limit).toLocaleString())));
+        if (total > limit) out.push(el("P", { className: "mk-more" }, meta.text.listMore.replace("{count}", m.count(total - limit))));
         // first, where it is read before the rows: which layers the list leaves out until zoomed in
         if (zoomIn.length) out.unshift(el("P", { className: "mk-more" }, meta.text.listZoomIn.replace("{layers}", zoomIn.join(meta.lang === "en" ? ", " : "、"))));
         return out;

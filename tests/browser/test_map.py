@@ -112,6 +112,26 @@ def test_the_map_shows_its_markers_before_dash_has_started(dash_duo, dash_app):
     assert [box.is_selected() for box in switches].count(True) == 1
 
 
+def test_a_layer_whose_data_never_comes_leaves_the_others_drawn(dash_duo, dash_app):
+    """Layers are read one after another (mieruka-map.js readInTurn): one whose data is refused
+    holds none of the others back, neither in the early map nor once Dash has the page."""
+    dash_duo.driver.set_window_size(1280, 900)
+    dash_duo.start_server(dash_app)
+    driver = dash_duo.driver
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/aed.points.json*"]})
+    try:
+        driver.get(f"{dash_duo.server_url}/map")
+        others = ("baby-stations", "toilets", "evacuation-sites", "medical", "events")
+        wait_until(lambda: all(markers_of(dash_duo, layer) for layer in others), f"{others} drawn")
+        dash_duo.wait_for_element("#map .leaflet-container")  # Dash's page holds the map now
+        assert all(markers_of(dash_duo, layer) for layer in others)
+        assert markers_of(dash_duo, "aed") == 0
+    finally:
+        driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+    dash_duo.get_logs()  # the refused requests' errors
+
+
 def test_dash_scripts_are_fetched_once_the_layers_data_is_in(dash_duo, dash_app):
     """Until the map's data has arrived the connections are its own: Dash's scripts are asked
     for after the last layer's columns (mieruka-base.js m.fetchDash), and Dash still starts."""
