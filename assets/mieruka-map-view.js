@@ -57,34 +57,35 @@
   }
 
   /* Enter or Space on a focused marker acts as a click (Leaflet makes markers focusable). */
-  function keyboardClick(marker) {
-    marker.on("keydown", function (e) {
-      var key = e.originalEvent.key;
-      if (key !== "Enter" && key !== " ") return;
-      e.originalEvent.preventDefault();
-      this.fire("click", { originalEvent: e.originalEvent, latlng: this.getLatLng() });
-    });
-    return marker;
+  function onKey(e) {
+    var key = e.originalEvent.key;
+    if (key !== "Enter" && key !== " ") return;
+    e.originalEvent.preventDefault();
+    this.fire("click", { originalEvent: e.originalEvent, latlng: this.getLatLng() });
+  }
+
+  /** `marker` acting on a click, or on Enter or Space (the handlers as an object: Leaflet
+   * splits a string of event names anew on every call). */
+  function acting(marker, onClick) {
+    return marker.on({ click: onClick, keydown: onKey });
   }
 
   function pointMarker(entry, feature, latlng) {
     var h = entry.hideout, p = feature.properties;
-    var marker = L.marker(latlng, { icon: m.markerIcon(h), title: p.name + " (" + h.title + ")", alt: p.name,
-                                    keyboard: true, riseOnHover: true });
-    marker.on("click", function () { m.select(h.id + ":" + p.id, false); });
-    return keyboardClick(marker);
+    return acting(L.marker(latlng, { icon: m.markerIcon(h), title: p.name + " (" + h.title + ")", alt: p.name,
+                                     keyboard: true, riseOnHover: true }),
+                  function () { m.select(h.id + ":" + p.id, false); });
   }
 
   function clusterMarker(entry, feature, latlng) {
     var h = entry.hideout, count = placesOf(feature.properties), id = feature.properties.cluster_id;
-    var marker = L.marker(latlng, { icon: m.clusterIcon(h, count), title: count.toLocaleString() + " " + h.title, keyboard: true });
-    marker.on("click", function () {
-      if (!feature.properties.cluster) return map.setView(latlng, Math.min(map.getZoom() + 2, map.getMaxZoom()));  // a summary's cell
-      var zoom = entry.index.getClusterExpansionZoom(id);
-      if (zoom > CLUSTER.maxZoom || map.getZoom() >= CLUSTER.maxZoom) fanOut(entry, id, latlng);
-      else map.setView(latlng, Math.min(zoom, map.getMaxZoom()));
-    });
-    return keyboardClick(marker);
+    return acting(L.marker(latlng, { icon: m.clusterIcon(h, count), title: m.count(count) + " " + h.title, keyboard: true }),
+                  function () {
+                    if (!feature.properties.cluster) return map.setView(latlng, Math.min(map.getZoom() + 2, map.getMaxZoom()));  // a summary's cell
+                    var zoom = entry.index.getClusterExpansionZoom(id);
+                    if (zoom > CLUSTER.maxZoom || map.getZoom() >= CLUSTER.maxZoom) fanOut(entry, id, latlng);
+                    else map.setView(latlng, Math.min(zoom, map.getMaxZoom()));
+                  });
   }
 
   /* A cluster of places at (nearly) one spot: its places around it, each on a short leg. */
