@@ -131,6 +131,10 @@ def test_dash_scripts_wait_on_the_map_page(client):
     assert [src.split("/")[-2] for src in held][:2] == ["deps", "deps"]  # React before the renderer, as Dash orders
     assert held.index(next(s for s in held if "dash_renderer" in s)) < held.index(next(s for s in held if "/dcc/" in s))
     assert not re.findall(r'<link rel="preload" as="script"', page)  # the map's data has the connections first
+    # …after the stylesheets, which the first paint (and the map's scripts) wait for
+    stylesheets = [m.start() for m in re.finditer(r'<link rel="stylesheet"', page)]
+    data = [m.start() for m in re.finditer(r'<link rel="preload" as="fetch"[^>]*\.points\.json', page)]
+    assert stylesheets and data and max(stylesheets) < min(data)
     assert not re.findall(r'<script src="[^"]*_dash-component-suites', page)  # none runs by itself
     # the start-up line mieruka-base.js stands in for, as text; a renderer given hooks would need them there too
     assert '<script id="_dash-renderer" type="text/plain">var renderer = new DashRenderer();</script>' in page
