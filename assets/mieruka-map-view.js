@@ -275,12 +275,30 @@
     watch.observe(entry, { childList: true, subtree: true });
   }
 
+  /** A place's "share" (components/details.py place_actions): the system's share sheet where
+   * there is one, else the place's link copied, else shown to be copied by hand. */
+  function share(button) {
+    var url = new URL(button.getAttribute("data-mk-share"), window.location.href).href;
+    var note = button.parentNode.querySelector(".mk-share-note");
+    var shown = function () { note.textContent = url; };
+    var copied = function () { note.textContent = button.getAttribute("data-mk-copied"); };
+    if (navigator.share) {
+      navigator.share({ title: button.getAttribute("data-mk-title"), url: url }).catch(function () {});
+    } else if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(url).then(copied, shown);
+    } else {
+      shown();
+    }
+  }
+
   /* Buttons drawn by the list view and "near me" carry data-mk-sel (a place) or data-mk-sort
-   * (a column): one listener for all of them, so that no row is a Dash component of its own. */
+   * (a column), a place's details data-mk-share: one listener for all of them, so that no row
+   * is a Dash component of its own. */
   document.addEventListener("click", function (e) {
-    var target = e.target.closest && e.target.closest("[data-mk-sel], [data-mk-sort]");
+    var target = e.target.closest && e.target.closest("[data-mk-sel], [data-mk-sort], [data-mk-share]");
     if (!target) return;
     if (target.hasAttribute("data-mk-sel")) m.select(target.getAttribute("data-mk-sel"), true);
+    else if (target.hasAttribute("data-mk-share")) share(target);
     else m.sortBy(target);
   });
 })();

@@ -9,6 +9,7 @@ import calendar
 import datetime as dt
 import re
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from dash import html
@@ -18,8 +19,10 @@ from components.shell import href
 from i18n import t, text_of
 from registry import Deployment, LayerSpec
 from services.areas import AreaTable
+from services.map_filters import Now, open_now
 
 _PHONE = re.compile(r"^[0-9０-９()（）\-‐－ー+＋ ]{6,20}$")
+_HHMM = re.compile(r"^([01][0-9]|2[0-4]):[0-5][0-9]$")
 
 
 def yes_no(value: bool | None, lang: str):
@@ -47,6 +50,55 @@ def hours(record: dict[str, Any], lang: str):
     if start == "00:00" and end in ("24:00", "23:59"):
         return t("value.open_24h", lang)
     return t("value.hours", lang, open=start, close=end)
+
+
+def open_state(record: dict[str, Any], now: Now | None, lang: str):
+    """Whether the place is open at `now` (the deployment's local time) by its hours, as the
+    map's open-now filter reads them, and until when, or when it opens next: "利用可能 · 17:30まで",
+    "時間外 · 明日 9:00から". None where the hours are unknown, kept as written, or round the clock
+    (the hours say so)."""
+    start, end = record.get("open_time"), record.get("close_time")
+    written = record.get("as_written") or {}
+    if now is None or "open_time" in written or "close_time" in written:
+        return None
+    if not (isinstance(start, str) and _HHMM.match(start) and isinstance(end, str) and _HHMM.match(end)):
+        return None
+    days = record.get("days")  # none given: every day; given but empty: unknown
+    days = range(7) if days is None else [d for d in days if isinstance(d, int) and 0 <= d <= 6]
+    if not days or (start == "00:00" and end in ("24:00", "23:59") and len(set(days)) == 7):
+        return None
+    as_of = html.Span(t("details.as_of", lang, time=f"{now.minutes // 60}:{now.minutes % 60:02d}"), className="mk-as-of")
+    if open_now(record, now):
+        return html.P([html.Strong(t("details.open_now", lang)), " · ", t("details.closes_at", lang, time=end), " ", as_of],
+                      className="mk-open-state mk-is-open")
+    opens_today = now.weekday in days and now.minutes < int(start[:2]) * 60 + int(start[3:])
+    ahead = 0 if opens_today else next(n for n in range(1, 8) if (now.weekday + n) % 7 in days)
+    if ahead == 0:
+        when = t("details.opens_at", lang, time=start)
+    elif ahead == 1:
+        when = t("details.opens_tomorrow", lang, time=start)
+    else:
+        when = t("details.opens_on", lang, day=t("value.weekdays", lang).split(",")[(now.weekday + ahead) % 7], time=start)
+    return html.P([html.Strong(t("details.closed_now", lang)), " · ", when, " ", as_of],
+                  className="mk-open-state mk-is-closed")
+
+
+def place_actions(record: dict[str, Any], permalink: str, lang: str):
+    """Directions to the place (the web's maps, and a `geo:` link that a phone's maps app opens)
+    and a share button (the Web Share API where there is one, else the link copied or shown:
+    assets/mieruka-pages.js). None for a record without a position."""
+    lat, lon = record.get("lat"), record.get("lon")
+    if not isinstance(lat, (int, float)) or not isinstance(lon, (int, float)):
+        return None
+    at, name = f"{lat:.6f},{lon:.6f}", str(record.get("name") or "")
+    return html.Div(className="mk-actions", children=[
+        html.A(t("details.directions", lang), href=f"https://www.google.com/maps/dir/?api=1&destination={at}",
+               target="_blank", rel="noopener noreferrer", className="mk-action"),
+        html.A(t("details.open_in_maps", lang), href=f"geo:{at}?q={at}({quote(name)})", className="mk-action mk-geo"),
+        html.Button(t("details.share", lang), type="button", className="mk-action",
+                    **{"data-mk-share": permalink, "data-mk-title": name, "data-mk-copied": t("details.link_copied", lang)}),
+        html.Span(className="mk-share-note", role="status"),
+    ])
 
 
 def weekdays(days: list[int] | None, lang: str) -> str | None:
@@ -176,10 +228,11 @@ def field_value(name: str, record: dict[str, Any], layer: LayerSpec, lang: str, 
 
 
 def feature_details(layer: LayerSpec, record: dict[str, Any], deployment: Deployment, areas: AreaTable,
-                    lang: str, close_id: dict, *, sample: bool, data_date: str):
+                    lang: str, close_id: dict, *, sample: bool, data_date: str, now: Now | None = None,
+                    permalink: str | None = None):
     """A labelled definition list of the layer's popup fields (empty values are left out),
-    under the layer's name with its "サンプル" badge when `sample`, and over its credit,
-    licence and `data_date`."""
+    under the layer's name with its "サンプル" badge when `sample`, whether it is open at `now`
+    and what to do (directions, share `permalink`), and over its credit, licence and `data_date`."""
     items = []
     for name in layer.popup:
         value = field_value(name, record, layer, lang, areas, deployment.timezone)
@@ -197,6 +250,8 @@ def feature_details(layer: LayerSpec, record: dict[str, Any], deployment: Deploy
         ]),
         html.H2(record.get("name"), id="details-title", tabIndex="-1"),
         html.P(record.get("name_kana"), className="mk-kana") if record.get("name_kana") else None,
+        open_state(record, now, lang),
+        place_actions(record, permalink, lang) if permalink else None,
         html.Dl(items),
         html.P(credit_line(layer, data_date, lang), className="mk-details-source"),
     ])

@@ -11,12 +11,13 @@ from components.dropdown import dropdown
 from components.map_controls import (area_options, filter_controls, ids, layer_switches)
 from components.notices import dataset_notice
 from components.embed_code import embed_code
-from components.shell import is_embedded, sample_of, shell
+from components.shell import href, is_embedded, sample_of, shell
 from i18n import lang_or_default, t, text_of
 from request_guard import checked
 from services.map_state import LayerFacts, area_members, area_view, layer_meta, parse_view
 from services.context import GSI_ATTRIBUTION, context
 from services.layers import map_data_url, map_tiles
+from services.map_index import local_now
 
 dash.register_page(__name__, path="/map", title="地図 — 見える化", name="map")
 
@@ -249,5 +250,7 @@ def details_panel(selected: str | None, lang: str):
     record = snap.record(rid) if snap else None
     if record is None:
         return html.P(t("map.not_found", lang), className="mk-notice", role="status"), "mk-details-wrap mk-open"
+    now = local_now(ctx.deployment.timezone, ctx.layers.views.clock())  # the layers' clock (tests inject one)
     return (feature_details(layer, record, ctx.deployment, ctx.areas, lang, ids.details_close(), sample=snap.sample,
-                            data_date=snap.data_date), "mk-details-wrap mk-open")
+                            data_date=snap.data_date, now=now, permalink=href("/map", lang, sel=selected)),
+            "mk-details-wrap mk-open")

@@ -30,7 +30,8 @@ from zoneinfo import ZoneInfo
 
 from registry import LayerSpec
 
-__all__ = ["ActiveFilter", "LayerView", "Now", "layer_view", "match", "now_parts", "search_key", "time_dependent"]
+__all__ = ["ActiveFilter", "LayerView", "Now", "layer_view", "match", "now_parts", "open_now", "search_key",
+           "time_dependent"]
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,11 @@ def match(record: Mapping[str, Any], view: LayerView, now: Now) -> bool:
 
 
 # ---------- the predicates: the JS `kinds`, one function per filter kind ----------
+
+def open_now(record: Mapping[str, Any], now: Now) -> bool:
+    """Whether a place is open at `now` by its hours, as the map's open-now filter says."""
+    return _open_now(record, None, now)
+
 
 def _flag(p: Mapping, f: ActiveFilter, now: Now) -> bool:
     # "1" → the filter's own field; otherwise the chosen option names the field (hazards)

@@ -541,3 +541,27 @@ def test_every_filter_kind_gives_the_count_computed_from_the_data(dash_duo, dash
             time.sleep(0.2)
         assert summary(dash_duo) in (before, after), f"{layer} open now: {summary(dash_duo)} not {before} or {after}"
     assert dash_duo.get_logs() == []
+
+
+def test_a_place_shows_whether_it_is_open_how_to_get_there_and_a_link_to_share(dash_duo, dash_app, client):
+    """The details of a place with hours say whether it is open now (in words, not colour alone)
+    and offer directions and a share button whose link opens the same place."""
+    def with_hours(p):
+        hours = [p.get("open_time"), p.get("close_time")]
+        return (all(re.match(r"^\d\d:\d\d$", h or "") for h in hours) and hours != ["00:00", "24:00"]
+                and p.get("days") != [] and not {"open_time", "close_time"} & set(p.get("as_written") or {}))
+    toilet = next(f["properties"] for f in features(client, "toilets") if with_hours(f["properties"]))
+    open_map(dash_duo, dash_app, f"?layers=toilets&sel=toilets:{toilet['id']}")
+    dash_duo.wait_for_text_to_equal("#details-title", toilet["name"])
+    state = dash_duo.find_element("#details .mk-open-state").text
+    assert re.match(r"^(利用可能 · \d\d:\d\dまで|時間外 · (明日 |.曜 )?\d\d:\d\dから) （\d{1,2}:\d\d 現在）$", state), state
+    directions = dash_duo.find_element("#details .mk-actions a[href^='https://']").get_attribute("href")
+    assert "destination=" in directions
+    dash_duo.find_element("#details [data-mk-share]").click()
+    wait_until(lambda: dash_duo.find_element("#details .mk-share-note").text, "the share button's answer")
+    note = dash_duo.find_element("#details .mk-share-note").text
+    link = dash_duo.find_element("#details [data-mk-share]").get_attribute("data-mk-share")
+    assert note in ("リンクをコピーしました", urllib.parse.urljoin(dash_duo.server_url, link))
+    dash_duo.driver.get(urllib.parse.urljoin(dash_duo.server_url, link))  # the shared link: the same place
+    dash_duo.wait_for_text_to_equal("#details-title", toilet["name"])
+    assert dash_duo.get_logs() == []

@@ -235,3 +235,61 @@ def test_hostile_text_kept_as_written_stays_text(ctx) -> None:
     panel = _details(ctx, "medical", record)
     assert HOSTILE in text_of(panel) and not find(panel, html.Script)
     assert "dangerously_allow_html" not in str(panel.to_plotly_json())
+
+
+# --------------------------------------------------------------------------- details that act (issue 11)
+
+from components.details import open_state, place_actions  # noqa: E402
+from services.map_filters import Now  # noqa: E402
+
+WEEKDAYS = {"open_time": "09:00", "close_time": "17:30", "days": [0, 1, 2, 3, 4]}
+
+
+def _state(record, weekday, hhmm, lang="ja"):
+    hours, minutes = map(int, hhmm.split(":"))
+    panel = open_state(record, Now(weekday, hours * 60 + minutes, "2026-12-07"), lang)
+    return None if panel is None else (text_of(panel), panel.className)
+
+
+@pytest.mark.parametrize("weekday, hhmm, expected, open_", [
+    (0, "10:00", "利用可能 · 17:30まで （10:00 現在）", True),
+    (0, "08:59", "時間外 · 09:00から （8:59 現在）", False),
+    (0, "17:30", "時間外 · 明日 09:00から （17:30 現在）", False),  # closing time is closed
+    (4, "18:00", "時間外 · 月曜 09:00から （18:00 現在）", False),  # Friday evening: Monday
+    (5, "10:00", "時間外 · 月曜 09:00から （10:00 現在）", False),  # Saturday
+    (6, "10:00", "時間外 · 明日 09:00から （10:00 現在）", False),  # Sunday
+])
+def test_open_state_says_until_when_or_when_it_opens_next(weekday, hhmm, expected, open_) -> None:
+    text, cls = _state(WEEKDAYS, weekday, hhmm)
+    assert text == expected
+    assert ("mk-is-open" in cls) is open_
+
+
+def test_open_state_in_english_and_overnight() -> None:
+    night = {"open_time": "22:00", "close_time": "02:00"}
+    assert _state(night, 2, "01:00", "en")[0].startswith("Open now · closes 02:00")
+    assert _state(night, 2, "12:00", "en")[0].startswith("Closed now · opens 22:00")
+    assert _state(WEEKDAYS, 4, "18:00", "en")[0].startswith("Closed now · opens Mon 09:00")
+
+
+@pytest.mark.parametrize("record", [
+    {},  # no hours
+    {"open_time": "00:00", "close_time": "24:00"},  # round the clock: the hours line says so
+    {"open_time": "9時", "close_time": "17時"},  # not HH:MM
+    {"open_time": "09:00", "close_time": "17:00", "as_written": {"close_time": "日没まで"}},
+    {"open_time": "09:00", "close_time": "17:00", "days": []},
+])
+def test_open_state_is_left_out_where_the_hours_cannot_say(record) -> None:
+    assert _state(record, 0, "10:00") is None
+
+
+def test_place_actions_link_to_directions_and_share_the_place() -> None:
+    record = {"id": "T1", "name": HOSTILE, "lat": 34.6937, "lon": 135.5023}
+    actions = place_actions(record, "/map?sel=toilets%3AT1", "ja")
+    links = {a.children: a.href for a in find(actions, html.A)}
+    assert links["経路を調べる（Google マップ）"] == "https://www.google.com/maps/dir/?api=1&destination=34.693700,135.502300"
+    geo = links["地図アプリで開く"]
+    assert geo.startswith("geo:34.693700,135.502300?q=34.693700,135.502300(") and "<" not in geo  # the name quoted
+    (button,) = find(actions, html.Button)
+    assert button.children == "共有" and getattr(button, "data-mk-share") == "/map?sel=toilets%3AT1"
+    assert place_actions({"id": "T2", "name": "x"}, "/map", "ja") is None  # no position, nothing to point to
