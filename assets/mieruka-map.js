@@ -207,11 +207,15 @@
    * as soon as its task is over), so that the page is never held for long nor repainted per layer. */
   var SLICE_MS = 50;
   var waiting = [], slicing = false, first = true, utf8 = new TextDecoder();
-  var nextTask = (function () {
-    var channel = new MessageChannel(), then = [];
-    channel.port1.onmessage = function () { then.shift()(); };
-    return function (fn) { then.push(fn); channel.port2.postMessage(0); };
-  })();
+  var channel = null, then = [];  // made when first needed: an open channel keeps node's tests running
+  function nextTask(fn) {
+    if (!channel) {
+      channel = new MessageChannel();
+      channel.port1.onmessage = function () { then.shift()(); };
+    }
+    then.push(fn);
+    channel.port2.postMessage(0);
+  }
 
   function readSlice() {
     var start = performance.now();
