@@ -132,11 +132,13 @@ def _month(month: str, lang: str) -> str:
 
 
 def vacancies_table(series: dict[str, list[int | None]], lang: str, months: int = 3):
+    """Free places by age (a row each: a parent reads their child's) over the latest `months`
+    (a column each, newest first), narrow enough for a phone."""
     if not series:
         return None
     recent = sorted(series)[-months:][::-1]
-    head = html.Tr([html.Th(t("map.month", lang), scope="col")] +
-                   [html.Th(f"{age}歳" if lang == "ja" else f"Age {age}", scope="col") for age in range(6)])
+    head = html.Tr([html.Th(t("map.age", lang), scope="col")] +
+                   [html.Th(_month(m, lang), scope="col") for m in recent])
 
     def cell(v):
         if v is None:
@@ -145,10 +147,14 @@ def vacancies_table(series: dict[str, list[int | None]], lang: str, months: int 
             return html.Td(t("value.vacancy_none", lang), className="mk-full")
         return html.Td(str(v), className="mk-free")
 
-    rows = [html.Tr([html.Th(t("value.vacancy_month", lang, month=_month(m, lang)), scope="row")] +
-                    [cell(v) for v in series[m]])
-            for m in recent]
-    return html.Table([html.Thead(head), html.Tbody(rows)], className="mk-mini-table")
+    def age_of(values: list, age: int):
+        return values[age] if age < len(values) else None
+
+    rows = [html.Tr([html.Th(f"{age}歳" if lang == "ja" else f"Age {age}", scope="row")] +
+                    [cell(age_of(series[m], age)) for m in recent])
+            for age in range(6)]
+    return html.Table([html.Caption(t("value.vacancy_as_of", lang)), html.Thead(head), html.Tbody(rows)],
+                      className="mk-mini-table mk-vacancies")
 
 
 def reading_time(stamp: str, timezone: str) -> str:

@@ -135,20 +135,21 @@ def test_yes_no(value, lang: str, expected: str) -> None:
         assert text_of(other) != text_of(shown)
 
 
-def test_vacancies_table() -> None:
+def test_vacancies_table_reads_by_age_over_the_latest_months() -> None:
     series = {"2026-09": [9, 9, 9, 9, 9, 9], "2026-10": [1, 0, None, 2, 0, 0], "2026-11": [0, 3, None, None, 1, 0],
               "2026-08": [7, 7, 7, 7, 7, 7]}
     table = vacancies_table(series, "ja")
+    assert text_of(find(table, html.Caption)[0]) == "空き人数（各月1日現在）"
+    head = find(table, html.Thead)[0].children
+    assert [text_of(c) for c in head.children] == ["年齢", "2026年11月", "2026年10月", "2026年9月"], "the latest three"
     rows = find(table, html.Tbody)[0].children
-    assert len(rows) == 3, "the three latest months"
-    assert [text_of(r.children[0]) for r in rows] == ["2026年11月1日現在", "2026年10月1日現在", "2026年9月1日現在"]
-    cells = [text_of(c) for c in rows[0].children[1:]]
-    assert cells == ["空きなし", "3", "クラスなし", "クラスなし", "1", "空きなし"]
-    assert [c.className for c in rows[0].children[1:3]] == ["mk-full", "mk-free"]
-    latest_en = find(vacancies_table(series, "en"), html.Tbody)[0].children[0]
-    assert text_of(latest_en.children[0]) == "as of 1 Nov 2026"
-    cells_en = [text_of(c) for c in latest_en.children[1:]]
-    assert cells_en == ["full", "3", "no class", "no class", "1", "full"]
+    assert [text_of(r.children[0]) for r in rows] == ["0歳", "1歳", "2歳", "3歳", "4歳", "5歳"]
+    assert [text_of(c) for c in rows[0].children[1:]] == ["空きなし", "1", "9"]  # age 0: Nov, Oct, Sep
+    assert [text_of(c) for c in rows[2].children[1:]] == ["クラスなし", "クラスなし", "9"]
+    assert [c.className for c in rows[1].children[1:3]] == ["mk-free", "mk-full"]
+    en = vacancies_table(series, "en")
+    assert [text_of(c) for c in find(en, html.Thead)[0].children.children][1] == "Nov 2026"
+    assert [text_of(c) for c in find(en, html.Tbody)[0].children[3].children] == ["Age 3", "no class", "2", "9"]
     assert vacancies_table({}, "ja") is None
 
 
