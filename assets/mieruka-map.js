@@ -207,13 +207,13 @@
    * as soon as its task is over), so that the page is never held for long nor repainted per layer. */
   var SLICE_MS = 50;
   var waiting = [], slicing = false, first = true, utf8 = new TextDecoder();
-  var channel = null, then = [];  // made when first needed: an open channel keeps node's tests running
+  var channel = null, afterTask = [];  // made when first needed: an open channel keeps node's tests running
   function nextTask(fn) {
     if (!channel) {
       channel = new MessageChannel();
-      channel.port1.onmessage = function () { then.shift()(); };
+      channel.port1.onmessage = function () { afterTask.shift()(); };
     }
-    then.push(fn);
+    afterTask.push(fn);
     channel.port2.postMessage(0);
   }
 
