@@ -78,6 +78,13 @@
   };
   if (document.getElementById("mk-boot-data")) setTimeout(m.startDash, Math.max(0, 3000 - performance.now()));
 
+  /** Promise of `text` on the clipboard; rejected where the page may not write it (not a
+   * secure context, no permission): the caller then shows it to be copied by hand. */
+  m.copy = function (text) {
+    if (!navigator.clipboard || !window.isSecureContext) return Promise.reject(new Error("no clipboard"));
+    return navigator.clipboard.writeText(text);
+  };
+
   if (m.embedded) {
     var base = document.createElement("base");
     base.target = "_blank";

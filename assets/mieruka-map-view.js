@@ -282,13 +282,8 @@
     var note = button.parentNode.querySelector(".mk-share-note");
     var shown = function () { note.textContent = url; };
     var copied = function () { note.textContent = button.getAttribute("data-mk-copied"); };
-    if (navigator.share) {
-      navigator.share({ title: button.getAttribute("data-mk-title"), url: url }).catch(function () {});
-    } else if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(url).then(copied, shown);
-    } else {
-      shown();
-    }
+    if (navigator.share) navigator.share({ title: button.getAttribute("data-mk-title"), url: url }).catch(function () {});
+    else m.copy(url).then(copied, shown);
   }
 
   /* Buttons drawn by the list view and "near me" carry data-mk-sel (a place) or data-mk-sort

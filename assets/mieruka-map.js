@@ -179,11 +179,16 @@
   // (services/layers.map_bodies): GeoJSON-like objects, as supercluster reads them.
   var data = {}, texts = {};
 
-  function fetchJson(url) {
+  /** Promise of the response to `url`, rejected unless it is a success. */
+  function fetchOk(url) {
     return fetch(url, { credentials: "same-origin" }).then(function (r) {
       if (!r.ok) throw new Error(url + ": " + r.status);
-      return r.json();
+      return r;
     });
+  }
+
+  function fetchJson(url) {
+    return fetchOk(url).then(function (r) { return r.json(); });
   }
 
   function decode(body) {
@@ -228,10 +233,7 @@
   }
 
   function readInTurn(url) {
-    return fetch(url, { credentials: "same-origin" }).then(function (r) {
-      if (!r.ok) throw new Error(url + ": " + r.status);
-      return r.arrayBuffer();
-    }).then(function (bytes) {
+    return fetchOk(url).then(function (r) { return r.arrayBuffer(); }).then(function (bytes) {
       return new Promise(function (resolve, reject) {
         waiting.push({ bytes: bytes, resolve: resolve, reject: reject });
         if (slicing) return;

@@ -44,8 +44,7 @@
     area.select();
     var done = function () { status.textContent = box.getAttribute("data-copied"); };
     var fallback = function () { if (document.execCommand("copy")) done(); };
-    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(area.value).then(done, fallback);
-    else fallback();
+    m.copy(area.value).then(done, fallback);
   });
 
   /** A link to /data#dataset-… (from a notice): the page is drawn after the browser looked

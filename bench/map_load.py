@@ -58,8 +58,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from selenium import webdriver  # noqa: E402
-from tests.nginx_proxy import site_config, temp_paths  # noqa: E402  (deploy/nginx.conf on loopback)
 from selenium.webdriver.chrome.options import Options  # noqa: E402
+from tests.nginx_proxy import site_config, temp_paths  # noqa: E402  (deploy/nginx.conf on loopback)
 
 PY = sys.executable
 GUNICORN = str(Path(PY).with_name("gunicorn"))

@@ -39,15 +39,25 @@ def as_written(text: str, lang: str):
     return html.Span(text, className="mk-as-written", title=t("details.as_written", lang))
 
 
-def hours(record: dict[str, Any], lang: str):
+def _hours_as_written(record: dict[str, Any]) -> dict[str, str] | None:
+    """The source's own text of the hours ("9:00～25:00", "日没まで") where it kept one, else None."""
     written = record.get("as_written") or {}
+    return written if "open_time" in written or "close_time" in written else None
+
+
+def _round_the_clock(start: str | None, end: str | None) -> bool:
+    return start == "00:00" and end in ("24:00", "23:59")
+
+
+def hours(record: dict[str, Any], lang: str):
     start, end = record.get("open_time"), record.get("close_time")
-    if "open_time" in written or "close_time" in written:  # "9:00～25:00", "日没まで": shown as written
+    written = _hours_as_written(record)
+    if written:  # shown as the source wrote it
         start, end = written.get("open_time") or start, written.get("close_time") or end
         return as_written(t("value.hours", lang, open=start, close=end) if start and end else start or end, lang)
     if not start or not end:
         return None
-    if start == "00:00" and end in ("24:00", "23:59"):
+    if _round_the_clock(start, end):
         return t("value.open_24h", lang)
     return t("value.hours", lang, open=start, close=end)
 
@@ -58,14 +68,13 @@ def open_state(record: dict[str, Any], now: Now | None, lang: str):
     "時間外 · 明日 9:00から". None where the hours are unknown, kept as written, or round the clock
     (the hours say so)."""
     start, end = record.get("open_time"), record.get("close_time")
-    written = record.get("as_written") or {}
-    if now is None or "open_time" in written or "close_time" in written:
+    if now is None or _hours_as_written(record):
         return None
     if not (isinstance(start, str) and _HHMM.match(start) and isinstance(end, str) and _HHMM.match(end)):
         return None
     days = record.get("days")  # none given: every day; given but empty: unknown
     days = range(7) if days is None else [d for d in days if isinstance(d, int) and 0 <= d <= 6]
-    if not days or (start == "00:00" and end in ("24:00", "23:59") and len(set(days)) == 7):
+    if not days or (_round_the_clock(start, end) and len(set(days)) == 7):
         return None
     as_of = html.Span(t("details.as_of", lang, time=f"{now.minutes // 60}:{now.minutes % 60:02d}"), className="mk-as-of")
     if open_now(record, now):
@@ -93,9 +102,10 @@ def place_actions(record: dict[str, Any], permalink: str, lang: str):
     at, name = f"{lat:.6f},{lon:.6f}", str(record.get("name") or "")
     return html.Div(className="mk-actions", children=[
         html.A(t("details.directions", lang), href=f"https://www.google.com/maps/dir/?api=1&destination={at}",
-               target="_blank", rel="noopener noreferrer", className="mk-action"),
-        html.A(t("details.open_in_maps", lang), href=f"geo:{at}?q={at}({quote(name)})", className="mk-action mk-geo"),
-        html.Button(t("details.share", lang), type="button", className="mk-action",
+               target="_blank", rel="noopener noreferrer", className="mk-button mk-action"),
+        html.A(t("details.open_in_maps", lang), href=f"geo:{at}?q={at}({quote(name)})",
+               className="mk-button mk-action mk-geo"),
+        html.Button(t("details.share", lang), type="button", className="mk-button mk-action",
                     **{"data-mk-share": permalink, "data-mk-title": name, "data-mk-copied": t("details.link_copied", lang)}),
         html.Span(className="mk-share-note", role="status"),
     ])
