@@ -10,7 +10,10 @@
   "use strict";
   var m = window.mieruka;  // made by mieruka-base.js
 
-  var CLUSTER = { radius: 90, maxZoom: 17 };  // supercluster: clusters up to z17, single points at z18
+  var MIN_ZOOM = 7, MAX_ZOOM = 18;  // the map's zoom range
+  // supercluster: clusters from the map's farthest zoom (no index for zooms it cannot show: a
+  // third less work per filter change) up to z17, single points at z18
+  var CLUSTER = { radius: 90, minZoom: MIN_ZOOM, maxZoom: MAX_ZOOM - 1 };
   var SPIDER_MAX = 60;                         // leaves fanned out around a cluster that cannot split
   var BOOT = "mk-boot-map";  // the map's box in the page's static copy (components/static_html.py)
   var map = null, host = null, pane = null, tiles = null, here = null, spider = null;
@@ -180,8 +183,8 @@
       pane = document.createElement("div");
       pane.className = "mk-leaflet-pane";
       target.appendChild(pane);
-      map = L.map(pane, { center: meta.view.center, zoom: meta.view.zoom, minZoom: 7, maxZoom: 18, keyboard: true });
-      tiles = L.tileLayer(meta.tiles[state.base] || meta.tiles.pale, { attribution: meta.attribution, maxZoom: 18 }).addTo(map);
+      map = L.map(pane, { center: meta.view.center, zoom: meta.view.zoom, minZoom: MIN_ZOOM, maxZoom: MAX_ZOOM, keyboard: true });
+      tiles = L.tileLayer(meta.tiles[state.base] || meta.tiles.pale, { attribution: meta.attribution, maxZoom: MAX_ZOOM }).addTo(map);
       L.control.scale({ position: "bottomleft", imperial: false }).addTo(map);
       map.on("moveend", function () {
         redrawAll();
