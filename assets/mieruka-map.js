@@ -716,6 +716,8 @@
             el("Span", { className: "mk-dist" }, " " + formatDistance(r.d, meta.lang)),
           ]);
         }));
+        var panel = document.getElementById("map-panel");
+        if (panel) panel.open = true;  // folded on a phone: the list asked for is shown
         var reach = Math.max(best[best.length - 1].d, 200), dLat = reach / 111000, dLon = reach / 91000;
         m.view.go({ bounds: [[position.lat - dLat, position.lon - dLon], [position.lat + dLat, position.lon + dLon]] });
         return [el("H3", {}, meta.text.nearTitle), list];

@@ -102,8 +102,9 @@ def _radio(component_id, options, value, lang_label: str):
 
 def filter_controls(layer: LayerSpec, values: dict[str, str], lang: str,
                     data_options: dict[str, tuple[str, ...]], months: tuple[str, ...],
-                    level_names: list[str]):
-    """One <details> of filters for a layer; control ids from `ids.filter`.
+                    level_names: list[str], unfolded: bool = False):
+    """One <details> of filters for a layer, open when `unfolded` or a filter is set; control
+    ids from `ids.filter`.
 
     Values are composed back into one string per filter by `mieruka.cb.state`
     (assets/mieruka-map-state.js) — the inverse of `_parts` below.
@@ -177,7 +178,7 @@ def filter_controls(layer: LayerSpec, values: dict[str, str], lang: str,
         blocks.append(html.Div([html.Span(label, className="mk-filter-label"), control], className="mk-filter"))
     if not blocks:
         return None
-    return html.Details(id=f"filters-{lid}", className="mk-filters", open=bool(values), children=[
+    return html.Details(id=f"filters-{lid}", className="mk-filters", open=unfolded or bool(values), children=[
         html.Summary([marker_badge(layer), " ", text_of(layer.title, lang), html.Span(f" — {t('map.filters', lang)}")]),
         *blocks,
     ])

@@ -1,4 +1,6 @@
-"""/ — a card per map layer, with its count and the data's freshness."""
+"""/ — "what are you looking for?": near me first, then one large choice per map layer
+(the map opens with that layer alone); below, a card per layer with its description, credit
+and the data's freshness."""
 from __future__ import annotations
 
 import dash
@@ -28,6 +30,25 @@ def area_form(areas, lang: str):
     ])
 
 
+def choices(snapshots, lang: str):
+    """The start: near me (the map asks for the position as it opens: map.py `near`), then a
+    large link per layer to the map showing that layer alone, then all layers at once."""
+    return html.Section(className="mk-start", **{"aria-labelledby": "home-start"}, children=[
+        html.H2(t("home.looking_for", lang), id="home-start"),
+        html.A(t("map.near_me", lang), href=href("/map", lang, near="1"), id="home-near",
+               className="mk-button mk-button-primary mk-near-start"),
+        html.P(t("map.near_me_note", lang), className="mk-hint"),
+        html.Ul(className="mk-choices", children=[
+            html.Li(html.A(href=href("/map", lang, layers=snap.layer.id), className="mk-choice", children=[
+                marker_badge(snap.layer),
+                html.Span(text_of(snap.layer.title, lang), className="mk-choice-title"),
+                html.Span([t("home.count", lang, count=f"{snap.count:,}"), " ", sample_badge_if(snap.sample, lang)],
+                          className="mk-choice-count"),
+            ])) for snap in snapshots]),
+        html.A(t("home.all_layers", lang), href=href("/map", lang), className="mk-button"),
+    ])
+
+
 def layout(**params):
     ctx = context()
     lang = lang_or_default(params.get("lang"))
@@ -46,9 +67,8 @@ def layout(**params):
         html.Section(className="mk-hero", children=[
             html.H1(t("home.title", lang)),
             html.P(t("home.lead", lang)),
-            html.A(t("home.all_layers", lang), href=href("/map", lang),
-                   className="mk-button mk-button-primary"),
         ]),
+        choices(snapshots, lang),
         html.H2(t("home.maps", lang)),
         html.Ul(cards, className="mk-cards"),
         html.H2(t("kpi.title", lang)),

@@ -63,13 +63,18 @@ def layout(**params):
     # the map itself is drawn in the browser (assets/mieruka-map-view.js): plain Leaflet
     the_map = html.Div(id=ids.MAP, className="mk-leaflet")
 
+    # the one layer shown (as the home page's choices open the map): its filters unfolded, first
+    only = state.layers[0] if len(state.layers) == 1 else None
     filters = [filter_controls(layer, state.filters.get(layer.id, {}), lang, snapshots[layer.id].options,
                                snapshots[layer.id].months,
-                               [text_of(l, lang) for l in (layer.readings.levels if layer.readings else ())])
-               for layer in shown]
+                               [text_of(l, lang) for l in (layer.readings.levels if layer.readings else ())],
+                               unfolded=layer.id == only)
+               for layer in sorted(shown, key=lambda layer: layer.id != only)]
+    first, filters = (filters[:1], filters[1:]) if only and filters and filters[0] is not None else ([], filters)
 
     panel = html.Details(id=ids.PANEL, open=True, className="mk-panel", children=[
         html.Summary(t("map.panel", lang), className="mk-panel-summary"),
+        *first,
         html.Div(className="mk-control", children=[
             html.Label(t("map.search", lang), htmlFor=ids.SEARCH, className="mk-label"),
             dcc.Input(id=ids.SEARCH, type="search", value=state.q, debounce=0.4, maxLength=100,
@@ -81,7 +86,9 @@ def layout(**params):
                          placeholder=t("map.area_all", lang), clearable=True, searchable=True),
         ]),
         html.Div(className="mk-control", children=[
-            html.Button(t("map.near_me", lang), id=ids.NEAR, n_clicks=0, className="mk-button"),
+            # near=1 (the home page's "near me"): the position is asked for as the page opens
+            html.Button(t("map.near_me", lang), id=ids.NEAR, n_clicks=1 if params.get("near") == "1" else 0,
+                        className="mk-button"),
             html.P(t("map.near_me_note", lang), className="mk-hint"),
             html.Div(id=ids.NEAR_LIST, **{"aria-live": "polite"}),
         ]),
@@ -215,8 +222,7 @@ clientside_callback(
 clientside_callback(
     ClientsideFunction("mieruka", "locate"),
     Output(ids.POSITION, "data"),
-    Input(ids.NEAR, "n_clicks"),
-    prevent_initial_call=True,
+    Input(ids.NEAR, "n_clicks"),  # called on load too: 1 there means the page was opened with near=1
 )
 
 clientside_callback(

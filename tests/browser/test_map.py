@@ -228,7 +228,7 @@ def test_a_filter_narrows_to_the_expected_number_without_a_server_request(dash_d
     wait_for_summary(dash_duo, (total, total))
     before = dash_requests(dash_duo)
 
-    dash_duo.find_element("#filters-toilets summary").click()
+    assert dash_duo.find_element("#filters-toilets").get_attribute("open") is not None  # the one layer shown: its filters unfolded
     dash_duo.find_element("#filters-toilets input[value='wheelchair']").click()
     wait_for_summary(dash_duo, (wheelchair, total))
     assert layer_count(dash_duo, "toilets") == (wheelchair, total)
@@ -416,6 +416,82 @@ def test_near_me_lists_the_nearest_places_without_sending_the_position(dash_duo,
     nearest = min(metres(f["geometry"]["coordinates"][1], f["geometry"]["coordinates"][0]) for f in features(client, "aed"))
     assert abs(distances[0] - nearest) <= max(1, nearest * 0.01)
     assert dash_requests(dash_duo) == before, "the position must stay in the browser"
+    assert dash_duo.get_logs() == []
+
+
+def open_home_as_phone(dash_duo, dash_app):
+    dash_duo.driver.set_window_size(390, 844)
+    dash_duo.start_server(dash_app)
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/")
+    dash_duo.wait_for_element(".mk-choices")
+
+
+def wait_folded(dash_duo):
+    """On a phone the map's panel folds once Dash has the page: wait for it, as a parent's
+    first tap would come after."""
+    wait_until(lambda: dash_duo.find_element("#map-panel").get_attribute("open") is None, "the panel folded")
+
+
+# a parent's three tasks (issue 11): the home page's choice, the panel, then the filters' boxes
+PARENT_TASKS = {
+    "baby-care station with hot water": ("baby-stations", ["input[value='hot_water']"],
+                                         lambda p, now: p.get("hot_water") is True),
+    "wheelchair toilet open now": ("toilets", ["input[value='wheelchair']", "input[value='open_now']"],
+                                   lambda p, now: p.get("wheelchair") is True and _open_at(p, now)),
+    "nursery with a place for a 1-year-old": ("nursery-vacancies", ["input[type='radio'][value='1']"], None),
+}
+
+
+@pytest.mark.parametrize("task", list(PARENT_TASKS))
+def test_from_the_home_page_a_parent_does_each_task_in_four_taps_or_fewer(dash_duo, dash_app, client, task):
+    layer, boxes, keep = PARENT_TASKS[task]
+    rows = [f["properties"] for f in features(client, layer)]
+    if keep is None:  # the vacancy's latest month is the layer's, not each nursery's
+        latest = max(month for p in rows for month in (p.get("vacancies") or {}))
+        keep = lambda p, now: (p.get("vacancies") or {}).get(latest, [0] * 6)[1] > 0  # noqa: E731
+
+    def expected():
+        now = _tokyo_now()
+        return sum(1 for p in rows if keep(p, now)), len(rows)
+
+    open_home_as_phone(dash_duo, dash_app)
+    taps = 0
+    dash_duo.find_element(f".mk-choices a[href$='layers={layer}']").click()
+    taps += 1
+    dash_duo.wait_for_element("#map .leaflet-container")
+    wait_until(lambda: markers_of(dash_duo, layer), f"the {layer} drawn")
+    assert markers_of(dash_duo, "aed" if layer != "aed" else "toilets") == 0  # the one thing asked for, not nine piles
+    wait_folded(dash_duo)
+    dash_duo.find_element("#map-panel summary").click()
+    taps += 1
+    wait_for_summary(dash_duo, (len(rows), len(rows)))
+    before = expected()
+    for box in boxes:  # the one layer's filters come first in the panel, unfolded
+        dash_duo.find_element(f"#filters-{layer} {box}").click()
+        taps += 1
+    # (open now follows the clock: the count of the minute before or after the page's)
+    wait_until(lambda: summary(dash_duo) in (before, expected()), f"{task}: the count")
+    assert summary(dash_duo)[0] < len(rows)  # narrowed (open now may leave none at night)
+    assert taps <= 4, task
+    assert dash_duo.get_logs() == []
+
+
+def test_near_me_on_the_home_page_opens_the_map_at_the_nearest_places_in_one_tap(dash_duo, dash_app):
+    driver = dash_duo.driver
+    driver.execute_cdp_cmd("Browser.grantPermissions", {"permissions": ["geolocation"]})
+    driver.execute_cdp_cmd("Emulation.setGeolocationOverride", {"latitude": 34.6937, "longitude": 135.5022, "accuracy": 10})
+    open_home_as_phone(dash_duo, dash_app)
+    dash_duo.find_element("#home-near").click()
+    dash_duo.wait_for_element("#near-list ol li")
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#near-list ol li")) == 10
+    assert dash_duo.find_element("#near-list").is_displayed()  # the panel unfolds to show them
+    wait_until(lambda: "near=" not in driver.current_url, "near=1 gone from the address (a reload asks no more)")
+
+    def centre():
+        query = urllib.parse.parse_qs(urllib.parse.urlparse(driver.current_url).query)
+        return (float(query["lat"][0]), float(query["lon"][0])) if "lat" in query else None
+    wait_until(lambda: centre() and abs(centre()[0] - 34.6937) < 0.05 and abs(centre()[1] - 135.5022) < 0.05,
+               "the map moved to the position")
     assert dash_duo.get_logs() == []
 
 

@@ -63,7 +63,7 @@ def test_zoomed_out_a_big_layer_is_the_servers_count_per_cell_and_a_filter_asks_
     assert len(requests_of(dash_duo, "/aed/summary.json")) == 1
     assert 1000 < sum(bubbles(dash_duo)) <= 9000  # the places in view, counted by the server
 
-    dash_duo.find_element("#filters-aed summary").click()
+    assert dash_duo.find_element("#filters-aed").get_attribute("open") is not None  # the one layer shown: its filters unfolded
     dash_duo.find_element("#filters-aed input[value='child_pads']").click()
     expected = len(child_pads(tiled["aed"]))
     wait_until(lambda: layer_count(dash_duo, "aed") == (expected, 9000), f"the count {expected} / 9,000", timeout=40)
@@ -135,7 +135,7 @@ def test_zoomed_in_a_big_layer_comes_by_chunks_and_is_filtered_and_listed_in_the
 
     # a filter on data in view: the list follows from the chunks, the count from one summary
     chunk_count = len(requests_of(dash_duo, "/aed/chunks/"))
-    dash_duo.find_element("#filters-aed summary").click()
+    assert dash_duo.find_element("#filters-aed").get_attribute("open") is not None  # the one layer shown: its filters unfolded
     dash_duo.find_element("#filters-aed input[value='child_pads']").click()
     narrowed = len(in_view(dash_duo, child_pads(tiled["aed"])))
     wait_until(lambda: f"{narrowed:,}" in dash_duo.find_element("#list-table caption").text,

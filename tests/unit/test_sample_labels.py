@@ -134,6 +134,19 @@ def test_the_home_cards_mark_only_the_sample_layers_and_credit_every_one(live):
     assert "Items marked \"Sample\" are fictitious sample data" in banner(tree)
 
 
+def test_the_home_choices_open_the_map_on_one_layer_and_mark_only_the_sample_ones(live):
+    server, ctx = live
+    tree = page(server, "home", lang="en")
+    [near] = [a for a in walk(tree) if getattr(a, "id", None) == "home-near"]
+    assert near.href == "/map?lang=en&near=1"
+    choices = {a.href: a for a in by_class(tree, "mk-choice")}
+    assert list(choices) == [f"/map?lang=en&layers={s.layer.id}" for s in ctx.layers.snapshots()]
+    assert not by_class(choices["/map?lang=en&layers=aed"], "mk-sample-badge")
+    aed = ctx.layers.snapshot("aed")
+    assert f"{aed.count:,} places" in text_of(choices["/map?lang=en&layers=aed"])
+    assert text_of(by_class(choices["/map?lang=en&layers=wifi"], "mk-sample-badge")) == BADGE_EN
+
+
 def test_the_dashboard_marks_the_sample_cards_and_the_real_indicator_page_has_no_badge(live):
     server, ctx = live
     tree = page(server, "dashboard")
