@@ -504,3 +504,42 @@ def area_csv(code: str):
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="area-{area.code}.csv"'
     return cacheable(response)
+
+
+# ---- reports of a mistake (services/reports.py) ----
+
+@api.post("/api/v1/reports")
+def report_mistake():
+    """A resident's report that a place's data is wrong: form fields (or JSON, or the query)
+    layer, id, kind (services/reports.KINDS) and an optional note. 201 JSON; a plain form (no script)
+    is sent back to the place's page with `reported=1`. 400 naming what is wrong, 404 for an
+    unknown place, 429 over the per-address limit — nothing is stored then."""
+    from services.reports import LIMIT, ReportError
+
+    body = request.get_json(silent=True) if request.is_json else request.form
+    if not isinstance(body, Mapping):
+        return _error(400, "a report is form fields or a JSON object: layer, id, kind, note")
+    fields = {**request.args, **body}  # the place may be named in the query (the details' form action)
+    lid, rid = str(fields.get("layer") or ""), str(fields.get("id") or "")
+    ctx = context()
+    layer = ctx.deployment.layer(lid)
+    snap = ctx.layers.snapshot(lid) if layer else None
+    record = snap.record(rid) if snap else None
+    if record is None:
+        return _error(404, f"no place {lid[:40]!r}:{rid[:40]!r} to report on")
+    book = ctx.reports
+    try:
+        if not book.allow(request.remote_addr or "?"):
+            response = _error(429, f"at most {LIMIT} reports an hour from one address")
+            response.headers["Retry-After"] = "3600"
+            return response
+        book.add(lid, rid, str(record.get("name") or ""), snap.data_date, str(fields.get("kind") or ""),
+                 fields.get("note"))
+    except ReportError as exc:
+        return _error(400, str(exc))
+    if not request.is_json:  # a form sent without the page's script: back to the place, thanked
+        lang = lang_or_default(fields.get("lang"))
+        from components.shell import href
+
+        return Response(status=303, headers={"Location": href("/map", lang, sel=f"{lid}:{rid}", reported="1")})
+    return jsonify({"ok": True}), 201

@@ -22,6 +22,7 @@ from dash._utils import format_tag
 from flask import Flask, current_app, request
 from werkzeug.serving import WSGIRequestHandler
 
+import admin
 import api
 import i18n
 import request_guard
@@ -234,6 +235,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     threading.Thread(target=lambda: (ctx.layers.snapshots(), ctx.indicators.snapshots()), name="warm-datasets",
                      daemon=True).start()
     api.register(server)
+    admin.register(server)
     app = MierukaDash(
         __name__,
         server=server,

@@ -45,6 +45,7 @@ class Settings:
     rate_limit: str | None = None  # MIERUKA_RATE_LIMIT: requests per client, e.g. "300/minute" (None: no limit)
     map_tiled_over: int = 20_000  # MIERUKA_MAP_TILED_OVER: a layer with more places reaches the map by chunks and summaries (services/map_index.py)
     proxies: int = 0  # MIERUKA_PROXIES: reverse proxies in front (deploy/nginx.conf is one) whose X-Forwarded-For is believed
+    admin_token: str | None = field(default=None, repr=False)  # MIERUKA_ADMIN_TOKEN: staff's password for /admin/reports (None: no such page)
     api_keys: dict = field(default_factory=dict)  # variables named *_API_KEY, for sources' api_key_env
     user_agent: str = DEFAULT_USER_AGENT
 
@@ -105,7 +106,11 @@ class Settings:
         rate_limit = (env.get("MIERUKA_RATE_LIMIT") or "").strip() or None
         if rate_limit and not all(_RATE.match(part) for part in rate_limit.split(";")):
             raise ConfigError(f"MIERUKA_RATE_LIMIT: {rate_limit!r} is not a rate like 300/minute (or 10/second;300/minute)")
+        admin_token = (env.get("MIERUKA_ADMIN_TOKEN") or "").strip() or None
+        if admin_token and len(admin_token) < 16:
+            raise ConfigError("MIERUKA_ADMIN_TOKEN: at least 16 characters (e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe())'`)")
         return cls(
+            admin_token=admin_token,
             prefecture=prefecture,
             max_body_kb=whole("MIERUKA_MAX_BODY_KB", cls.max_body_kb, 1),
             public_url=public_url,

@@ -289,6 +289,40 @@
     else m.copy(url).then(copied, shown);
   }
 
+  /** A place's report of a mistake (components/details.py report_form; its action names the
+   * place): sent as JSON, the form replaced by the thanks, or a message saying why it was not
+   * taken (the form stays, the note kept). */
+  function sendReport(form, button) {
+    var status = form.querySelector(".mk-report-status"), buttons = form.querySelectorAll("button");
+    var fields = { kind: button ? button.value : "" };
+    new FormData(form).forEach(function (value, key) { fields[key] = value; });
+    var enable = function (on) { Array.prototype.forEach.call(buttons, function (b) { b.disabled = !on; }); };
+    enable(false);
+    fetch(form.action, { method: "POST", credentials: "same-origin", body: JSON.stringify(fields),
+                         headers: { "Content-Type": "application/json", Accept: "application/json" } })
+      .then(function (r) {
+        if (r.status === 201) {
+          var thanks = document.createElement("p");
+          thanks.className = "mk-report-status";
+          thanks.setAttribute("role", "status");
+          thanks.textContent = form.getAttribute("data-mk-thanks");
+          form.replaceWith(thanks);
+          return;
+        }
+        status.textContent = form.getAttribute(r.status === 429 ? "data-mk-too-many" : "data-mk-failed");
+        enable(true);
+      }, function () {
+        status.textContent = form.getAttribute("data-mk-failed");
+        enable(true);
+      });
+  }
+
+  document.addEventListener("submit", function (e) {
+    if (!e.target.classList || !e.target.classList.contains("mk-report-form")) return;
+    e.preventDefault();
+    sendReport(e.target, e.submitter);  // the button pressed says what is wrong
+  });
+
   /* Buttons drawn by the list view and "near me" carry data-mk-sel (a place) or data-mk-sort
    * (a column), a place's details data-mk-share: one listener for all of them, so that no row
    * is a Dash component of its own. */

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from dash import html
 
 from components.dataset_labels import credit_line, sample_badge_if
-from components.shell import href
+from components.shell import href, page_href
 from i18n import t, text_of
 from registry import Deployment, LayerSpec
 from services.areas import AreaTable
@@ -108,6 +108,35 @@ def place_actions(record: dict[str, Any], permalink: str, lang: str):
         html.Button(t("details.share", lang), type="button", className="mk-button mk-action",
                     **{"data-mk-share": permalink, "data-mk-title": name, "data-mk-copied": t("details.link_copied", lang)}),
         html.Span(className="mk-share-note", role="status"),
+    ])
+
+
+def report_form(layer_id: str, record: dict[str, Any], lang: str, reported: bool = False):
+    """"この情報の誤りを報告": an optional note, then one button per thing that can be wrong
+    (services/reports.KINDS: one tap sends), posted to /api/v1/reports?layer=&id= — by the
+    page's script (assets/mieruka-map-view.js: thanks shown in place) or, without it, as a
+    plain form that comes back here with `reported`. It asks for nothing about the sender."""
+    from services.reports import KINDS, NOTE_MAX
+
+    thanks = t("report.thanks", lang)
+    return html.Details(className="mk-report", open=reported, children=[
+        html.Summary(t("report.title", lang)),
+        html.P(thanks, className="mk-report-status", role="status") if reported else html.Form(
+            action=page_href("/api/v1/reports", {}, layer=layer_id, id=str(record.get("id")),
+                             lang="en" if lang == "en" else None),
+            method="post", className="mk-report-form",
+            **{"data-mk-thanks": thanks, "data-mk-failed": t("report.failed", lang),
+               "data-mk-too-many": t("report.too_many", lang)},
+            children=[
+                html.Label(t("report.note", lang, max=NOTE_MAX), htmlFor="report-note", className="mk-label"),
+                html.Textarea(id="report-note", name="note", maxLength=NOTE_MAX, rows=2, className="mk-input"),
+                html.P(t("report.privacy", lang), className="mk-hint"),
+                html.Fieldset(className="mk-fieldset mk-report-kinds", children=[
+                    html.Legend(t("report.what", lang)),
+                    *[html.Button(t(f"report.kind.{kind}", lang), type="submit", name="kind", value=kind,
+                                  className="mk-button mk-action") for kind in KINDS]]),
+                html.P(className="mk-report-status", role="status"),
+            ]),
     ])
 
 
@@ -245,10 +274,11 @@ def field_value(name: str, record: dict[str, Any], layer: LayerSpec, lang: str, 
 
 def feature_details(layer: LayerSpec, record: dict[str, Any], deployment: Deployment, areas: AreaTable,
                     lang: str, close_id: dict, *, sample: bool, data_date: str, now: Now | None = None,
-                    permalink: str | None = None):
+                    permalink: str | None = None, reported: bool = False):
     """A labelled definition list of the layer's popup fields (empty values are left out),
     under the layer's name with its "サンプル" badge when `sample`, whether it is open at `now`
-    and what to do (directions, share `permalink`), and over its credit, licence and `data_date`."""
+    and what to do (directions, share `permalink`), and over its credit, licence and `data_date`;
+    on the map (with `permalink`), a form to report a mistake (`reported`: thanked for one)."""
     items = []
     for name in layer.popup:
         value = field_value(name, record, layer, lang, areas, deployment.timezone)
@@ -270,4 +300,5 @@ def feature_details(layer: LayerSpec, record: dict[str, Any], deployment: Deploy
         place_actions(record, permalink, lang) if permalink else None,
         html.Dl(items),
         html.P(credit_line(layer, data_date, lang), className="mk-details-source"),
+        report_form(layer.id, record, lang, reported) if permalink else None,
     ])

@@ -110,7 +110,8 @@ def layout(**params):
     if ignored:
         notices.append(html.P(t("map.ignored", lang, items=", ".join(ignored)), className="mk-notice", role="status"))
 
-    details, details_class = details_panel(state.sel, lang)  # a shared link opens with its place shown
+    # a shared link opens with its place shown (reported=1: back from a report sent without script)
+    details, details_class = details_panel(state.sel, lang, reported=params.get("reported") == "1")
     content = html.Div(id=ids.PAGE, className=f"mk-map-page mk-view-{state.view}", children=[
         dcc.Store(id=ids.STATE, data=state.as_store()),
         dcc.Store(id=ids.META, data=meta),
@@ -245,7 +246,7 @@ def show_details(selected: str | None, lang: str | None):
     return details_panel(selected, lang_or_default(lang))
 
 
-def details_panel(selected: str | None, lang: str):
+def details_panel(selected: str | None, lang: str, reported: bool = False):
     """(children, className) of the detail panel for a `layer:id` selection."""
     if not selected:
         return None, "mk-details-wrap"
@@ -258,5 +259,5 @@ def details_panel(selected: str | None, lang: str):
         return html.P(t("map.not_found", lang), className="mk-notice", role="status"), "mk-details-wrap mk-open"
     now = local_now(ctx.deployment.timezone, ctx.layers.views.clock())  # the layers' clock (tests inject one)
     return (feature_details(layer, record, ctx.deployment, ctx.areas, lang, ids.details_close(), sample=snap.sample,
-                            data_date=snap.data_date, now=now, permalink=href("/map", lang, sel=selected)),
+                            data_date=snap.data_date, now=now, permalink=href("/map", lang, sel=selected), reported=reported),
             "mk-details-wrap mk-open")

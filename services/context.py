@@ -15,6 +15,7 @@ from services.areas import AreaTable
 from services.boundaries import BoundaryError, bundled_boundaries_path, load_municipal_boundaries
 from services.indicators import IndicatorService
 from services.layers import LayerService
+from services.reports import ReportBook
 from settings import GSI_TILE_URL, Settings
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ class Context:
     areas: AreaTable
     layers: LayerService
     indicators: IndicatorService
+    reports: ReportBook | None = None  # residents' reports of mistakes (None where a test builds no app)
 
     def boundaries(self) -> dict | None:
         """Municipal boundaries for the choropleth: MIERUKA_BOUNDARIES when set, else the
@@ -85,7 +87,8 @@ def build_context(settings: Settings) -> Context:
         raise ConfigError(f"{deployment.path}: deployment.area_table: {exc}") from None
     layers = LayerService(deployment, areas, settings)
     indicators = IndicatorService(deployment, areas, settings, store=layers.store)
-    return Context(settings, deployment, areas, layers, indicators)
+    reports = ReportBook(settings.redis_url, settings.cache_dir)
+    return Context(settings, deployment, areas, layers, indicators, reports)
 
 
 def context() -> Context:

@@ -641,3 +641,23 @@ def test_a_place_shows_whether_it_is_open_how_to_get_there_and_a_link_to_share(d
     dash_duo.driver.get(urllib.parse.urljoin(dash_duo.server_url, link))  # the shared link: the same place
     dash_duo.wait_for_text_to_equal("#details-title", toilet["name"])
     assert dash_duo.get_logs() == []
+
+
+def test_a_mistake_in_a_place_is_reported_in_two_taps_and_reaches_the_staff_list(dash_duo, dash_app, client, ctx):
+    toilet = features(client, "toilets")[3]["properties"]
+    before = len(ctx.reports.all())
+    open_map(dash_duo, dash_app, f"?layers=toilets&sel=toilets:{toilet['id']}", width=390)
+    dash_duo.wait_for_text_to_equal("#details-title", toilet["name"])
+    report = dash_duo.find_element("#details .mk-report")
+    report.find_element(By.CSS_SELECTOR, "summary").click()
+    dash_duo.find_element("#report-note").send_keys("入口が北側に移りました")
+    before_requests = dash_requests(dash_duo)
+    dash_duo.find_element("#details .mk-report button[value='moved']").click()
+    dash_duo.wait_for_text_to_equal("#details .mk-report .mk-report-status", "ご報告ありがとうございました。担当者が確認します。")
+    assert not dash_duo.driver.find_elements(By.CSS_SELECTOR, "#details .mk-report-form")  # sent once, not again
+    assert dash_requests(dash_duo) == before_requests  # the page stayed where it was (no Dash round trip)
+    reports = ctx.reports.all()
+    assert len(reports) == before + 1
+    assert {k: reports[0][k] for k in ("layer", "id", "name", "kind", "note")} == {
+        "layer": "toilets", "id": toilet["id"], "name": toilet["name"], "kind": "moved", "note": "入口が北側に移りました"}
+    assert dash_duo.get_logs() == []
