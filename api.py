@@ -10,6 +10,8 @@ GET /api/v1/layers/<id>.csv      UTF-8 with BOM, opens in Excel
 GET /api/v1/indicators           JSON list of indicators with metadata
 GET /api/v1/indicators/<id>.json and .csv   long form; ?area=&from=&to=&per_capita=&measure=&breakdown=
 GET /api/v1/areas/<code>.json and .csv      an area's latest value of every indicator (/dashboard?area=)
+GET /api/v1/places?q=            municipalities, towns and chōme by name (services/gazetteer.py)
+POST /api/v1/reports             a resident's report of a mistake in a place (services/reports.py)
 GET /healthz                     JSON status (worked out at most every HEALTH_S seconds)
 Errors are JSON with a message, never an HTML page or a 500 stack trace.
 
@@ -504,6 +506,27 @@ def area_csv(code: str):
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="area-{area.code}.csv"'
     return cacheable(response)
+
+
+# ---- places by name (services/gazetteer.py) ----
+
+@api.get("/api/v1/places")
+def places():
+    """The municipalities, wards, towns and chōme matching `q` (at most 8, best first: name,
+    kind, area, lat, lon, zoom, places), from the area table and the real layers' addresses;
+    `sources`: the layers the towns come from. `lang=en` names them in English."""
+    from services.gazetteer import gazetteer
+    from services.map_state import MAX_QUERY
+
+    q = request.args.get("q", "")
+    if len(q) > MAX_QUERY:
+        return _error(400, f"q: at most {MAX_QUERY} characters")
+    lang = lang_or_default(request.args.get("lang"))
+    ctx = context()
+    snapshots = ctx.layers.snapshots()
+    results = gazetteer(ctx.areas, snapshots).search(q, lang)
+    sources = [{"layer": s.layer.id, "data_date": s.data_date} for s in snapshots if not s.sample]
+    return cacheable(jsonify({"query": q, "results": results, "sources": sources}))
 
 
 # ---- reports of a mistake (services/reports.py) ----

@@ -323,14 +323,70 @@
     sendReport(e.target, e.submitter);  // the button pressed says what is wrong
   });
 
+  /* ---------- places by name: the search box's suggestions (api.py places, services/gazetteer.py) ---------- */
+
+  var placeTimer = null, placeAsked = "";
+
+  function showPlaces(box, results) {
+    box.replaceChildren();
+    if (!results.length) return;
+    var heading = document.createElement("p"), list = document.createElement("ul");
+    heading.className = "mk-hint";
+    heading.textContent = box.getAttribute("data-mk-heading");
+    list.className = "mk-places-list";
+    results.forEach(function (r) {
+      var item = document.createElement("li"), button = document.createElement("button");
+      button.type = "button";
+      button.className = "mk-link";
+      button.setAttribute("data-mk-go", [r.lat, r.lon, r.zoom].join(","));
+      button.textContent = r.name;
+      item.appendChild(button);
+      list.appendChild(item);
+    });
+    box.append(heading, list);
+  }
+
+  /** As the search box is typed in (two characters or more), the places of that name after a
+   * pause; the answer to an earlier text is dropped. */
+  function suggestPlaces(input) {
+    clearTimeout(placeTimer);
+    placeTimer = setTimeout(function () {
+      var box = document.getElementById("map-places"), q = input.value.trim();
+      if (!box) return;
+      if (q.length < 2) { placeAsked = ""; box.replaceChildren(); return; }
+      if (q === placeAsked) return;
+      placeAsked = q;
+      var lang = document.documentElement.lang === "en" ? "&lang=en" : "";
+      fetch("/api/v1/places?q=" + encodeURIComponent(q) + lang, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : { results: [] }; })
+        .then(function (body) { if (placeAsked === q) showPlaces(box, body.results || []); })
+        .catch(function () {});
+    }, 200);
+  }
+
+  document.addEventListener("input", function (e) {
+    if (e.target && e.target.id === "map-search") suggestPlaces(e.target);
+  });
+
+  /** A place picked from the suggestions: the map goes there, and the box is cleared (its text
+   * was a place to go to, not a name to narrow the markers to). */
+  function goToPlace(button) {
+    var at = button.getAttribute("data-mk-go").split(",").map(Number), box = document.getElementById("map-places");
+    m.view.go({ center: [at[0], at[1]], zoom: at[2] });
+    placeAsked = "";
+    if (box) box.replaceChildren();
+    setProps("map-search", { value: "" });
+  }
+
   /* Buttons drawn by the list view and "near me" carry data-mk-sel (a place) or data-mk-sort
-   * (a column), a place's details data-mk-share: one listener for all of them, so that no row
-   * is a Dash component of its own. */
+   * (a column), a place's details data-mk-share, the search's places data-mk-go: one listener
+   * for all of them, so that no row is a Dash component of its own. */
   document.addEventListener("click", function (e) {
-    var target = e.target.closest && e.target.closest("[data-mk-sel], [data-mk-sort], [data-mk-share]");
+    var target = e.target.closest && e.target.closest("[data-mk-sel], [data-mk-sort], [data-mk-share], [data-mk-go]");
     if (!target) return;
     if (target.hasAttribute("data-mk-sel")) m.select(target.getAttribute("data-mk-sel"), true);
     else if (target.hasAttribute("data-mk-share")) share(target);
+    else if (target.hasAttribute("data-mk-go")) goToPlace(target);
     else m.sortBy(target);
   });
 })();

@@ -79,6 +79,9 @@ def layout(**params):
             html.Label(t("map.search", lang), htmlFor=ids.SEARCH, className="mk-label"),
             dcc.Input(id=ids.SEARCH, type="search", value=state.q, debounce=0.4, maxLength=100,
                       placeholder=t("map.search_placeholder", lang), className="mk-input", autoComplete="off"),
+            # places by name as you type (assets/mieruka-map-view.js, api.places): a tap goes there
+            html.Div(id="map-places", className="mk-places", **{"aria-live": "polite",
+                                                                 "data-mk-heading": t("map.places_heading", lang)}),
         ]),
         html.Div(className="mk-control", children=[
             html.Label(t("map.area", lang), htmlFor=ids.AREA, className="mk-label"),

@@ -67,7 +67,7 @@ def open_map(dash_duo, dash_app, query="", width=1280):
     dash_duo.driver.set_window_size(width, 900)
     dash_duo.start_server(dash_app)
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/map{query}")
-    dash_duo.wait_for_element("#map .leaflet-container")  # Dash's page holding the map, not the early copy
+    dash_duo.wait_for_element("#map .leaflet-container", timeout=40)  # Dash's page holding the map, not the early copy
 
 
 def dash_requests(dash_duo):
@@ -660,4 +660,24 @@ def test_a_mistake_in_a_place_is_reported_in_two_taps_and_reaches_the_staff_list
     assert len(reports) == before + 1
     assert {k: reports[0][k] for k in ("layer", "id", "name", "kind", "note")} == {
         "layer": "toilets", "id": toilet["id"], "name": toilet["name"], "kind": "moved", "note": "入口が北側に移りました"}
+    assert dash_duo.get_logs() == []
+
+
+def test_an_address_typed_in_the_search_offers_its_place_and_goes_there(dash_duo, dash_app):
+    open_map(dash_duo, dash_app, "?layers=evacuation-sites")
+    search = dash_duo.find_element("#map-search")
+    search.send_keys("都島区御幸町１－１０")  # full-width, as a phone's keyboard may give it
+    button = dash_duo.wait_for_element("#map-places button[data-mk-go]")
+    assert button.text == "大阪市都島区御幸町1丁目"
+    lat, lon, zoom = map(float, button.get_attribute("data-mk-go").split(","))
+    button.click()
+
+    def view():
+        query = urllib.parse.parse_qs(urllib.parse.urlparse(dash_duo.driver.current_url).query)
+        return (float(query["lat"][0]), float(query["lon"][0]), int(query["z"][0])) if "z" in query else None
+    wait_until(lambda: view() and abs(view()[0] - lat) < 0.002 and abs(view()[1] - lon) < 0.002 and view()[2] == zoom,
+               "the map at the chōme")
+    wait_until(lambda: dash_duo.find_element("#map-search").get_attribute("value") == "", "the search box cleared")
+    assert "q=" not in dash_duo.driver.current_url  # the markers are not narrowed to the address's text
+    assert not dash_duo.driver.find_elements(By.CSS_SELECTOR, "#map-places button")
     assert dash_duo.get_logs() == []
