@@ -24,6 +24,7 @@ from werkzeug.serving import WSGIRequestHandler
 
 import admin
 import api
+import offline
 import i18n
 import request_guard
 import security
@@ -42,6 +43,8 @@ INDEX = """<!DOCTYPE html>
 {%metas%}
 <title>{%title%}</title>
 {%favicon%}
+<link rel="manifest" href="/manifest.webmanifest">
+<meta name="theme-color" content="#10243e">
 {%css%}
 </head>
 <body>
@@ -236,6 +239,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
                      daemon=True).start()
     api.register(server)
     admin.register(server)
+    offline.register(server)
     app = MierukaDash(
         __name__,
         server=server,

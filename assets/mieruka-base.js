@@ -85,6 +85,25 @@
     return navigator.clipboard.writeText(text);
   };
 
+  /* Offline (offline/sw.js, served by offline.py): a page shown from the worker's copy says so,
+   * with the time it was kept; every other page, once loaded, has the worker keep what it
+   * loaded (not in an embed: the framing site keeps its own offline story). */
+  var kept = document.documentElement.getAttribute("data-mk-offline");
+  if (kept) {
+    var ja = (document.documentElement.lang || "ja") !== "en";
+    var when = new Intl.DateTimeFormat(ja ? "ja-JP" : "en-GB", { dateStyle: "medium", timeStyle: "short" }).format(new Date(kept));
+    document.documentElement.style.setProperty("--mk-saved", JSON.stringify(when + (ja ? "）" : ")")));
+  } else if ("serviceWorker" in navigator && window.isSecureContext && !m.embedded) {
+    window.addEventListener("load", function () {
+      setTimeout(function () {
+        navigator.serviceWorker.register("/sw.js").then(function () { return navigator.serviceWorker.ready; }).then(function (reg) {
+          var urls = [window.location.href].concat(performance.getEntriesByType("resource").map(function (e) { return e.name; }));
+          if (reg.active) reg.active.postMessage({ keep: urls.filter(function (u) { return u.indexOf(window.location.origin + "/") === 0; }) });
+        }).catch(function () {});  // no worker: the site works as before, online only
+      }, 1000);
+    });
+  }
+
   if (m.embedded) {
     var base = document.createElement("base");
     base.target = "_blank";

@@ -371,11 +371,12 @@
   /** A place picked from the suggestions: the map goes there, and the box is cleared (its text
    * was a place to go to, not a name to narrow the markers to). */
   function goToPlace(button) {
-    var at = button.getAttribute("data-mk-go").split(",").map(Number), box = document.getElementById("map-places");
+    var at = button.getAttribute("data-mk-go").split(",").map(Number), input = document.getElementById("map-search");
     m.view.go({ center: [at[0], at[1]], zoom: at[2] });
-    placeAsked = "";
-    if (box) box.replaceChildren();
-    setProps("map-search", { value: "" });
+    if (input) {  // emptied as by the keyboard: Dash's box (and its pending debounce) follows, the list goes
+      Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value").set.call(input, "");
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+    }
   }
 
   /* Buttons drawn by the list view and "near me" carry data-mk-sel (a place) or data-mk-sort

@@ -70,6 +70,9 @@ def shell(lang: str, active: str, content, *, title: str | None, path: str, para
     notice = html.P([sample_badge(lang), " ", t("sample.notice_some" if sample == "some" else "sample.notice", lang),
                      " ", html.A(t("sample.about", lang), href=href("/about", lang) + "#sample")],
                     className="mk-sample", role="note") if sample else None
+    # shown only when the page is a copy kept for offline use (offline/sw.js marks its <html>)
+    offline_notice = html.P([t("offline.notice", lang), html.Span(className="mk-offline-time")],
+                            className="mk-offline", role="status")
     if is_embedded(params):
         bar = html.Header(className="mk-embed-bar", children=[
             html.A(href=page_href(path, params, embed=None), target="_blank", rel="noopener",
@@ -82,7 +85,7 @@ def shell(lang: str, active: str, content, *, title: str | None, path: str, para
         ])
         return html.Div(className="mk-app mk-embed" + (" mk-wide" if wide else ""), lang=lang,
                         **{"data-title": document_title}, children=[
-            bar, notice, html.Main(content, id=ids.MAIN, tabIndex="-1"),
+            bar, offline_notice, notice, html.Main(content, id=ids.MAIN, tabIndex="-1"),
         ])
 
     header = html.Header(className="mk-header", children=[
@@ -103,5 +106,5 @@ def shell(lang: str, active: str, content, *, title: str | None, path: str, para
     ])
     return html.Div(className="mk-app" + (" mk-wide" if wide else ""), lang=lang, **{"data-title": document_title},
                     children=[
-        header, notice, html.Main(content, id=ids.MAIN, tabIndex="-1"), footer,
+        header, offline_notice, notice, html.Main(content, id=ids.MAIN, tabIndex="-1"), footer,
     ])

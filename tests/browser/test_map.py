@@ -681,3 +681,27 @@ def test_an_address_typed_in_the_search_offers_its_place_and_goes_there(dash_duo
     assert "q=" not in dash_duo.driver.current_url  # the markers are not narrowed to the address's text
     assert not dash_duo.driver.find_elements(By.CSS_SELECTOR, "#map-places button")
     assert dash_duo.get_logs() == []
+
+
+def test_a_reload_without_the_server_shows_the_last_places_and_says_it_is_offline(dash_duo, dash_app):
+    """offline/sw.js keeps the map page and its layers once it has loaded; with the server gone
+    (no signal), a reload shows the same places from the kept copy, saying so and when it was kept."""
+    open_map(dash_duo, dash_app, "?layers=toilets", width=390)
+    driver = dash_duo.driver
+    wait_until(lambda: markers_of(dash_duo, "toilets"), "the toilets drawn")
+    online = markers_of(dash_duo, "toilets")
+    assert not dash_duo.find_element(".mk-offline").is_displayed()
+
+    def kept():
+        driver.set_script_timeout(10)
+        return driver.execute_async_script("""const done = arguments[0];
+            caches.open('mieruka-1').then(c => c.match(location.href)).then(hit => done(!!hit)).catch(() => done(false));""")
+    wait_until(kept, "the page kept by the service worker", timeout=30)
+    dash_duo.server.stop()
+    driver.get(f"{dash_duo.server_url}/map?layers=toilets")
+    wait_until(lambda: markers_of(dash_duo, "toilets") == online, "the same toilets from the kept copy", timeout=30)
+    notice = dash_duo.find_element(".mk-offline")
+    assert notice.is_displayed() and notice.text.startswith("オフラインです。")
+    kept_at = driver.execute_script("return getComputedStyle(document.documentElement).getPropertyValue('--mk-saved')")
+    assert re.search(r"\d{1,2}:\d\d", kept_at), kept_at  # when it was kept
+    dash_duo.get_logs()  # Dash's callbacks fail without the server: expected here
