@@ -16,13 +16,14 @@ import io
 from flask import Blueprint, Flask, Response, request
 from markupsafe import escape
 
+from i18n import t
 from request_guard import error
 from services.context import context
 from services.layers import csv_cell
+from services.reports import KINDS
 
 admin = Blueprint("admin", __name__)
 COLUMNS = ("at", "layer", "id", "name", "data_date", "kind", "note")
-KIND_NAMES = {"closed": "閉鎖・利用できない", "moved": "場所が違う", "hours": "時間が違う", "other": "その他"}
 
 
 def _given_token() -> str:
@@ -32,6 +33,11 @@ def _given_token() -> str:
     if auth is not None and auth.type == "bearer":
         return auth.token or ""
     return ""
+
+
+def _kind_name(kind: str) -> str:
+    """What is wrong, in the words the resident chose (the details' form, i18n report.kind.*)."""
+    return t(f"report.kind.{kind}", "ja") if kind in KINDS else kind
 
 
 @admin.before_request
@@ -61,7 +67,7 @@ def reports_page():
     rows = "".join(
         "<tr>" + "".join(f"<td>{escape(v)}</td>" for v in (
             r.get("at", ""), titles.get(r.get("layer"), r.get("layer", "")), r.get("id", ""), r.get("name", ""),
-            r.get("data_date") or "", KIND_NAMES.get(r.get("kind"), r.get("kind", "")), r.get("note", ""))) + "</tr>"
+            r.get("data_date") or "", _kind_name(r.get("kind", "")), r.get("note", ""))) + "</tr>"
         for r in reports)
     page = f"""<!doctype html>
 <html lang="ja"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

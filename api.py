@@ -33,6 +33,7 @@ from typing import Any, Callable, Iterable, Mapping
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 import request_limits as limits
+from components.shell import href
 from request_guard import error as _error
 from data_sources import SourceError, SourceLoading, public_message
 from i18n import lang_or_default
@@ -44,8 +45,10 @@ from services.indicators import csv_bytes as indicator_csv_bytes
 from services import map_filters
 from services.layers import PROFILES, LayerSnapshot, NotFound, csv_bytes
 from services.map_index import CHUNK_Z, Box, local_now
-from services.map_state import map_query_view
+from services.gazetteer import gazetteer
+from services.map_state import MAX_QUERY, map_query_view
 from services.prepared import Body, Prepared, json_bytes as _json_bytes, negotiate
+from services.reports import LIMIT as REPORT_LIMIT, ReportError, checked as checked_report
 from services.stored import health_report
 
 log = logging.getLogger(__name__)
@@ -515,9 +518,6 @@ def places():
     """The municipalities, wards, towns and chōme matching `q` (at most 8, best first: name,
     kind, area, lat, lon, zoom, places), from the area table and the real layers' addresses;
     `sources`: the layers the towns come from. `lang=en` names them in English."""
-    from services.gazetteer import gazetteer
-    from services.map_state import MAX_QUERY
-
     q = request.args.get("q", "")
     if len(q) > MAX_QUERY:
         return _error(400, f"q: at most {MAX_QUERY} characters")
@@ -537,8 +537,6 @@ def report_mistake():
     layer, id, kind (services/reports.KINDS) and an optional note. 201 JSON; a plain form (no script)
     is sent back to the place's page with `reported=1`. 400 naming what is wrong, 404 for an
     unknown place, 429 over the per-address limit — nothing is stored then."""
-    from services.reports import LIMIT, ReportError
-
     body = request.get_json(silent=True) if request.is_json else request.form
     if not isinstance(body, Mapping):
         return _error(400, "a report is form fields or a JSON object: layer, id, kind, note")
@@ -550,19 +548,16 @@ def report_mistake():
     record = snap.record(rid) if snap else None
     if record is None:
         return _error(404, f"no place {lid[:40]!r}:{rid[:40]!r} to report on")
-    book = ctx.reports
     try:
-        if not book.allow(request.remote_addr or "?"):
-            response = _error(429, f"at most {LIMIT} reports an hour from one address")
-            response.headers["Retry-After"] = "3600"
-            return response
-        book.add(lid, rid, str(record.get("name") or ""), snap.data_date, str(fields.get("kind") or ""),
-                 fields.get("note"))
+        kind, note = checked_report(fields.get("kind"), fields.get("note"))
     except ReportError as exc:
         return _error(400, str(exc))
+    if not ctx.reports.allow(request.remote_addr or "?"):  # counted once the report could be kept
+        response = _error(429, f"at most {REPORT_LIMIT} reports an hour from one address")
+        response.headers["Retry-After"] = "3600"
+        return response
+    ctx.reports.add(lid, rid, str(record.get("name") or ""), snap.data_date, kind, note)
     if not request.is_json:  # a form sent without the page's script: back to the place, thanked
         lang = lang_or_default(fields.get("lang"))
-        from components.shell import href
-
         return Response(status=303, headers={"Location": href("/map", lang, sel=f"{lid}:{rid}", reported="1")})
     return jsonify({"ok": True}), 201

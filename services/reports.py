@@ -44,6 +44,13 @@ def clean_note(text: Any) -> str:
     return note
 
 
+def checked(kind: Any, note: Any) -> tuple[str, str]:
+    """(kind, note as stored); ReportError for a kind not in KINDS or a note too long."""
+    if kind not in KINDS:
+        raise ReportError(f"kind: {str(kind)[:20]!r} is not one of {', '.join(KINDS)}")
+    return kind, clean_note(note)
+
+
 class ReportBook:
     def __init__(self, redis_url: str | None, directory: Path | str, *, prefix: str = "mieruka",
                  clock: Callable[[], dt.datetime] | None = None):
@@ -83,10 +90,9 @@ class ReportBook:
 
     def add(self, layer: str, record_id: str, name: str, data_date: str | None, kind: str, note: Any) -> dict:
         """Store a report; returns it. ReportError for an unknown kind or a note too long."""
-        if kind not in KINDS:
-            raise ReportError(f"kind: {str(kind)[:20]!r} is not one of {', '.join(KINDS)}")
+        kind, note = checked(kind, note)
         report = {"at": self.clock().replace(microsecond=0).isoformat(), "layer": layer, "id": record_id,
-                  "name": name, "data_date": data_date, "kind": kind, "note": clean_note(note)}
+                  "name": name, "data_date": data_date, "kind": kind, "note": note}
         line = json.dumps(report, ensure_ascii=False)
         if self.redis is not None:
             try:
