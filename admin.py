@@ -10,12 +10,15 @@ password of HTTP Basic authentication (any user name; the browser asks for it) o
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hmac
 import io
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, Response, request
 from markupsafe import escape
 
+from components.shell import href
 from i18n import t
 from request_guard import error
 from services.context import context
@@ -33,6 +36,14 @@ def _given_token() -> str:
     if auth is not None and auth.type == "bearer":
         return auth.token or ""
     return ""
+
+
+def _local(at: str, zone: ZoneInfo) -> str:
+    """A report's time (ISO, UTC) in the deployment's zone, to the minute."""
+    try:
+        return dt.datetime.fromisoformat(at).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    except (TypeError, ValueError):
+        return str(at)
 
 
 def _kind_name(kind: str) -> str:
@@ -64,11 +75,16 @@ def reports_page():
     ctx = context()
     reports = ctx.reports.all()
     titles = {layer.id: layer.title.get("ja", layer.id) for layer in ctx.deployment.layers}
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{escape(v)}</td>" for v in (
-            r.get("at", ""), titles.get(r.get("layer"), r.get("layer", "")), r.get("id", ""), r.get("name", ""),
-            r.get("data_date") or "", _kind_name(r.get("kind", "")), r.get("note", ""))) + "</tr>"
-        for r in reports)
+    zone = ZoneInfo(ctx.deployment.timezone)
+
+    def row(r: dict) -> str:
+        place = href("/map", "ja", sel=f"{r.get('layer', '')}:{r.get('id', '')}")
+        cells = [escape(_local(r.get("at", ""), zone)), escape(titles.get(r.get("layer"), r.get("layer", ""))),
+                 escape(r.get("id", "")), f'<a href="{escape(place)}">{escape(r.get("name", ""))}</a>',
+                 escape(r.get("data_date") or ""), escape(_kind_name(r.get("kind", ""))), escape(r.get("note", ""))]
+        return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+
+    rows = "".join(row(r) for r in reports)
     page = f"""<!doctype html>
 <html lang="ja"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>誤りの報告 — 見える化 Mieruka</title><link rel="stylesheet" href="/assets/mieruka.css"></head>
@@ -76,7 +92,7 @@ def reports_page():
 <h1>誤りの報告 <span lang="en">Reports of mistakes</span></h1>
 <p>{len(reports):,}件（新しい順） · <a href="/admin/reports.csv" download>CSVでダウンロード</a></p>
 <div class="mk-table-wrap"><table class="mk-table">
-<thead><tr><th scope="col">受付日時 (UTC)</th><th scope="col">項目</th><th scope="col">ID</th><th scope="col">名称</th>
+<thead><tr><th scope="col">受付日時 ({escape(ctx.deployment.timezone)})</th><th scope="col">項目</th><th scope="col">ID</th><th scope="col">名称</th>
 <th scope="col">データ時点</th><th scope="col">内容</th><th scope="col">詳細</th></tr></thead>
 <tbody>{rows or '<tr><td colspan="7">報告はまだありません。</td></tr>'}</tbody></table></div>
 </main></body></html>"""

@@ -84,6 +84,8 @@ def test_a_report_is_kept_with_the_place_as_it_was_and_listed_for_staff(server, 
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
     text = page.data.decode()
     assert "2件" in text and toilet["name"] in text and "閉鎖・利用できない" in text
+    assert "2026-12-07 18:05" in text  # 09:05 UTC, in the deployment's zone (Asia/Tokyo)
+    assert f'href="/map?sel=toilets%3A{toilet["id"]}"' in text  # the place on the map
 
 
 def test_a_report_without_script_comes_back_to_the_place_thanked(server, ctx):
