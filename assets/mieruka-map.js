@@ -610,9 +610,10 @@
     },
 
     /** The features in view, after filters, as an accessible sortable table. */
-    listView: function (state, viewport, sort, meta) {
+    listView: function (state, viewport, sort, position, meta) {
       if (state.view !== "list") return window.dash_clientside.no_update;
       var lang = meta.lang, b = boundsOf(viewport);
+      var here = position && typeof position.lat === "number" ? position : null;  // near me's, once known
       return shownOf(state, meta, true).then(function (entries) {
         var rows = [], zoomIn = [];
         entries.forEach(function (entry) {
@@ -620,23 +621,29 @@
           entry.shown.forEach(function (f) {
             var c = f.geometry.coordinates;
             if (b && (c[1] < b.s || c[1] > b.n || c[0] < b.w || c[0] > b.e)) return;
-            rows.push({ layer: entry.layer, p: f.properties });
+            rows.push({ layer: entry.layer, p: f.properties, d: here ? haversine(here.lat, here.lon, c[1], c[0]) : null });
           });
         });
-        var key = sort && sort.key || "name", dir = sort && sort.dir === "desc" ? -1 : 1;
+        // nearest first once the position is known, unless a column has been chosen since
+        var key = here && (!sort || sort.auto) ? "distance" : sort && sort.key || "name";
+        if (key === "distance" && !here) key = "name";
+        var dir = sort && !sort.auto && sort.dir === "desc" ? -1 : 1;
         var collator = new Intl.Collator(lang === "en" ? "en" : "ja");
         var value = function (r) {
           if (key === "layer") return r.layer.title;
           if (key === "area") return areaName(meta, r.p);
           return r.p[key] || "";
         };
-        rows.sort(function (a, c) { return dir * collator.compare(String(value(a)), String(value(c))); });
+        rows.sort(key === "distance" ? function (a, c) { return dir * (a.d - c.d); }
+                                     : function (a, c) { return dir * collator.compare(String(value(a)), String(value(c))); });
         var limit = 200, total = rows.length;
         rows = rows.slice(0, limit);
-        var columns = [["name", meta.text.name], ["layer", meta.text.layer], ["area", meta.text.area], ["address", meta.text.address]];
-        var head = el("Tr", {}, columns.map(function (col) {
+        var columns = [["name", meta.text.name]].concat(here ? [["distance", meta.text.distance]] : [],
+          [["layer", meta.text.layer], ["area", meta.text.area], ["address", meta.text.address]]);
+        // roles spelled out: on a phone the rows are laid out as cards (mieruka.css), still a table to a screen reader
+        var head = el("Tr", { role: "row" }, columns.map(function (col) {
           var sorted = key === col[0];
-          return el("Th", { scope: "col", "aria-sort": sorted ? (dir > 0 ? "ascending" : "descending") : "none" }, [
+          return el("Th", { scope: "col", role: "columnheader", "aria-sort": sorted ? (dir > 0 ? "ascending" : "descending") : "none" }, [
             el("Button", { "data-mk-sort": col[0], className: "mk-sort", type: "button",
                            title: meta.text.sortBy.replace("{column}", col[1]) },
                [col[1], el("Span", { "aria-hidden": "true" }, sorted ? (dir > 0 ? " ▲" : " ▼") : " ↕")]),
@@ -644,17 +651,18 @@
         }));
         var body = rows.map(function (r) {
           var selectId = r.layer.id + ":" + r.p.id;
-          return el("Tr", { key: selectId }, [
-            el("Th", { scope: "row" }, el("Button", { "data-mk-sel": selectId, className: "mk-link", type: "button" },
-                                          [swatch(r.layer), r.p.name])),
-            el("Td", {}, r.layer.title),
-            el("Td", {}, areaName(meta, r.p) || "—"),
-            el("Td", {}, r.p.address || "—"),
-          ]);
+          return el("Tr", { key: selectId, role: "row" }, [
+            el("Th", { scope: "row", role: "rowheader" }, el("Button", { "data-mk-sel": selectId, className: "mk-link", type: "button" },
+                                                          [swatch(r.layer), r.p.name])),
+          ].concat(here ? [el("Td", { role: "cell", className: "mk-dist" }, formatDistance(r.d, lang))] : [], [
+            el("Td", { role: "cell", className: "mk-list-layer" }, r.layer.title),
+            el("Td", { role: "cell", className: "mk-list-area" }, areaName(meta, r.p) || "—"),
+            el("Td", { role: "cell", className: "mk-list-address" }, r.p.address || "—"),
+          ]));
         });
         var caption = meta.text.listCaption.replace("{count}", m.count(total));
-        var out = [el("Table", { className: "mk-table", id: "list-table" },
-                      [el("Caption", {}, caption), el("Thead", {}, head), el("Tbody", {}, body)])];
+        var out = [el("Table", { className: "mk-table mk-list-table", id: "list-table", role: "table" },
+                      [el("Caption", {}, caption), el("Thead", { role: "rowgroup" }, head), el("Tbody", { role: "rowgroup" }, body)])];
         if (!total) out.push(el("P", { className: "mk-empty" }, meta.text.listEmpty));
         if (total > limit) out.push(el("P", { className: "mk-more" }, meta.text.listMore.replace("{count}", m.count(total - limit))));
         // first, where it is read before the rows: which layers the list leaves out until zoomed in

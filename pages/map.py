@@ -46,6 +46,7 @@ def layout(**params):
             "count": t("map.count", lang), "name": text_of(dep.field_labels["name"], lang),
             "layer": t("map.list_layer", lang), "area": text_of(dep.field_labels["area_name"], lang),
             "address": text_of(dep.field_labels["address"], lang), "sortBy": t("map.sort_by", lang),
+            "distance": t("map.distance", lang),
             "listCaption": t("map.list_caption", lang), "listEmpty": t("map.list_empty", lang),
             "listMore": t("map.list_more", lang), "listZoomIn": t("map.list_zoom_in", lang), "nearTitle": t("map.near_title", lang),
             "nearNone": t("map.near_none", lang), "geoError": t("map.geo_error", lang),
@@ -123,7 +124,8 @@ def layout(**params):
         dcc.Store(id=ids.CLICK),  # a place picked on the map, in the list or near me (mieruka-map-view.js)
         dcc.Store(id=ids.VIEWPORT),  # where the map is (mieruka-map-view.js)
         dcc.Store(id=ids.POSITION, storage_type="memory"),
-        dcc.Store(id=ids.SORT, data={"key": "name", "dir": "asc"}),
+        # the list's order: by name until a column is chosen, or by distance once near me knows where
+        dcc.Store(id=ids.SORT, data={"key": "name", "dir": "asc", "auto": True}),
         html.H1(t("map.title", lang), className="mk-visually-hidden"),
         html.Div(notices, className="mk-notices"),
         html.Div(className="mk-view-switch", children=[
@@ -220,7 +222,8 @@ clientside_callback(
 clientside_callback(
     ClientsideFunction("mieruka", "listView"),
     Output(ids.LIST, "children"),
-    Input(ids.STATE, "data"), Input(ids.VIEWPORT, "data"), Input(ids.SORT, "data"), State(ids.META, "data"),
+    Input(ids.STATE, "data"), Input(ids.VIEWPORT, "data"), Input(ids.SORT, "data"), Input(ids.POSITION, "data"),
+    State(ids.META, "data"),
 )
 
 clientside_callback(

@@ -705,3 +705,40 @@ def test_a_reload_without_the_server_shows_the_last_places_and_says_it_is_offlin
     kept_at = driver.execute_script("return getComputedStyle(document.documentElement).getPropertyValue('--mk-saved')")
     assert re.search(r"\d{1,2}:\d\d", kept_at), kept_at  # when it was kept
     dash_duo.get_logs()  # Dash's callbacks fail without the server: expected here
+
+
+def test_with_near_me_the_list_puts_the_nearest_first_as_cards_on_a_phone(dash_duo, dash_app, client):
+    import math
+
+    def metres(lat, lon):
+        r = math.pi / 180
+        a = (math.sin((lat - 34.6937) * r / 2) ** 2
+             + math.cos(34.6937 * r) * math.cos(lat * r) * math.sin((lon - 135.5022) * r / 2) ** 2)
+        return 2 * 6371008.8 * math.asin(math.sqrt(a))
+
+    nearest = min(features(client, "toilets"), key=lambda f: metres(*reversed(f["geometry"]["coordinates"])))
+    driver = dash_duo.driver
+    driver.execute_cdp_cmd("Browser.grantPermissions", {"permissions": ["geolocation"]})
+    driver.execute_cdp_cmd("Emulation.setGeolocationOverride", {"latitude": 34.6937, "longitude": 135.5022, "accuracy": 10})
+    open_map(dash_duo, dash_app, "?layers=toilets&view=list", width=390)
+    wait_folded(dash_duo)
+    dash_duo.find_element("#map-panel summary").click()
+    dash_duo.find_element("#near-me").click()
+    dash_duo.wait_for_element("#list-table td.mk-dist")
+    rows = driver.find_elements(By.CSS_SELECTOR, "#list-table tbody tr")
+    assert rows[0].find_element(By.CSS_SELECTOR, "th").text == nearest["properties"]["name"]
+    shown = [cell.text for cell in driver.find_elements(By.CSS_SELECTOR, "#list-table td.mk-dist")]
+    metres_shown = [float(t.split()[0].replace(",", "")) * (1000 if t.endswith("km") else 1) for t in shown]
+    assert metres_shown == sorted(metres_shown)
+    assert driver.find_element(By.CSS_SELECTOR, "#list-table th[aria-sort='ascending'] button").get_attribute(
+        "data-mk-sort") == "distance"
+    # a card per place: each row as wide as the list, not a column of a table
+    widths = driver.execute_script("""var list = document.querySelector('#list-table').getBoundingClientRect().width;
+        return Array.from(document.querySelectorAll('#list-table tbody tr')).slice(0, 3)
+          .map(r => r.getBoundingClientRect().width / list);""")
+    assert all(w > 0.9 for w in widths), widths
+    # a column chosen by hand wins over distance
+    driver.find_element(By.CSS_SELECTOR, "#list-table button[data-mk-sort='name']").click()
+    wait_until(lambda: driver.find_element(By.CSS_SELECTOR, "#list-table th[aria-sort='ascending'] button")
+               .get_attribute("data-mk-sort") == "name", "sorted by name")
+    assert dash_duo.get_logs() == []

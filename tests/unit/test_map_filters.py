@@ -210,7 +210,9 @@ globalThis.Date = class extends RealDate {
 const noop = () => {};
 globalThis.window = { location: { search: "", pathname: "/map" } };
 globalThis.document = { querySelectorAll: () => [], querySelector: () => null, getElementById: () => null,
-                        addEventListener: noop, documentElement: {}, readyState: "complete" };
+                        addEventListener: noop, readyState: "complete",
+                        documentElement: { lang: "ja", getAttribute: () => null, style: { setProperty: noop } } };
+if (typeof navigator === "undefined") globalThis.navigator = {};  // node 20 has none: no service worker here
 globalThis.MutationObserver = class { observe() {} };
 for (const name of ["mieruka-base.js", "mieruka-map.js"]) {
   vm.runInThisContext(fs.readFileSync(path.join(process.argv[1], name), "utf8"), { filename: name });
