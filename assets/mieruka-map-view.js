@@ -17,7 +17,7 @@
   var SPIDER_MAX = 60;                         // leaves fanned out around a cluster that cannot split
   var BOOT = "mk-boot-map";  // the map's box in the page's static copy (components/static_html.py)
   var map = null, host = null, pane = null, tiles = null, here = null, spider = null;
-  var layers = {};  // layer id → {hideout, index, group, markers: Map(key → marker)}
+  var layers = {};  // layer id → {hideout, index, group, pane, hidden, markers: Map(key → marker)}
   var clicks = 0;
   var indexes = new WeakMap();  // features array → its supercluster index
 
@@ -76,13 +76,14 @@
   function pointMarker(entry, feature, latlng) {
     var h = entry.hideout, p = feature.properties;
     return acting(L.marker(latlng, { icon: m.markerIcon(h), title: p.name + " (" + h.title + ")", alt: p.name,
-                                     keyboard: true, riseOnHover: true }),
+                                     keyboard: true, riseOnHover: true, pane: entry.pane }),
                   function () { m.select(h.id + ":" + p.id, false); });
   }
 
   function clusterMarker(entry, feature, latlng) {
     var h = entry.hideout, count = placesOf(feature.properties), id = feature.properties.cluster_id;
-    return acting(L.marker(latlng, { icon: m.clusterIcon(h, count), title: m.count(count) + " " + h.title, keyboard: true }),
+    return acting(L.marker(latlng, { icon: m.clusterIcon(h, count), title: m.count(count) + " " + h.title, keyboard: true,
+                                     pane: entry.pane }),
                   function () {
                     if (!feature.properties.cluster) return map.setView(latlng, Math.min(map.getZoom() + 2, map.getMaxZoom()));  // a summary's cell
                     var zoom = entry.index.getClusterExpansionZoom(id);
@@ -144,8 +145,24 @@
   function redrawAll() {
     closeFan();
     Object.keys(layers).forEach(function (id) {
-      if (layers[id].index && map.hasLayer(layers[id].group)) redraw(layers[id]);  // hidden ones catch up when shown
+      if (layers[id].index && !layers[id].hidden) redraw(layers[id]);  // hidden ones catch up when shown
     });
+  }
+
+  /* Each layer's markers in a pane of their own inside Leaflet's marker pane: hiding a layer is
+   * hiding its pane (display: none — out of sight, of the tab order and of the accessibility
+   * tree), and showing it again only shows the pane, instead of taking every marker out of the
+   * document and making it anew. The pane makes no stacking context (z-index auto), so the
+   * markers of all layers still overlap by latitude as Leaflet orders them. */
+  function newLayer(id) {
+    var name = "mk-layer-" + id, pane = map.getPane(name) || map.createPane(name, map.getPane("markerPane"));
+    pane.style.zIndex = "auto";
+    return { group: L.layerGroup().addTo(map), pane: name, paneEl: pane, hidden: false, markers: new Map() };
+  }
+
+  function reveal(entry, shown) {
+    entry.hidden = !shown;
+    entry.paneEl.style.display = shown ? "" : "none";
   }
 
   /* The page Dash has made is on the screen: the map drawn in the static copy moves into it,
@@ -201,10 +218,10 @@
     show: function (h, features) {
       if (!map) return;
       var entry = layers[h.id];
-      if (!entry) entry = layers[h.id] = { group: L.layerGroup().addTo(map), markers: new Map() };
+      if (!entry) entry = layers[h.id] = newLayer(h.id);
       if (entry.features === features && entry.index) {
-        if (!map.hasLayer(entry.group)) {  // hidden, then shown as it was: its markers back, kept up with the view
-          entry.group.addTo(map);
+        if (entry.hidden) {  // hidden, then shown as it was: its markers back, kept up with the view
+          reveal(entry, true);
           redraw(entry);
         }
         return;
@@ -214,14 +231,15 @@
       entry.markers = new Map();
       entry.hideout = h;
       entry.index = m.clusterIndex(features);
-      if (!map.hasLayer(entry.group)) entry.group.addTo(map);
+      reveal(entry, true);
       redraw(entry);
     },
 
-    /** Take a layer off the map; its markers are kept for when it is shown again unchanged. */
+    /** Take a layer off the map; its markers are kept, out of sight and of the tab order, for
+     * when it is shown again unchanged. */
     hide: function (id) {
       var entry = layers[id];
-      if (entry && map) map.removeLayer(entry.group);
+      if (entry && map) reveal(entry, false);
     },
 
     /** {zoom, bounds: {s, w, n, e}} of the map now, or null before there is one. */

@@ -52,11 +52,15 @@ def layer_count(dash_duo, layer_id):
     return shown, total
 
 
+# the markers and cluster bubbles of a layer that are shown (a hidden layer's stay in the document,
+# in a pane with display: none: mieruka-map-view.js newLayer)
+SHOWN_MARKERS = """Array.from(document.querySelectorAll('.mk-marker-' + arguments[0] + ', .mk-cluster-' + arguments[0]))
+    .filter(function (e) { return e.offsetParent !== null; })"""
+
+
 def markers_of(dash_duo, layer_id):
-    """Markers and cluster bubbles of a layer on the map."""
-    return dash_duo.driver.execute_script(
-        "return document.querySelectorAll('.mk-marker-' + arguments[0] + ', .mk-cluster-' + arguments[0]).length;",
-        layer_id)
+    """Markers and cluster bubbles of a layer shown on the map."""
+    return dash_duo.driver.execute_script(f"return {SHOWN_MARKERS}.length;", layer_id)
 
 
 def checkbox(dash_duo, container, value):
@@ -196,9 +200,9 @@ def test_a_layer_switched_off_leaves_the_map_before_dash_has_answered(dash_duo, 
     open_map(dash_duo, dash_app)
     wait_for_summary(dash_duo, (total, total))
     dash_duo.wait_for_element(".mk-cluster-toilets")
-    left = dash_duo.driver.execute_script("""
+    left = dash_duo.driver.execute_script(f"""
         document.querySelector("#layer-toggle input[value='toilets']").click();
-        return document.querySelectorAll('.mk-marker-toilets, .mk-cluster-toilets').length;""")
+        return {SHOWN_MARKERS}.length;""", "toilets")
     assert left == 0
     toilets = len(features(client, "toilets"))
     wait_for_summary(dash_duo, (total - toilets, total - toilets))
@@ -211,11 +215,11 @@ def test_a_layer_switched_off_leaves_the_map_before_dash_has_answered(dash_duo, 
     checkbox(dash_duo, "#layer-toggle", "toilets").click()
     wait_for_summary(dash_duo, (total, total))
     wait_until(lambda: markers_of(dash_duo, "toilets"), "the toilets back on the map")
-    outside = dash_duo.driver.execute_script("""
+    outside = dash_duo.driver.execute_script(f"""
         var box = document.querySelector('#map').getBoundingClientRect();
-        return Array.from(document.querySelectorAll('.mk-marker-toilets, .mk-cluster-toilets')).filter(function (e) {
+        return {SHOWN_MARKERS}.filter(function (e) {{
           var r = e.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
-          return x < box.left || x > box.right || y < box.top || y > box.bottom; }).length;""")
+          return x < box.left || x > box.right || y < box.top || y > box.bottom; }}).length;""", "toilets")
     assert outside == 0, f"{outside} toilet markers drawn outside the view"
     assert dash_duo.get_logs() == []
 
