@@ -9,10 +9,8 @@ password of HTTP Basic authentication (any user name; the browser asks for it) o
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hmac
-import io
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, Response, request
@@ -22,7 +20,7 @@ from components.shell import href
 from i18n import t
 from request_guard import error
 from services.context import context
-from services.layers import csv_cell
+from services.layers import csv_table
 from services.reports import KINDS
 
 admin = Blueprint("admin", __name__)
@@ -101,13 +99,7 @@ def reports_page():
 
 @admin.get("/admin/reports.csv")
 def reports_csv():
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for r in context().reports.all():
-        writer.writerow([csv_cell(r.get(c)) for c in COLUMNS])
-    return Response(out.getvalue().encode("utf-8"), mimetype="text/csv",
+    return Response(csv_table(context().reports.all(), COLUMNS), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=mieruka-reports.csv"})
 
 

@@ -44,7 +44,6 @@ INDEX = """<!DOCTYPE html>
 <title>{%title%}</title>
 {%favicon%}
 <link rel="manifest" href="/manifest.webmanifest">
-<meta name="theme-color" content="#10243e">
 {%css%}
 </head>
 <body>
@@ -253,7 +252,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         suppress_callback_exceptions=True,
         include_pages_meta=False,  # MierukaDash.interpolate_index writes them, without the request's Host
         description=i18n.t("app.description", "ja"),  # each page's <meta name="description"> (Dash Pages)
-        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"},
+                   {"name": "theme-color", "content": offline.THEME}],
     )
     _built = True
     for page in dash.page_registry.values():

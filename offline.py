@@ -1,7 +1,8 @@
 """Offline use (issue 11): the service worker (offline/sw.js, at /sw.js so that it may look
-after every page) and the web app manifest (/manifest.webmanifest, from the deployment: its
-name and place, from the message catalogs; its colours; the map and near me as shortcuts). assets/mieruka-base.js registers the worker once a
-page has loaded, except in an embed (a site that frames a page keeps its own offline story)."""
+after every page) and the web app manifest (/manifest.webmanifest: the deployment's name and
+place from the message catalogs, its colours, the map and near me as shortcuts).
+assets/mieruka-base.js registers the worker once a page has loaded, except in an embed (a site
+that frames a page keeps its own offline story)."""
 from __future__ import annotations
 
 import json
@@ -12,14 +13,14 @@ from flask import Blueprint, Flask, Response
 from i18n import t
 
 offline = Blueprint("offline", __name__)
-SW = Path(__file__).resolve().parent / "offline" / "sw.js"
-THEME = "#10243e"  # the header's colour (assets/mieruka.css .mk-header)
+SW = (Path(__file__).resolve().parent / "offline" / "sw.js").read_bytes()  # part of the release: read once
+THEME = "#10243e"  # the header's colour (assets/mieruka.css .mk-header); also the pages' theme-color (app.py)
 
 
 @offline.get("/sw.js")
 def service_worker():
     # always asked again (a new worker replaces the old one on the next visit)
-    return Response(SW.read_bytes(), mimetype="text/javascript", headers={"Cache-Control": "no-cache"})
+    return Response(SW, mimetype="text/javascript", headers={"Cache-Control": "no-cache"})
 
 
 @offline.get("/manifest.webmanifest")

@@ -78,6 +78,19 @@
   };
   if (document.getElementById("mk-boot-data")) setTimeout(m.startDash, Math.max(0, 3000 - performance.now()));
 
+  /** Promise of the response to `url`, rejected unless it is a success. */
+  m.fetchOk = function (url) {
+    return fetch(url, { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) throw new Error(url + ": " + r.status);
+      return r;
+    });
+  };
+
+  /** Promise of the JSON answer to `url`, rejected unless it is a success. */
+  m.fetchJson = function (url) {
+    return m.fetchOk(url).then(function (r) { return r.json(); });
+  };
+
   /** Promise of `text` on the clipboard; rejected where the page may not write it (not a
    * secure context, no permission): the caller then shows it to be copied by hand. */
   m.copy = function (text) {

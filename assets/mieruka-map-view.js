@@ -155,14 +155,14 @@
    * document and making it anew. The pane makes no stacking context (z-index auto), so the
    * markers of all layers still overlap by latitude as Leaflet orders them. */
   function newLayer(id) {
-    var name = "mk-layer-" + id, pane = map.getPane(name) || map.createPane(name, map.getPane("markerPane"));
-    pane.style.zIndex = "auto";
-    return { group: L.layerGroup().addTo(map), pane: name, paneEl: pane, hidden: false, markers: new Map() };
+    var name = "mk-layer-" + id;
+    (map.getPane(name) || map.createPane(name, map.getPane("markerPane"))).style.zIndex = "auto";
+    return { group: L.layerGroup().addTo(map), pane: name, hidden: false, markers: new Map() };
   }
 
   function reveal(entry, shown) {
     entry.hidden = !shown;
-    entry.paneEl.style.display = shown ? "" : "none";
+    map.getPane(entry.pane).style.display = shown ? "" : "none";
   }
 
   /* The page Dash has made is on the screen: the map drawn in the static copy moves into it,
@@ -375,10 +375,9 @@
       if (q === placeAsked) return;
       placeAsked = q;
       var lang = document.documentElement.lang === "en" ? "&lang=en" : "";
-      fetch("/api/v1/places?q=" + encodeURIComponent(q) + lang, { credentials: "same-origin" })
-        .then(function (r) { return r.ok ? r.json() : { results: [] }; })
+      m.fetchJson("/api/v1/places?q=" + encodeURIComponent(q) + lang)
         .then(function (body) { if (placeAsked === q) showPlaces(box, body.results || []); })
-        .catch(function () {});
+        .catch(function () {});  // no places offered: the search by name still works
     }, 200);
   }
 

@@ -179,17 +179,7 @@
   // (services/layers.map_bodies): GeoJSON-like objects, as supercluster reads them.
   var data = {}, texts = {};
 
-  /** Promise of the response to `url`, rejected unless it is a success. */
-  function fetchOk(url) {
-    return fetch(url, { credentials: "same-origin" }).then(function (r) {
-      if (!r.ok) throw new Error(url + ": " + r.status);
-      return r;
-    });
-  }
-
-  function fetchJson(url) {
-    return fetchOk(url).then(function (r) { return r.json(); });
-  }
+  var fetchOk = m.fetchOk, fetchJson = m.fetchJson;  // mieruka-base.js
 
   function decode(body) {
     var n = body.n, scale = body.scale, cols = body.columns, names = Object.keys(cols);

@@ -20,6 +20,7 @@ from i18n import t, text_of
 from registry import Deployment, LayerSpec
 from services.areas import AreaTable
 from services.map_filters import Now, open_now
+from services.reports import KINDS, NOTE_MAX
 
 _PHONE = re.compile(r"^[0-9０-９()（）\-‐－ー+＋ ]{6,20}$")
 _HHMM = re.compile(r"^([01][0-9]|2[0-4]):[0-5][0-9]$")
@@ -95,7 +96,7 @@ def open_state(record: dict[str, Any], now: Now | None, lang: str):
 def place_actions(record: dict[str, Any], permalink: str, lang: str):
     """Directions to the place (the web's maps, and a `geo:` link that a phone's maps app opens)
     and a share button (the Web Share API where there is one, else the link copied or shown:
-    assets/mieruka-pages.js). None for a record without a position."""
+    assets/mieruka-map-view.js share). None for a record without a position."""
     lat, lon = record.get("lat"), record.get("lon")
     if not isinstance(lat, (int, float)) or not isinstance(lon, (int, float)):
         return None
@@ -116,8 +117,6 @@ def report_form(layer_id: str, record: dict[str, Any], lang: str, reported: bool
     (services/reports.KINDS: one tap sends), posted to /api/v1/reports?layer=&id= — by the
     page's script (assets/mieruka-map-view.js: thanks shown in place) or, without it, as a
     plain form that comes back here with `reported`. It asks for nothing about the sender."""
-    from services.reports import KINDS, NOTE_MAX
-
     thanks = t("report.thanks", lang)
     return html.Details(className="mk-report", open=reported, children=[
         html.Summary(t("report.title", lang)),

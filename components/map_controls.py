@@ -25,6 +25,7 @@ class ids:
     SORT = "list-sort"
     LAYERS = "layer-toggle"
     SEARCH = "map-search"
+    PLACES = "map-places"  # places by name as the search is typed (assets/mieruka-map-view.js)
     AREA = "map-area"
     BASEMAP = "map-basemap"
     VIEW = "map-view"

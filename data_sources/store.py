@@ -353,6 +353,14 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
 
 
+def redis_client(url: str, *, connect_timeout_s: float = 0.5, timeout_s: float = 1.0) -> redis.Redis:
+    """A Redis client as the app uses one: one immediate retry (no backoff) lets a pooled
+    connection that a Redis restart broke reconnect transparently; a Redis that is really down
+    fails fast."""
+    return redis.Redis.from_url(url, socket_connect_timeout=connect_timeout_s, socket_timeout=timeout_s,
+                                retry=Retry(NoBackoff(), 1), health_check_interval=0)
+
+
 class RedisStore(Store):
     backend = "redis"
 
@@ -360,11 +368,7 @@ class RedisStore(Store):
                  timeout_s: float = 1.0):
         self.url = url
         self.prefix = prefix
-        # One immediate retry (no backoff) lets a pooled connection that a Redis restart
-        # broke reconnect transparently; a Redis that is really down fails fast.
-        self.client = redis.Redis.from_url(
-            url, socket_connect_timeout=connect_timeout_s, socket_timeout=timeout_s,
-            retry=Retry(NoBackoff(), 1), health_check_interval=0)
+        self.client = redis_client(url, connect_timeout_s=connect_timeout_s, timeout_s=timeout_s)
 
     def __repr__(self) -> str:
         return f"RedisStore({redact_url(self.url)!r})"

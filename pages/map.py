@@ -66,22 +66,22 @@ def layout(**params):
 
     # the one layer shown (as the home page's choices open the map): its filters unfolded, first
     only = state.layers[0] if len(state.layers) == 1 else None
-    filters = [filter_controls(layer, state.filters.get(layer.id, {}), lang, snapshots[layer.id].options,
-                               snapshots[layer.id].months,
-                               [text_of(l, lang) for l in (layer.readings.levels if layer.readings else ())],
-                               unfolded=layer.id == only)
-               for layer in sorted(shown, key=lambda layer: layer.id != only)]
-    first, filters = (filters[:1], filters[1:]) if only and filters and filters[0] is not None else ([], filters)
+    filters = {layer.id: filter_controls(layer, state.filters.get(layer.id, {}), lang, snapshots[layer.id].options,
+                                         snapshots[layer.id].months,
+                                         [text_of(l, lang) for l in (layer.readings.levels if layer.readings else ())],
+                                         unfolded=layer.id == only)
+               for layer in shown}
+    first = filters.pop(only, None)  # None: Dash leaves it out
 
     panel = html.Details(id=ids.PANEL, open=True, className="mk-panel", children=[
         html.Summary(t("map.panel", lang), className="mk-panel-summary"),
-        *first,
+        first,
         html.Div(className="mk-control", children=[
             html.Label(t("map.search", lang), htmlFor=ids.SEARCH, className="mk-label"),
             dcc.Input(id=ids.SEARCH, type="search", value=state.q, debounce=0.4, maxLength=100,
                       placeholder=t("map.search_placeholder", lang), className="mk-input", autoComplete="off"),
             # places by name as you type (assets/mieruka-map-view.js, api.places): a tap goes there
-            html.Div(id="map-places", className="mk-places", **{"aria-live": "polite",
+            html.Div(id=ids.PLACES, className="mk-places", **{"aria-live": "polite",
                                                                  "data-mk-heading": t("map.places_heading", lang)}),
         ]),
         html.Div(className="mk-control", children=[
@@ -97,7 +97,7 @@ def layout(**params):
             html.Div(id=ids.NEAR_LIST, **{"aria-live": "polite"}),
         ]),
         layer_switches([snapshots[layer.id] for layer in shown], state.layers, lang),
-        *[f for f in filters if f is not None],
+        *[f for f in filters.values() if f is not None],
         html.Fieldset(className="mk-fieldset", children=[
             html.Legend(t("map.basemap", lang)),
             dcc.RadioItems(id=ids.BASEMAP, value=state.base, className="mk-radios", inputClassName="mk-radio",

@@ -408,19 +408,10 @@ PROFILE_COLUMNS = ("indicator", "title", "measure", "period", "value", "unit", "
 
 
 def csv_bytes(rows: list[dict[str, Any]], columns: tuple[str, ...] = CSV_COLUMNS) -> bytes:
-    """Rows as CSV, UTF-8 with BOM (opens in Excel)."""
-    import csv
-    import io
+    """Rows as CSV, UTF-8 with BOM (opens in Excel; breakdowns come from the source's text)."""
+    from services.layers import csv_table
 
-    from services.layers import csv_cell
-
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([csv_cell(row.get(c)) for c in columns])  # breakdowns come from the source's text
-    return out.getvalue().encode("utf-8")
+    return csv_table(rows, columns)
 
 
 def spec_unit(measure: MeasureSpec, lang: str, per_capita: bool) -> str:

@@ -17,7 +17,7 @@ import io
 import json
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from data_sources import pipeline, snapshots
 from data_sources.normalise import RejectReport
@@ -369,14 +369,19 @@ def csv_columns(layer: LayerSpec) -> list[str]:
 
 
 def csv_bytes(snapshot: LayerSnapshot) -> bytes:
-    """UTF-8 with BOM (opens in Excel); yes/no as 有/無, lists joined by ';', nested as JSON."""
-    columns = csv_columns(snapshot.layer)
+    """A layer's records as CSV (csv_table)."""
+    return csv_table(snapshot.records, csv_columns(snapshot.layer))
+
+
+def csv_table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> bytes:
+    """Rows as CSV in `columns`' order, UTF-8 with BOM (opens in Excel), each value a csv_cell:
+    yes/no as 有/無, lists joined by ';', nested as JSON, a formula kept as text."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
-    for record in snapshot.records:
-        writer.writerow([csv_cell(record.get(c)) for c in columns])
+    for row in rows:
+        writer.writerow([csv_cell(row.get(c)) for c in columns])
     return out.getvalue().encode("utf-8")
 
 

@@ -22,6 +22,8 @@ import unicodedata
 from pathlib import Path
 from typing import Any, Callable
 
+from data_sources.store import redis_client
+
 log = logging.getLogger(__name__)
 
 KINDS = ("closed", "moved", "hours", "other")
@@ -58,11 +60,7 @@ class ReportBook:
         self.path = Path(directory) / "reports.jsonl"
         self.prefix = prefix
         self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
-        self.redis = None
-        if redis_url:
-            import redis
-
-            self.redis = redis.Redis.from_url(redis_url, socket_connect_timeout=0.5, socket_timeout=1.0)
+        self.redis = redis_client(redis_url) if redis_url else None
         self._counts: dict[str, int] = {}
         self._lock = threading.Lock()
 
